@@ -1,0 +1,83 @@
+"""Cached boto3 client factories.
+
+Clients are built on first use, never at import time, so that moto (tests, local runtime)
+is active before any client exists. One client per service and region per process, as
+Lambda reuses the process between invocations.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_mwaa import MWAAClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_scheduler import EventBridgeSchedulerClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_ssm import SSMClient
+    from mypy_boto3_stepfunctions import SFNClient
+
+_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 4},
+    connect_timeout=5,
+    read_timeout=20,
+    user_agent_extra="mwaa-control-plane",
+)
+
+
+@cache
+def _client(service: str, region: str | None, endpoint_url: str | None) -> Any:
+    return boto3.session.Session().client(
+        service,  # type: ignore[call-overload]
+        region_name=region,
+        endpoint_url=endpoint_url,
+        config=_CONFIG,
+    )
+
+
+def mwaa(region: str | None = None, endpoint_url: str | None = None) -> MWAAClient:
+    return _client("mwaa", region, endpoint_url)  # type: ignore[no-any-return]
+
+
+def s3(region: str | None = None, endpoint_url: str | None = None) -> S3Client:
+    return _client("s3", region, endpoint_url)  # type: ignore[no-any-return]
+
+
+def sfn(region: str | None = None, endpoint_url: str | None = None) -> SFNClient:
+    return _client("stepfunctions", region, endpoint_url)  # type: ignore[no-any-return]
+
+
+def sns(region: str | None = None, endpoint_url: str | None = None) -> SNSClient:
+    return _client("sns", region, endpoint_url)  # type: ignore[no-any-return]
+
+
+def dynamodb(region: str | None = None, endpoint_url: str | None = None) -> DynamoDBClient:
+    return _client("dynamodb", region, endpoint_url)  # type: ignore[no-any-return]
+
+
+def cloudwatch(region: str | None = None, endpoint_url: str | None = None) -> CloudWatchClient:
+    return _client("cloudwatch", region, endpoint_url)  # type: ignore[no-any-return]
+
+
+def ssm(region: str | None = None, endpoint_url: str | None = None) -> SSMClient:
+    return _client("ssm", region, endpoint_url)  # type: ignore[no-any-return]
+
+
+def events(region: str | None = None, endpoint_url: str | None = None) -> EventBridgeClient:
+    return _client("events", region, endpoint_url)  # type: ignore[no-any-return]
+
+
+def scheduler(region: str | None = None, endpoint_url: str | None = None) -> EventBridgeSchedulerClient:
+    return _client("scheduler", region, endpoint_url)  # type: ignore[no-any-return]
+
+
+def clear_client_cache() -> None:
+    """Drop every cached client (the local runtime and tests switch accounts or endpoints)."""
+    _client.cache_clear()

@@ -1,0 +1,62 @@
+"""Settings: one pydantic model per function, read from the environment once.
+
+This is the only module that reads ``os.environ``. Each handler calls
+``load_settings(TheSettings)``; the result is cached per model class. The local runtime
+calls :func:`clear_settings_cache` when it switches between stacks.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from mwaa_control_plane.errors import ConfigurationError
+
+Stage = Literal["dev", "test", "staging", "prod"]
+
+
+class Settings(BaseModel):
+    """Base of every settings model: environment variable names are the field aliases."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+
+class CommonSettings(Settings):
+    """What every function of the stack gets from ``Globals``."""
+
+    stage: Annotated[Stage, Field(alias="STAGE")] = "dev"
+    region: Annotated[str, Field(alias="AWS_REGION", min_length=1)] = "us-east-1"
+    state_table: Annotated[str, Field(alias="STATE_TABLE_NAME", min_length=1)]
+    notification_topic_arn: Annotated[str, Field(alias="NOTIFICATION_TOPIC_ARN", pattern=r"^arn:aws[\w-]*:sns:")]
+
+
+class CliSettings(Settings):
+    """Settings of the ``mwaa-cp`` command line (not a Lambda)."""
+
+    region: Annotated[str, Field(alias="AWS_REGION")] = "us-east-1"
+    default_region: Annotated[str | None, Field(alias="AWS_DEFAULT_REGION")] = None
+    endpoint_url: Annotated[str | None, Field(alias="AWS_ENDPOINT_URL")] = None
+    stack_name: Annotated[str, Field(alias="MWAA_CP_STACK_NAME")] = "mwaa-control-plane"
+
+
+S = TypeVar("S", bound=Settings)
+
+
+@cache
+def load_settings(model: type[S]) -> S:
+    """Validate the process environment into ``model``; raise ConfigurationError naming what is wrong."""
+    try:
+        return model.model_validate(dict(os.environ))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
+        )
+        raise ConfigurationError(f"invalid settings for {model.__name__}: {problems}") from None
+
+
+def clear_settings_cache() -> None:
+    """Forget every loaded settings model (the local runtime switches environments)."""
+    load_settings.cache_clear()
