@@ -1,0 +1,305 @@
+"""Airflow >= 2.4.3 through MWAA's ``InvokeRestApi``: stable API v1 on Airflow 2, API v2 on Airflow 3.
+
+MWAA prefixes ``Path`` with the API root itself, so paths here start at the resource
+(``/dags``, ``/importErrors``). The two API versions share every path this module uses
+and the collection envelopes (``{"dags": [...], "total_entries": n}``); what differs is
+handled in the wire models below:
+
+- DAG liveness: v1 ``is_active``, v2 ``is_stale`` (its negation).
+- Triggering: v2 requires the ``logical_date`` key on Airflow 3.0 (nullable; optional from 3.1),
+  v1 fills it in itself. Sending ``null`` works on every 3.x.
+- Variable creation: v1 ``POST /variables`` overwrites, v2 answers 409 for an existing key,
+  so creation falls back to ``PATCH /variables/{key}`` on 409 for both.
+- Listing variables: v2 items carry values, v1 items do not (``Variable.value`` is None then).
+- Validation errors: 400 on v1, 422 on v2; both are ``AirflowApiError`` with the status.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from mwaa_control_plane.airflow.models import Dag, DagImportError, DagRun, Pool, Variable
+from mwaa_control_plane.airflow.resilience import HttpStatusError, RetryPolicy, is_conflict, is_not_found
+from mwaa_control_plane.errors import AirflowApiError, InvalidInputError
+from mwaa_control_plane.observability import logger
+
+if TYPE_CHECKING:
+    from mypy_boto3_mwaa import MWAAClient
+    from mypy_boto3_mwaa.literals import RestApiMethodType
+    from mypy_boto3_mwaa.type_defs import InvokeRestApiRequestTypeDef
+
+    from mwaa_control_plane.clock import Clock
+
+ApiVersion = Literal["v1", "v2"]
+
+PAGE_SIZE = 100  # Airflow's default maximum_page_limit; a lower server limit only means more pages.
+MAX_PATH_LENGTH = 64  # InvokeRestApi's Path constraint.
+_MAX_PAGES = 10_000  # a server that ignores offset must not loop us forever
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _WireTag(_Wire):
+    name: str
+
+
+class _WireDag(_Wire):
+    dag_id: str
+    fileloc: str | None = None
+    is_paused: bool | None = None
+    is_active: bool | None = None  # v1
+    is_stale: bool | None = None  # v2
+    tags: list[_WireTag] | None = None
+
+    def to_model(self) -> Dag:
+        active = self.is_active
+        if active is None and self.is_stale is not None:
+            active = not self.is_stale
+        return Dag(
+            dag_id=self.dag_id,
+            fileloc=self.fileloc,
+            is_paused=self.is_paused,
+            is_active=active,
+            tags=tuple(t.name for t in self.tags or ()),
+        )
+
+
+class _WireImportError(_Wire):
+    filename: str | None = None
+    stack_trace: str | None = None
+    timestamp: datetime | None = None
+
+    def to_model(self) -> DagImportError:
+        return DagImportError(
+            filename=self.filename or "", stack_trace=self.stack_trace or "", timestamp=self.timestamp
+        )
+
+
+class _WireVariable(_Wire):
+    key: str
+    value: str | None = None
+    description: str | None = None
+
+    def to_model(self) -> Variable:
+        return Variable(key=self.key, value=self.value, description=self.description)
+
+
+class _WirePool(_Wire):
+    name: str
+    slots: int
+    occupied_slots: int | None = None
+    running_slots: int | None = None
+    queued_slots: int | None = None
+    open_slots: int | None = None
+    description: str | None = None
+
+    def to_model(self) -> Pool:
+        return Pool(**self.model_dump())
+
+
+class _WireDagRun(_Wire):
+    dag_id: str
+    dag_run_id: str
+    state: str | None = None
+    logical_date: datetime | None = None
+
+    def to_model(self) -> DagRun:
+        return DagRun(dag_id=self.dag_id, run_id=self.dag_run_id, state=self.state, logical_date=self.logical_date)
+
+
+class RestBackend:
+    """The Airflow operations over ``InvokeRestApi`` for one environment and API version."""
+
+    def __init__(
+        self,
+        mwaa: MWAAClient,
+        environment: str,
+        *,
+        api_version: ApiVersion,
+        policy: RetryPolicy,
+        clock: Clock,
+        environment_status: Callable[[], str | None] | None = None,
+    ) -> None:
+        self._mwaa = mwaa
+        self._environment = environment
+        self._api_version = api_version
+        self._policy = policy
+        self._clock = clock
+        self._environment_status = environment_status
+
+    @property
+    def api_version(self) -> ApiVersion:
+        return self._api_version
+
+    # -- DAGs -------------------------------------------------------------------------------
+
+    def list_dags(self) -> list[Dag]:
+        dags: dict[str, Dag] = {}
+        for item in self._paginate("/dags", "dags"):
+            dag = parse_payload(_WireDag, item, "GET /dags").to_model()
+            dags.setdefault(dag.dag_id, dag)  # a DAG added mid-listing can shift pages: keep the first copy
+        return list(dags.values())
+
+    def get_dag(self, dag_id: str) -> Dag | None:
+        path = _path("/dags/", dag_id, what="DAG id")
+        try:
+            payload = self._invoke("GET", path)
+        except AirflowApiError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+        return parse_payload(_WireDag, payload, f"GET {path}").to_model()
+
+    def set_dag_paused(self, dag_id: str, paused: bool) -> None:
+        path = _path("/dags/", dag_id, what="DAG id")
+        self._invoke("PATCH", path, body={"is_paused": paused})
+
+    def trigger_dag_run(self, dag_id: str, conf: dict[str, Any] | None, run_id: str | None) -> DagRun:
+        path = _path("/dags/", dag_id, "/dagRuns", what="DAG id")
+        # Always name the run: a retry after a lost answer then meets 409 instead of starting a second run.
+        generated = run_id is None
+        name = run_id or f"manual__{self._clock.now().isoformat()}_{secrets.token_hex(3)}"
+        body: dict[str, Any] = {"dag_run_id": name, "conf": conf or {}}
+        if self._api_version == "v2":
+            body["logical_date"] = None  # required key on Airflow 3.0; null = "now, no data interval"
+        try:
+            payload = self._invoke("POST", path, body=body, sensitive=True)
+        except AirflowApiError as exc:
+            if generated and is_conflict(exc):
+                logger.info("dag run already created by an earlier attempt", extra={"dag_id": dag_id, "run_id": name})
+                return DagRun(dag_id=dag_id, run_id=name)
+            raise
+        return parse_payload(_WireDagRun, payload, f"POST {path}").to_model()
+
+    def list_import_errors(self) -> list[DagImportError]:
+        return [
+            parse_payload(_WireImportError, item, "GET /importErrors").to_model()
+            for item in self._paginate("/importErrors", "import_errors")
+        ]
+
+    # -- variables --------------------------------------------------------------------------
+
+    def get_variable(self, key: str) -> Variable | None:
+        path = _path("/variables/", key, what="variable key")
+        try:
+            payload = self._invoke("GET", path, sensitive=True)
+        except AirflowApiError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+        return parse_payload(_WireVariable, payload, f"GET {path}").to_model()
+
+    def set_variable(self, key: str, value: str, description: str | None) -> None:
+        if not key:
+            raise InvalidInputError("variable key must not be empty")
+        body: dict[str, Any] = {"key": key, "value": value}
+        if description is not None:
+            body["description"] = description
+        try:
+            self._invoke("POST", "/variables", body=body, sensitive=True)
+        except AirflowApiError as exc:
+            if not is_conflict(exc):
+                raise
+            # v2 refuses to create an existing key; PATCH without update_mask replaces value (and description if sent).
+            # Only this call puts the key in the path: v1's POST overwrites, so long keys still work there.
+            self._invoke("PATCH", _path("/variables/", key, what="variable key"), body=body, sensitive=True)
+
+    def delete_variable(self, key: str) -> None:
+        path = _path("/variables/", key, what="variable key")
+        try:
+            self._invoke("DELETE", path)
+        except AirflowApiError as exc:
+            if not is_not_found(exc):
+                raise
+
+    def list_variables(self) -> list[Variable]:
+        return [
+            parse_payload(_WireVariable, item, "GET /variables").to_model()
+            for item in self._paginate("/variables", "variables", sensitive=True)
+        ]
+
+    # -- pools ------------------------------------------------------------------------------
+
+    def list_pools(self) -> list[Pool]:
+        return [parse_payload(_WirePool, item, "GET /pools").to_model() for item in self._paginate("/pools", "pools")]
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _invoke(
+        self,
+        method: RestApiMethodType,
+        path: str,
+        *,
+        query: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        sensitive: bool = False,
+    ) -> object:
+        operation = f"{method} {path}"
+
+        def call() -> object:
+            request: InvokeRestApiRequestTypeDef = {"Name": self._environment, "Path": path, "Method": method}
+            if query:
+                request["QueryParameters"] = query
+            if body is not None:
+                request["Body"] = body
+            response = self._mwaa.invoke_rest_api(**request)
+            status = response.get("RestApiStatusCode", 200)
+            payload = response.get("RestApiResponse")
+            # MWAA raises RestApiClient/ServerException for Airflow errors; this covers a 4xx/5xx that slips through.
+            if isinstance(status, int) and status >= 400:
+                raise HttpStatusError(status, payload)
+            return payload
+
+        return self._policy.call(operation, call, sensitive=sensitive, environment_status=self._environment_status)
+
+    def _paginate(self, path: str, items_key: str, *, sensitive: bool = False) -> Iterator[object]:
+        offset = 0
+        for _ in range(_MAX_PAGES):
+            payload = self._invoke("GET", path, query={"limit": PAGE_SIZE, "offset": offset}, sensitive=sensitive)
+            items, total = _page(payload, items_key, operation=f"GET {path}")
+            yield from items
+            offset += len(items)
+            if not items or (total is not None and offset >= total) or (total is None and len(items) < PAGE_SIZE):
+                return
+        raise AirflowApiError(f"GET {path}: still paginating after {_MAX_PAGES} pages", status=200)
+
+
+def parse_payload[W: BaseModel](model: type[W], payload: object, operation: str) -> W:
+    """Validate one response item; a wrong shape becomes an AirflowApiError naming the field, never the value."""
+    if not isinstance(payload, dict):
+        raise AirflowApiError(f"{operation}: malformed response: expected an object, got {type(payload).__name__}")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+            for err in exc.errors(include_url=False, include_input=False)
+        )
+        raise AirflowApiError(f"{operation}: malformed response: {problems}") from None
+
+
+def _page(payload: object, items_key: str, *, operation: str) -> tuple[list[object], int | None]:
+    if not isinstance(payload, dict) or not isinstance(payload.get(items_key), list):
+        raise AirflowApiError(f"{operation}: malformed response: expected a list under {items_key!r}")
+    total = payload.get("total_entries")
+    return list(payload[items_key]), total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+def _path(prefix: str, identifier: str, suffix: str = "", *, what: str) -> str:
+    if not identifier:
+        raise InvalidInputError(f"{what} must not be empty")
+    path = f"{prefix}{quote(identifier, safe='')}{suffix}"
+    if len(path) > MAX_PATH_LENGTH:
+        raise InvalidInputError(
+            f"{what} {identifier!r} makes the InvokeRestApi path {len(path)} characters long;"
+            f" MWAA accepts at most {MAX_PATH_LENGTH}"
+        )
+    return path
