@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
 _CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 4},
+    retries={"mode": "standard", "total_max_attempts": 4},
     connect_timeout=5,
     read_timeout=20,
     user_agent_extra="mwaa-control-plane",
@@ -33,17 +33,23 @@ _CONFIG = Config(
 
 
 @cache
-def _client(service: str, region: str | None, endpoint_url: str | None) -> Any:
+def _client(service: str, region: str | None, endpoint_url: str | None, max_attempts: int = 4) -> Any:
+    # total_max_attempts counts the first call too (botocore's max_attempts would count retries only).
+    config = _CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": max_attempts}))
+    if endpoint_url:
+        # MWAA prefixes hosts with "api." / "env."; a custom endpoint (the local runtime) has no such hosts.
+        config = config.merge(Config(inject_host_prefix=False))
     return boto3.session.Session().client(
         service,  # type: ignore[call-overload]
         region_name=region,
         endpoint_url=endpoint_url,
-        config=_CONFIG,
+        config=config,
     )
 
 
-def mwaa(region: str | None = None, endpoint_url: str | None = None) -> MWAAClient:
-    return _client("mwaa", region, endpoint_url)  # type: ignore[no-any-return]
+def mwaa(region: str | None = None, endpoint_url: str | None = None, *, max_attempts: int = 4) -> MWAAClient:
+    """``max_attempts=1`` for the client an AirflowClient wraps: it retries (and paces) itself."""
+    return _client("mwaa", region, endpoint_url, max_attempts)  # type: ignore[no-any-return]
 
 
 def s3(region: str | None = None, endpoint_url: str | None = None) -> S3Client:

@@ -33,6 +33,12 @@ class CommonSettings(Settings):
     notification_topic_arn: Annotated[str, Field(alias="NOTIFICATION_TOPIC_ARN", pattern=r"^arn:aws[\w-]*:sns:")]
 
 
+class DagDeliverySettings(CommonSettings):
+    """Functions of the dag-delivery flow."""
+
+    staging_bucket: Annotated[str, Field(alias="STAGING_BUCKET_NAME", min_length=3)]
+
+
 class CliSettings(Settings):
     """Settings of the ``mwaa-cp`` command line (not a Lambda)."""
 

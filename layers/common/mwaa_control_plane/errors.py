@@ -40,6 +40,10 @@ class EnvironmentBusyError(RetryableError):
     """The MWAA environment is not in a state that accepts the operation (e.g. UPDATING)."""
 
 
+class ConcurrentUpdateError(RetryableError):
+    """Another execution holds the lock on the same object or environment; retry after it is done."""
+
+
 class EnvironmentStateError(ControlPlaneError):
     """The MWAA environment is in a state the operation can never succeed from (e.g. DELETED)."""
 

@@ -1,0 +1,69 @@
+# Everything installs itself into .venv/ at the repository root:
+#   .venv/            the project (editable) with its dev and local-runtime extras
+#   .venv/tools/sam/  aws-sam-cli and the AWS CLI, kept apart because they pin an older boto3
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.12 = the Lambda runtime. Found on PATH or under pyenv.
+PYTHON312 ?= $(shell command -v python3.12 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | sort -V | tail -n 1)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAM_VENV := $(VENV)/tools/sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed
+PIP_FLAGS := --quiet --disable-pip-version-check
+export SAM_CLI_TELEMETRY := 0
+export AWS_REGION ?= us-east-1
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: help install demo test lint bench build deploy tools clean
+
+help:
+	@echo "make demo    offline demo of every flow (installs into .venv/ first)"
+	@echo "make test    the test suite"
+	@echo "make lint    ruff, mypy --strict, cfn-lint, sam validate --lint"
+	@echo "make bench   benchmarks (validator throughput)"
+	@echo "make build   sam build (needs python3.12 on PATH, provided from .venv)"
+
+$(STAMP): pyproject.toml layers/common/requirements.txt
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found (PATH or ~/.pyenv/versions/3.12*)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON312) -m venv $(VENV)
+	$(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e ".[dev]"
+	@touch $@
+
+install: $(STAMP)
+
+$(SAM_STAMP):
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found (PATH or ~/.pyenv/versions/3.12*)"; exit 1; }
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON312) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install $(PIP_FLAGS) aws-sam-cli==1.170.0 awscli==1.46.3
+	@touch $@
+
+tools: $(SAM_STAMP)
+
+demo: $(STAMP)
+	$(BIN)/mwaa-cp local demo
+
+test: $(STAMP)
+	$(BIN)/pytest -n 2 -q
+
+lint: $(STAMP) $(SAM_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict layers/common/mwaa_control_plane functions
+	$(BIN)/cfn-lint template.yaml
+	$(SAM) validate --lint --region $(AWS_REGION)
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_validate.py $(BENCH_ARGS)
+
+build: $(SAM_STAMP)
+	PATH="$(dir $(PYTHON312)):$$PATH" $(SAM) build --region $(AWS_REGION)
+
+deploy: build
+	$(SAM) deploy --guided
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,31 @@
+"""Step "Ask Airflow how the environment is doing" of the environment-health flow."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mwaa_control_plane import clients
+from mwaa_control_plane.airflow import AirflowClient
+from mwaa_control_plane.clock import get_clock
+from mwaa_control_plane.config import CommonSettings, load_settings
+from mwaa_control_plane.environments.health import check_environment_health
+from mwaa_control_plane.observability import MetricUnit, logger, metrics, tracer
+from mwaa_control_plane.payloads import EnvironmentName, Payload, parse_input
+
+
+class HealthRequest(Payload):
+    environment_name: EnvironmentName
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = parse_input(HealthRequest, event)
+    settings = load_settings(CommonSettings)
+    mwaa = clients.mwaa(settings.region)
+    airflow = AirflowClient(clients.mwaa(settings.region, max_attempts=1), request.environment_name, clock=get_clock())
+    report = check_environment_health(mwaa, airflow, request.environment_name)
+    metrics.add_metric(name="EnvironmentHealthy" if report.healthy else "EnvironmentUnhealthy",
+                       unit=MetricUnit.Count, value=1)
+    return report.model_dump(mode="json")

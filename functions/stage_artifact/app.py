@@ -1,0 +1,29 @@
+"""Step "Stage the artifact for the environment" of dag-delivery (requirements.txt, plugins.zip, startup.sh)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mwaa_control_plane.dags.delivery import ValidationOutcome
+from mwaa_control_plane.dags.environment_update import stage_artifact
+from mwaa_control_plane.dags.wiring import delivery_dependencies
+from mwaa_control_plane.observability import MetricUnit, logger, metrics, tracer
+from mwaa_control_plane.payloads import Payload, parse_input
+
+
+class StageInput(Payload):
+    validated: ValidationOutcome
+    owner: str
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = parse_input(StageInput, event)
+    deps = delivery_dependencies()
+    staged = stage_artifact(deps.s3, deps.mwaa, deps.store, step.validated, step.owner)
+    logger.info("artifact staged", extra={"environment": staged.environment_name, "kind": staged.kind,
+                                          "outcome": staged.outcome})
+    metrics.add_metric(name="ArtifactStaged", unit=MetricUnit.Count, value=1)
+    return staged.model_dump(mode="json")

@@ -1,0 +1,29 @@
+"""Step "Validate exactly that object version" of dag-delivery."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mwaa_control_plane.dags.delivery import validate_object
+from mwaa_control_plane.dags.events import DeliveryRequest
+from mwaa_control_plane.dags.wiring import delivery_dependencies
+from mwaa_control_plane.observability import MetricUnit, logger, metrics, tracer
+from mwaa_control_plane.payloads import Payload, parse_input
+
+
+class ValidateInput(Payload):
+    request: DeliveryRequest
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = parse_input(ValidateInput, event).request
+    deps = delivery_dependencies()
+    outcome = validate_object(deps.s3, deps.mwaa, deps.store, request)
+    logger.info("object validated", extra={"key": request.key, "version_id": request.version_id,
+                                           "verdict": outcome.verdict, "errors": outcome.errors})
+    metrics.add_metric(name="DagRejected" if outcome.verdict == "fail" else "DagValidated",
+                       unit=MetricUnit.Count, value=1)
+    return outcome.model_dump(mode="json")

@@ -1,0 +1,33 @@
+"""Step "Check that Airflow parsed the file" of dag-delivery."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mwaa_control_plane import clients
+from mwaa_control_plane.airflow import AirflowClient
+from mwaa_control_plane.dags.delivery import SyncOutcome, verify_dag_file
+from mwaa_control_plane.dags.wiring import delivery_dependencies
+from mwaa_control_plane.observability import MetricUnit, logger, metrics, tracer
+from mwaa_control_plane.payloads import Payload, parse_input
+
+
+class VerifyInput(Payload):
+    synced: SyncOutcome
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    synced = parse_input(VerifyInput, event).synced
+    deps = delivery_dependencies()
+    airflow = AirflowClient(clients.mwaa(deps.settings.region, max_attempts=1), synced.request.environment_name,
+                            clock=deps.clock)
+    outcome = verify_dag_file(airflow, deps.clock, synced)
+    state = outcome.verification.state if outcome.verification else "skipped"
+    logger.info("dag file verified", extra={"key": outcome.mwaa_key, "state": state})
+    if state != "pending":
+        metrics.add_metric(name={"registered": "DagVerified", "import_error": "DagImportFailed"}.get(
+            state, "DagVerificationTimedOut"), unit=MetricUnit.Count, value=1)
+    return outcome.model_dump(mode="json")

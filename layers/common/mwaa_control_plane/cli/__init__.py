@@ -1,0 +1,1 @@
+"""The ``mwaa-cp`` command line."""

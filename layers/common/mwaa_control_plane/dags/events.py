@@ -1,0 +1,210 @@
+"""What an S3 event on the staging bucket asks the control plane to deliver.
+
+Staging layout, one prefix per environment::
+
+    <environment>/dags/<path>        DAG files, helper modules, .airflowignore (synced file by file)
+    <environment>/requirements.txt   \
+    <environment>/plugins.zip         } applied with UpdateEnvironment and a new object version
+    <environment>/startup.sh         /
+    reports/...                      written by the control plane; never delivered
+
+Both shapes are accepted: EventBridge (``detail-type`` Object Created/Deleted, keys as is)
+and classic S3 notifications (``Records[]``, URL-encoded keys). Keys that could escape the
+environment's folder (``..``, absolute paths, backslashes, control characters) are
+rejected, never normalised into something else.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote_plus
+
+from pydantic import Field, ValidationError
+
+from mwaa_control_plane.errors import InvalidInputError
+from mwaa_control_plane.payloads import EnvironmentName, Payload
+
+REPORTS_PREFIX = "reports/"
+# S3 sequencers are hex of varying length; right-padded to this width they compare as strings.
+SEQUENCER_WIDTH = 40
+_ENVIRONMENT = re.compile(r"^[a-zA-Z][0-9a-zA-Z\-_]{0,79}$")
+
+
+class ArtifactKind(StrEnum):
+    DAG = "dag"
+    REQUIREMENTS = "requirements"
+    PLUGINS = "plugins"
+    STARTUP = "startup"
+
+
+ARTIFACT_FILES = {
+    "requirements.txt": ArtifactKind.REQUIREMENTS,
+    "plugins.zip": ArtifactKind.PLUGINS,
+    "startup.sh": ArtifactKind.STARTUP,
+}
+
+
+class Action(StrEnum):
+    CREATED = "created"
+    DELETED = "deleted"
+
+
+class DeliveryRequest(Payload):
+    """One object version to deliver (or one deletion to propagate) to one environment."""
+
+    environment_name: EnvironmentName
+    kind: ArtifactKind
+    action: Action
+    staging_bucket: Annotated[str, Field(min_length=3)]
+    key: Annotated[str, Field(min_length=1)]
+    relative_path: Annotated[str, Field(min_length=1)]
+    """Path below ``dags/`` for DAG-folder files, the file name for artifacts."""
+    version_id: str | None = None
+    sequencer: Annotated[str, Field(pattern=r"^[0-9A-F]+$")]
+    size: int | None = None
+    etag: str | None = None
+    event_id: str = ""
+
+
+class DeliveryDecision(Payload):
+    """The first step's answer: deliver ``request``, skip it (with a reason), or reject it (notify)."""
+
+    decision: Literal["deliver", "skip", "reject"]
+    reason: str = ""
+    request: DeliveryRequest | None = None
+    key: str = ""
+    environment_name: str = ""
+
+
+def normalise_sequencer(sequencer: str) -> str:
+    """Right-pad with zeros so that two sequencers of the same key compare as strings (S3's rule)."""
+    value = sequencer.strip().upper()
+    if not re.fullmatch(r"[0-9A-F]{1,40}", value):
+        raise InvalidInputError(f"S3 sequencer {sequencer!r} is not a hexadecimal string")
+    return value.ljust(SEQUENCER_WIDTH, "0")
+
+
+def _unsafe_key_reason(key: str) -> str | None:
+    if key.startswith("/"):
+        return "absolute path"
+    if "\\" in key:
+        return "backslash in key"
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in key):
+        return "control or format character in key"
+    segments = key.split("/")
+    if any(s in (".", "..") for s in segments):
+        return "'.' or '..' path segment"
+    if any(s == "" for s in segments[:-1]):
+        return "empty path segment ('//')"
+    if len(key.encode("utf-8")) > 1024:
+        return "key longer than 1024 bytes"
+    return None
+
+
+def _raw_fields(event: Any) -> dict[str, Any]:
+    """Pull bucket, key, version, sequencer, action out of either S3 event shape."""
+    if not isinstance(event, dict):
+        raise InvalidInputError("the input is not an S3 event object")
+    if event.get("source") == "aws.s3" and "detail" in event:
+        detail = event["detail"]
+        kind = event.get("detail-type")
+        if kind not in ("Object Created", "Object Deleted"):
+            raise InvalidInputError(f"unsupported S3 event detail-type {kind!r}")
+        obj = detail.get("object") or {}
+        return {
+            "bucket": (detail.get("bucket") or {}).get("name"),
+            "key": obj.get("key"),
+            "version_id": obj.get("version-id"),
+            "sequencer": obj.get("sequencer"),
+            "size": obj.get("size"),
+            "etag": obj.get("etag"),
+            "action": Action.CREATED if kind == "Object Created" else Action.DELETED,
+            "event_id": event.get("id", ""),
+            "delete_marker": detail.get("deletion-type") == "Delete Marker Created",
+        }
+    records = event.get("Records")
+    if isinstance(records, list):
+        if len(records) != 1:
+            raise InvalidInputError(f"a classic S3 notification must carry exactly one record, got {len(records)}")
+        record = records[0]
+        name = str(record.get("eventName", ""))
+        if not name.startswith(("ObjectCreated:", "ObjectRemoved:")):
+            raise InvalidInputError(f"unsupported S3 eventName {name!r}")
+        s3 = record.get("s3") or {}
+        obj = s3.get("object") or {}
+        raw_key = obj.get("key")
+        return {
+            "bucket": (s3.get("bucket") or {}).get("name"),
+            "key": unquote_plus(raw_key) if isinstance(raw_key, str) else raw_key,
+            "version_id": obj.get("versionId"),
+            "sequencer": obj.get("sequencer"),
+            "size": obj.get("size"),
+            "etag": obj.get("eTag"),
+            "action": Action.CREATED if name.startswith("ObjectCreated:") else Action.DELETED,
+            "event_id": (record.get("responseElements") or {}).get("x-amz-request-id", ""),
+            "delete_marker": name == "ObjectRemoved:DeleteMarkerCreated",
+        }
+    raise InvalidInputError("not an S3 event: expected an EventBridge 'aws.s3' event or a notification with Records[]")
+
+
+def read_delivery_event(event: Any, *, staging_bucket: str) -> DeliveryDecision:
+    """Classify an S3 event on the staging bucket. Malformed events raise InvalidInputError."""
+    fields = _raw_fields(event)
+    bucket, key = fields["bucket"], fields["key"]
+    if not isinstance(bucket, str) or not isinstance(key, str) or not key:
+        raise InvalidInputError("the S3 event names no bucket or no object key")
+    if not fields["sequencer"]:
+        raise InvalidInputError(f"the S3 event for {key!r} carries no sequencer")
+    sequencer = normalise_sequencer(str(fields["sequencer"]))
+    if bucket != staging_bucket:
+        return DeliveryDecision(decision="skip", reason=f"bucket {bucket} is not the staging bucket", key=key)
+    if key.startswith(REPORTS_PREFIX):
+        return DeliveryDecision(decision="skip", reason="validation reports are not delivered", key=key)
+    if key.endswith("/"):
+        return DeliveryDecision(decision="skip", reason="folder placeholder", key=key)
+    unsafe = _unsafe_key_reason(key)
+    environment, _, rest = key.partition("/")
+    if unsafe:
+        return DeliveryDecision(decision="reject", reason=f"unsafe object key: {unsafe}", key=key,
+                                environment_name=environment if _ENVIRONMENT.match(environment) else "")
+    if not _ENVIRONMENT.match(environment) or not rest:
+        return DeliveryDecision(
+            decision="reject",
+            reason="key must start with a valid MWAA environment name: <environment>/dags/... or "
+            "<environment>/requirements.txt|plugins.zip|startup.sh",
+            key=key,
+        )
+    if rest.startswith("dags/") and len(rest) > len("dags/"):
+        kind, relative = ArtifactKind.DAG, rest.removeprefix("dags/")
+    elif rest in ARTIFACT_FILES:
+        kind, relative = ARTIFACT_FILES[rest], rest
+    else:
+        return DeliveryDecision(
+            decision="reject", reason=f"{rest!r} is not a DAG-folder path or a known artifact", key=key,
+            environment_name=environment,
+        )
+    if fields["action"] is Action.CREATED and not fields["version_id"]:
+        return DeliveryDecision(
+            decision="reject", reason="the event has no version-id: the staging bucket must be versioned",
+            key=key, environment_name=environment,
+        )
+    try:
+        request = DeliveryRequest(
+            environment_name=environment,
+            kind=kind,
+            action=fields["action"],
+            staging_bucket=bucket,
+            key=key,
+            relative_path=relative,
+            version_id=fields["version_id"],
+            sequencer=sequencer,
+            size=fields["size"],
+            etag=fields["etag"],
+            event_id=str(fields["event_id"]),
+        )
+    except ValidationError as exc:
+        raise InvalidInputError(f"malformed S3 event for {key!r}: {exc.errors(include_url=False)[0]['msg']}") from None
+    return DeliveryDecision(decision="deliver", request=request, key=key, environment_name=environment)

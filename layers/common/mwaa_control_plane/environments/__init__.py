@@ -1,0 +1,1 @@
+"""MWAA environments: inventory, health, and (later) schedules and hibernation."""

@@ -1,0 +1,74 @@
+"""How one MWAA environment is doing: its configuration and what Airflow says about its DAGs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from mwaa_control_plane.airflow.models import Dag, DagImportError
+from mwaa_control_plane.payloads import Payload
+
+if TYPE_CHECKING:
+    from mypy_boto3_mwaa import MWAAClient
+
+# How many import-error files a report names; the count is always exact.
+MAX_NAMED_IMPORT_ERRORS = 20
+
+
+class AirflowReader(Protocol):
+    def list_dags(self) -> list[Dag]: ...
+
+    def list_import_errors(self) -> list[DagImportError]: ...
+
+
+class EnvironmentHealth(Payload):
+    environment_name: str
+    status: str
+    airflow_version: str | None = None
+    environment_class: str | None = None
+    min_workers: int | None = None
+    max_workers: int | None = None
+    schedulers: int | None = None
+    dag_count: int = 0
+    paused_dag_count: int = 0
+    import_error_count: int = 0
+    import_error_files: list[str] = []
+    healthy: bool
+    problems: list[str] = []
+
+
+def check_environment_health(mwaa: MWAAClient, airflow: AirflowReader, name: str) -> EnvironmentHealth:
+    """Describe ``name`` and, when Airflow can answer, count its DAGs and import errors.
+
+    Unhealthy means: not AVAILABLE, the last update failed, or Airflow reports import errors.
+    """
+    environment = mwaa.get_environment(Name=name)["Environment"]
+    status = environment.get("Status", "UNKNOWN")
+    problems: list[str] = []
+    if status not in ("AVAILABLE", "UPDATE_FAILED"):
+        problems.append(f"environment is {status}, not AVAILABLE")
+    last_update = environment.get("LastUpdate", {})
+    if last_update.get("Status") == "FAILED":
+        error = last_update.get("Error", {})
+        problems.append(f"last update failed: {error.get('ErrorCode', '?')}: {error.get('ErrorMessage', '')}".strip())
+    dags: list[Dag] = []
+    import_errors: list[DagImportError] = []
+    if status in ("AVAILABLE", "UPDATE_FAILED"):
+        dags = airflow.list_dags()
+        import_errors = airflow.list_import_errors()
+    if import_errors:
+        problems.append(f"{len(import_errors)} DAG file(s) fail to import")
+    return EnvironmentHealth(
+        environment_name=name,
+        status=status,
+        airflow_version=environment.get("AirflowVersion"),
+        environment_class=environment.get("EnvironmentClass"),
+        min_workers=environment.get("MinWorkers"),
+        max_workers=environment.get("MaxWorkers"),
+        schedulers=environment.get("Schedulers"),
+        dag_count=len(dags),
+        paused_dag_count=sum(1 for d in dags if d.is_paused),
+        import_error_count=len(import_errors),
+        import_error_files=sorted({e.filename for e in import_errors})[:MAX_NAMED_IMPORT_ERRORS],
+        healthy=not problems,
+        problems=problems,
+    )

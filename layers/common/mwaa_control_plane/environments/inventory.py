@@ -1,0 +1,60 @@
+"""The account's MWAA environments at a glance (``mwaa-cp envs``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from mwaa_control_plane.payloads import Payload
+
+if TYPE_CHECKING:
+    from mypy_boto3_mwaa import MWAAClient
+
+
+class EnvironmentSummary(Payload):
+    name: str
+    status: str
+    airflow_version: str | None = None
+    environment_class: str | None = None
+    min_workers: int | None = None
+    max_workers: int | None = None
+    schedulers: int | None = None
+    last_update: str | None = None
+    """Status of the last update (SUCCESS, PENDING, FAILED) and its error code when it failed."""
+
+
+def list_environment_summaries(mwaa: MWAAClient) -> list[EnvironmentSummary]:
+    """Every environment of the account and Region, sorted by name.
+
+    An environment deleted between ListEnvironments and GetEnvironment is left out.
+    """
+    names: list[str] = []
+    for page in mwaa.get_paginator("list_environments").paginate():
+        names.extend(page["Environments"])
+    summaries: list[EnvironmentSummary] = []
+    for name in sorted(names):
+        try:
+            environment = mwaa.get_environment(Name=name)["Environment"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+                continue
+            raise
+        last = environment.get("LastUpdate")
+        last_update = None
+        if last:
+            code = last.get("Error", {}).get("ErrorCode")
+            last_update = f"{last.get('Status', '?')}{f' ({code})' if code else ''}"
+        summaries.append(
+            EnvironmentSummary(
+                name=name,
+                status=environment.get("Status", "UNKNOWN"),
+                airflow_version=environment.get("AirflowVersion"),
+                environment_class=environment.get("EnvironmentClass"),
+                min_workers=environment.get("MinWorkers"),
+                max_workers=environment.get("MaxWorkers"),
+                schedulers=environment.get("Schedulers"),
+                last_update=last_update,
+            )
+        )
+    return summaries

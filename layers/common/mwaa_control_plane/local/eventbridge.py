@@ -1,0 +1,293 @@
+"""EventBridge for the local runtime: real S3 event shapes, and delivery to Lambda, Step Functions and SNS.
+
+moto matches rules but only delivers to log groups, SQS and buses, and its S3 events
+carry a fixed ``sequencer`` and ``eTag``/``reason`` fields S3 never sends. This module:
+
+- emits S3 ``Object Created`` / ``Object Deleted`` events exactly as S3 does (``etag``,
+  ``version-id``, an increasing ``sequencer``, ``reason`` = PutObject/CopyObject/...,
+  ``deletion-type`` on deletes, delete markers included);
+- delivers matched events to ``lambda``, ``states`` and ``sns`` targets asynchronously
+  (at least once, unordered, as EventBridge does), with ``Input``/``InputPath``/
+  ``InputTransformer``, and sends what cannot be delivered to the target's DLQ;
+- fires scheduled rules and ``AWS::Scheduler::Schedule`` resources on demand, since
+  nothing fires them by clock here.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+
+from mwaa_control_plane.errors import InvalidInputError, NotFoundError
+from mwaa_control_plane.local.lambda_dispatch import LambdaDispatcher
+
+_REASONS = {
+    "s3:ObjectCreated:Put": "PutObject",
+    "s3:ObjectCreated:Post": "PostObject",
+    "s3:ObjectCreated:Copy": "CopyObject",
+    "s3:ObjectCreated:CompleteMultipartUpload": "CompleteMultipartUpload",
+}
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class EventDelivery:
+    """Delivers events to targets on a small thread pool and remembers what it did."""
+
+    def __init__(self, *, account_id: str, region: str, dispatcher: LambdaDispatcher) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.dispatcher = dispatcher
+        self.delivered: list[tuple[str, dict[str, Any]]] = []
+        self.failed: list[tuple[str, str]] = []
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="eventbridge")
+        self._pending: set[Future[None]] = set()
+        self._lock = threading.Lock()
+        self._sequencer = itertools.count(0x6000000000000000)
+
+    # ------------------------------------------------------------------ S3 events
+    def next_sequencer(self) -> str:
+        with self._lock:
+            return f"{next(self._sequencer):016X}"
+
+    def s3_event(self, detail_type: str, bucket: Any, object_detail: dict[str, Any], reason: str) -> dict[str, Any]:
+        detail: dict[str, Any] = {
+            "version": "0",
+            "bucket": {"name": bucket.name},
+            "object": object_detail,
+            "request-id": uuid.uuid4().hex[:16].upper(),
+            "requester": self.account_id,
+            "source-ip-address": "127.0.0.1",
+            "reason": reason,
+        }
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": detail_type,
+            "source": "aws.s3",
+            "account": self.account_id,
+            "time": _now_iso(),
+            "region": bucket.region_name,
+            "resources": [f"arn:aws:s3:::{bucket.name}"],
+            "detail": detail,
+        }
+
+    def publish(self, event: dict[str, Any]) -> None:
+        """Match ``event`` against every enabled rule of every bus and deliver it."""
+        from moto.events.models import events_backends
+
+        backend = events_backends[self.account_id][self.region]
+        for bus in list(backend.event_buses.values()):
+            for rule in list(bus.rules.values()):
+                if rule.state == "ENABLED" and rule.event_pattern.matches_event(event):
+                    self._deliver_to_rule(rule, event)
+
+    # ------------------------------------------------------------------ delivery
+    def _deliver_to_rule(self, rule: Any, event: dict[str, Any]) -> None:
+        for target in rule.targets:
+            arn: str = target["Arn"]
+            service = arn.split(":")[2]
+            if service not in ("lambda", "states", "sns"):
+                single = copy.copy(rule)
+                single.targets = [target]
+                _ORIGINAL_SEND_TO_TARGETS(single, event)
+                continue
+            payload = _target_input(target, event)
+            self._submit(lambda t=target, p=payload, r=rule: self._deliver(r, t, p))
+
+    def _deliver(self, rule: Any, target: dict[str, Any], payload: Any) -> None:
+        arn: str = target["Arn"]
+        service = arn.split(":")[2]
+        try:
+            if service == "lambda":
+                function = self.dispatcher.lookup(arn)
+                if function is None:
+                    raise NotFoundError(f"function {arn} does not exist")
+                self.dispatcher.invoke(function, payload)
+            elif service == "states":
+                boto3.client("stepfunctions", region_name=self.region).start_execution(
+                    stateMachineArn=arn, input=json.dumps(payload)
+                )
+            else:
+                boto3.client("sns", region_name=self.region).publish(
+                    TopicArn=arn, Message=json.dumps(payload) if not isinstance(payload, str) else payload
+                )
+            self.delivered.append((arn, payload if isinstance(payload, dict) else {"input": payload}))
+        except Exception as exc:  # EventBridge swallows delivery errors and uses the DLQ
+            self.failed.append((arn, f"{type(exc).__name__}: {exc}"))
+            dlq = target.get("DeadLetterConfig", {}).get("Arn")
+            if dlq:
+                queue_name = dlq.split(":")[-1]
+                sqs = boto3.client("sqs", region_name=self.region)
+                sqs.send_message(
+                    QueueUrl=sqs.get_queue_url(QueueName=queue_name)["QueueUrl"],
+                    MessageBody=json.dumps(payload),
+                    MessageAttributes={
+                        "RULE_ARN": {"DataType": "String", "StringValue": rule.arn},
+                        "TARGET_ARN": {"DataType": "String", "StringValue": arn},
+                        "ERROR_MESSAGE": {"DataType": "String", "StringValue": str(exc)[:256]},
+                    },
+                )
+
+    def _submit(self, work: Callable[[], None]) -> None:
+        future = self._pool.submit(work)
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Wait until every event handed to a target has been delivered (tests, demo)."""
+        import concurrent.futures
+
+        while True:
+            with self._lock:
+                pending = list(self._pending)
+            if not pending:
+                return
+            concurrent.futures.wait(pending, timeout=timeout)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=False)
+
+    # ------------------------------------------------------------------ schedules
+    def fire_schedule(self, name: str, group: str = "default") -> None:
+        """Do what EventBridge Scheduler does when ``name`` comes due: start its target with its Input."""
+        from moto.scheduler.models import scheduler_backends
+
+        try:
+            schedule = scheduler_backends[self.account_id][self.region].get_schedule(group, name)
+        except Exception as exc:
+            raise NotFoundError(f"no schedule {name!r} in group {group!r}") from exc
+        target = schedule.target
+        raw = target.get("Input") or "{}"
+        try:
+            payload = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise InvalidInputError(f"schedule {name} has an Input that is not JSON: {exc}") from exc
+        fake_rule = type("ScheduleAsRule", (), {"arn": schedule.arn})()
+        self._submit(lambda: self._deliver(fake_rule, target, payload))
+
+    def fire_rule(self, name: str, bus: str = "default") -> None:
+        """Deliver the ``Scheduled Event`` a ``ScheduleExpression`` rule sends when it comes due."""
+        from moto.events.models import events_backends
+
+        backend = events_backends[self.account_id][self.region]
+        rule = backend.event_buses[bus].rules.get(name) if bus in backend.event_buses else None
+        if rule is None or not rule.schedule_exp:
+            raise NotFoundError(f"no scheduled rule {name!r} on bus {bus!r}")
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": self.account_id,
+            "time": _now_iso(),
+            "region": self.region,
+            "resources": [rule.arn],
+            "detail": {},
+        }
+        self._deliver_to_rule(rule, event)
+
+
+def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
+    if "Input" in target and target["Input"] is not None:
+        return json.loads(target["Input"])
+    if target.get("InputPath"):
+        return _json_path(event, target["InputPath"])
+    transformer = target.get("InputTransformer")
+    if transformer:
+        from moto.events.utils import EventTemplateParser
+
+        return EventTemplateParser.parse(
+            input_template=transformer.get("InputTemplate"),
+            input_paths_map=transformer.get("InputPathsMap", {}),
+            event=event,
+        )
+    return event
+
+
+def _json_path(document: Any, path: str) -> Any:
+    node = document
+    for part in path.removeprefix("$").strip(".").split("."):
+        if part:
+            node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+# ---------------------------------------------------------------------- moto patches
+_ORIGINAL_SEND_TO_TARGETS: Callable[..., None]
+
+
+def install(delivery: EventDelivery) -> Callable[[], None]:
+    """Patch moto so rules deliver through ``delivery`` and S3 emits real-shaped events."""
+    global _ORIGINAL_SEND_TO_TARGETS
+    from moto.events import models as events_models
+    from moto.s3 import models as s3_models
+    from moto.s3 import notifications as s3_notifications
+
+    rule_cls = events_models.Rule
+    original_send = rule_cls.send_to_targets
+    original_eventbridge = s3_notifications._send_event_bridge_message
+    original_delete = s3_models.S3Backend.delete_object
+    _ORIGINAL_SEND_TO_TARGETS = original_send
+
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:  # noqa: ARG001
+        if self.event_pattern.matches_event(original_event):
+            delivery._deliver_to_rule(self, original_event)
+
+    def send_event_bridge_message(account_id: str, bucket: Any, event_name: str, key: Any) -> None:  # noqa: ARG001
+        # Deletions are emitted by delete_object below, which knows what kind of delete it was.
+        reason = _REASONS.get(event_name)
+        if reason is None or bucket.notification_configuration.event_bridge is None:
+            return
+        detail = {
+            "key": key.name,
+            "size": key.size,
+            "etag": key.etag.replace('"', ""),
+            "sequencer": delivery.next_sequencer(),
+        }
+        if bucket.is_versioned:
+            detail["version-id"] = key.version_id
+        delivery.publish(delivery.s3_event("Object Created", bucket, detail, reason))
+
+    def delete_object(
+        self: Any, bucket_name: str, key_name: str, version_id: str | None = None, bypass: bool = False
+    ) -> Any:
+        deleted, meta = original_delete(self, bucket_name, key_name, version_id=version_id, bypass=bypass)
+        bucket = self.get_bucket(bucket_name)
+        config = bucket.notification_configuration
+        if deleted and config is not None and config.event_bridge is not None:
+            marker = version_id is None and bucket.is_versioned
+            detail: dict[str, Any] = {"key": key_name, "sequencer": delivery.next_sequencer()}
+            if meta.get("version-id"):
+                detail["version-id"] = meta["version-id"]
+            event = delivery.s3_event("Object Deleted", bucket, detail, "DeleteObject")
+            event["detail"]["deletion-type"] = "Delete Marker Created" if marker else "Permanently Deleted"
+            delivery.publish(event)
+        return deleted, meta
+
+    rule_cls.send_to_targets = send_to_targets
+    s3_notifications._send_event_bridge_message = send_event_bridge_message
+    s3_models.S3Backend.delete_object = delete_object
+
+    def undo() -> None:
+        rule_cls.send_to_targets = original_send
+        s3_notifications._send_event_bridge_message = original_eventbridge
+        s3_models.S3Backend.delete_object = original_delete
+
+    return undo

@@ -1,0 +1,720 @@
+"""Provision the real ``template.yaml`` into the local runtime.
+
+The SAM translator turns the template into CloudFormation, exactly as ``sam deploy`` does;
+this module then plays CloudFormation: it evaluates conditions and intrinsic functions,
+orders resources by their references, and creates each one through boto3 (so moto sees
+the same API calls a stack would make). ``DefinitionSubstitutions`` are applied to the ASL
+files, functions are registered with the in-process dispatcher, and layers are attached
+by putting their content on ``sys.path``. There is no second, hand-written copy of the
+infrastructure: a resource type this module cannot create is an error, never skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import sys
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from mwaa_control_plane.errors import ControlPlaneError
+from mwaa_control_plane.local.lambda_dispatch import LambdaDispatcher, LocalFunction
+
+
+class ProvisioningError(ControlPlaneError):
+    """The template cannot be provisioned locally (unsupported resource, bad reference, failed call)."""
+
+
+_NO_VALUE = object()
+_ARTIFACT_BUCKET = "mwaa-cp-local-artifacts"
+_SUB_REFERENCE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+@dataclass
+class Resource:
+    logical_id: str
+    type: str
+    ref: str
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ProvisionedStack:
+    """What the local stack consists of, by logical id, plus its outputs."""
+
+    name: str
+    region: str
+    account_id: str
+    resources: dict[str, Resource]
+    outputs: dict[str, str]
+    parameters: dict[str, str]
+
+    def ref(self, logical_id: str) -> str:
+        if logical_id not in self.resources:
+            raise KeyError(f"stack {self.name} has no resource {logical_id}")
+        return self.resources[logical_id].ref
+
+    def attribute(self, logical_id: str, name: str) -> str:
+        return self.resources[logical_id].attributes[name]
+
+    def of_type(self, resource_type: str) -> dict[str, Resource]:
+        return {k: r for k, r in self.resources.items() if r.type == resource_type}
+
+
+class _ManagedPolicyMap:
+    """The translator only needs names of AWS managed policies it bundles; no IAM call offline."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    from samtranslator.yaml_helper import yaml_parse
+
+    try:
+        document = yaml_parse(path.read_text(encoding="utf-8"))
+    except Exception as exc:
+        raise ProvisioningError(f"{path} is not a readable template: {exc}") from exc
+    if not isinstance(document, dict) or "Resources" not in document:
+        raise ProvisioningError(f"{path} has no Resources section")
+    return document
+
+
+def translate(
+    template: dict[str, Any],
+    *,
+    base_dir: Path,
+    parameters: Mapping[str, str],
+    region: str,
+    account_id: str,
+    stack_name: str,
+) -> tuple[dict[str, Any], dict[str, Path]]:
+    """SAM -> CloudFormation. Local code paths become artifact URIs; returns the template and logical id -> folder."""
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+
+    template = json.loads(json.dumps(template))  # a private copy
+    local_paths: dict[str, Path] = {}
+    for logical_id, resource in template["Resources"].items():
+        props = resource.get("Properties", {})
+        kind = resource.get("Type")
+        if kind == "AWS::Serverless::Function" and isinstance(props.get("CodeUri"), str):
+            local_paths[logical_id] = (base_dir / props["CodeUri"]).resolve()
+            props["CodeUri"] = f"s3://{_ARTIFACT_BUCKET}/{logical_id}.zip"
+        elif kind == "AWS::Serverless::LayerVersion" and isinstance(props.get("ContentUri"), str):
+            local_paths[logical_id] = (base_dir / props["ContentUri"]).resolve()
+            props["ContentUri"] = f"s3://{_ARTIFACT_BUCKET}/{logical_id}.zip"
+        elif kind == "AWS::Serverless::StateMachine" and isinstance(props.get("DefinitionUri"), str):
+            asl = base_dir / props.pop("DefinitionUri")
+            try:
+                props["Definition"] = json.loads(asl.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as exc:
+                raise ProvisioningError(f"state machine {logical_id}: {asl} is not readable JSON: {exc}") from exc
+    values = {
+        **parameters,
+        "AWS::Region": region,
+        "AWS::AccountId": account_id,
+        "AWS::StackName": stack_name,
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+    }
+    try:
+        # The translator asks a boto3 session for the region: hand it one, never the process environment.
+        translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
+        translated = translator.translate(
+            template, parameter_values=values, get_managed_policy_map=_ManagedPolicyMap().load
+        )
+    except Exception as exc:
+        raise ProvisioningError(f"SAM translation failed: {exc}") from exc
+    return translated, local_paths
+
+
+class _Resolver:
+    """Evaluates CloudFormation intrinsic functions against what has been created so far."""
+
+    def __init__(self, template: dict[str, Any], parameters: dict[str, str], pseudo: dict[str, str]) -> None:
+        self.template = template
+        self.parameters = parameters
+        self.pseudo = pseudo
+        self.resources: dict[str, Resource] = {}
+        self._conditions: dict[str, bool] = {}
+
+    def condition(self, name: str) -> bool:
+        if name not in self._conditions:
+            definitions = self.template.get("Conditions", {})
+            if name not in definitions:
+                raise ProvisioningError(f"unknown condition {name}")
+            self._conditions[name] = bool(self.resolve(definitions[name]))
+        return self._conditions[name]
+
+    def resolve(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [v for v in (self.resolve(item) for item in node) if v is not _NO_VALUE]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            ((key, arg),) = node.items()
+            function = self._FUNCTIONS.get(key)
+            if function is not None:
+                return function(self, arg)
+        return {k: v for k, v in ((k, self.resolve(v)) for k, v in node.items()) if v is not _NO_VALUE}
+
+    def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return _NO_VALUE
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in self.resources:
+            return self.resources[name].ref
+        raise ProvisioningError(f"Ref to {name}, which is neither a parameter nor a created resource")
+
+    def _get_att(self, arg: Any) -> str:
+        logical_id, attribute = arg.split(".", 1) if isinstance(arg, str) else self.resolve(arg)
+        resource = self.resources.get(logical_id)
+        if resource is None:
+            raise ProvisioningError(f"Fn::GetAtt {logical_id}.{attribute}: no such resource (yet)")
+        if attribute not in resource.attributes:
+            raise ProvisioningError(f"Fn::GetAtt {logical_id}.{attribute}: {resource.type} has no such attribute")
+        return resource.attributes[attribute]
+
+    def _sub(self, arg: Any) -> str:
+        text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in variables:
+                return str(variables[name])
+            if "." in name and name.split(".", 1)[0] in self.resources:
+                return self._get_att(name)
+            return str(self._ref(name))
+
+        return _SUB_REFERENCE.sub(replace, text).replace("${!", "${")
+
+    def _if(self, arg: list[Any]) -> Any:
+        name, when_true, when_false = arg
+        return self.resolve(when_true if self.condition(name) else when_false)
+
+    def _find_in_map(self, arg: list[Any]) -> Any:
+        name, first, second = self.resolve(arg)
+        return self.template["Mappings"][name][first][second]
+
+    _FUNCTIONS: dict[str, Callable[[_Resolver, Any], Any]] = {
+        "Ref": lambda self, arg: self._ref(arg),
+        "Fn::GetAtt": lambda self, arg: self._get_att(arg),
+        "Fn::Sub": lambda self, arg: self._sub(arg),
+        "Fn::Join": lambda self, arg: str(arg[0]).join(str(v) for v in self.resolve(arg[1])),
+        "Fn::Select": lambda self, arg: self.resolve(arg[1])[int(self.resolve(arg[0]))],
+        "Fn::Split": lambda self, arg: str(self.resolve(arg[1])).split(arg[0]),
+        "Fn::If": lambda self, arg: self._if(arg),
+        "Fn::Equals": lambda self, arg: self.resolve(arg[0]) == self.resolve(arg[1]),
+        "Fn::Not": lambda self, arg: not self.resolve(arg[0]),
+        "Fn::And": lambda self, arg: all(self.resolve(a) for a in arg),
+        "Fn::Or": lambda self, arg: any(self.resolve(a) for a in arg),
+        "Condition": lambda self, arg: self.condition(arg),
+        "Fn::FindInMap": lambda self, arg: self._find_in_map(arg),
+        "Fn::GetAZs": lambda self, _arg: [f"{self.pseudo['AWS::Region']}{z}" for z in "abc"],
+    }
+
+
+def _references(node: Any) -> set[str]:
+    """Logical ids a resource definition refers to (Ref, GetAtt, Sub)."""
+    found: set[str] = set()
+    if isinstance(node, list):
+        for item in node:
+            found |= _references(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add(value.split(".")[0] if isinstance(value, str) else value[0])
+            elif key == "Fn::Sub":
+                text = value if isinstance(value, str) else value[0]
+                found |= {m.split(".")[0] for m in _SUB_REFERENCE.findall(text)}
+                if not isinstance(value, str):
+                    found |= _references(value[1])
+            else:
+                found |= _references(value)
+    return found
+
+
+def _creation_order(resources: dict[str, Any]) -> list[str]:
+    order: list[str] = []
+    state: dict[str, str] = {}
+
+    def visit(logical_id: str, path: tuple[str, ...]) -> None:
+        if state.get(logical_id) == "done":
+            return
+        if state.get(logical_id) == "visiting":
+            raise ProvisioningError(f"circular dependency: {' -> '.join((*path, logical_id))}")
+        state[logical_id] = "visiting"
+        definition = resources[logical_id]
+        depends = definition.get("DependsOn", [])
+        needed = _references(definition.get("Properties", {})) | set([depends] if isinstance(depends, str) else depends)
+        for other in sorted(needed & resources.keys()):
+            visit(other, (*path, logical_id))
+        state[logical_id] = "done"
+        order.append(logical_id)
+
+    for logical_id in sorted(resources):
+        visit(logical_id, ())
+    return order
+
+
+def _physical_name(stack: str, logical_id: str, limit: int, lower: bool = False) -> str:
+    suffix = hashlib.sha256(f"{stack}/{logical_id}".encode()).hexdigest()[:12].upper()
+    name = f"{stack}-{logical_id}"[: limit - 13] + f"-{suffix}"
+    return name.lower() if lower else name
+
+
+def _dummy_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "Code runs in-process in the local runtime; see functions/.\n")
+    return buffer.getvalue()
+
+
+class Provisioner:
+    """Creates a translated template's resources in the local AWS, in dependency order."""
+
+    def __init__(
+        self,
+        *,
+        template_path: Path,
+        stack_name: str,
+        region: str,
+        account_id: str,
+        parameters: Mapping[str, str],
+        dispatcher: LambdaDispatcher,
+    ) -> None:
+        self.template_path = template_path.resolve()
+        self.stack_name = stack_name
+        self.region = region
+        self.account_id = account_id
+        self.parameters = dict(parameters)
+        self.dispatcher = dispatcher
+
+    def _client(self, service: str) -> Any:
+        return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+
+    def provision(self) -> ProvisionedStack:
+        sam = load_template(self.template_path)
+        parameters = self._parameter_values(sam)
+        cfn, local_paths = translate(
+            sam,
+            base_dir=self.template_path.parent,
+            parameters=parameters,
+            region=self.region,
+            account_id=self.account_id,
+            stack_name=self.stack_name,
+        )
+        self._local_paths = local_paths
+        pseudo = {
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.account_id,
+            "AWS::StackName": self.stack_name,
+            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{self.stack_name}/local",
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+        resolver = _Resolver(cfn, parameters, pseudo)
+        resources: dict[str, Any] = cfn["Resources"]
+        for logical_id in _creation_order(resources):
+            definition = resources[logical_id]
+            if "Condition" in definition and not resolver.condition(definition["Condition"]):
+                continue
+            kind = definition["Type"]
+            create = self._CREATORS.get(kind)
+            if create is None:
+                raise ProvisioningError(
+                    f"{logical_id}: resource type {kind} is not supported by the local runtime; "
+                    "add a creator in mwaa_control_plane/local/provisioner.py"
+                )
+            properties = resolver.resolve(definition.get("Properties", {}))
+            try:
+                resolver.resources[logical_id] = create(self, logical_id, properties)
+            except (ClientError, BotoCoreError) as exc:
+                raise ProvisioningError(f"{logical_id} ({kind}): {exc}") from exc
+        outputs = {
+            name: str(resolver.resolve(output["Value"]))
+            for name, output in cfn.get("Outputs", {}).items()
+            if "Condition" not in output or resolver.condition(output["Condition"])
+        }
+        return ProvisionedStack(self.stack_name, self.region, self.account_id, resolver.resources, outputs, parameters)
+
+    def _parameter_values(self, sam: dict[str, Any]) -> dict[str, str]:
+        declared: dict[str, Any] = sam.get("Parameters", {})
+        unknown = set(self.parameters) - set(declared)
+        if unknown:
+            raise ProvisioningError(f"unknown template parameter(s): {', '.join(sorted(unknown))}")
+        values: dict[str, str] = {}
+        for name, spec in declared.items():
+            if name in self.parameters:
+                value = str(self.parameters[name])
+            elif "Default" in spec:
+                value = str(spec["Default"])
+            else:
+                raise ProvisioningError(f"template parameter {name} has no default; pass a value")
+            allowed = spec.get("AllowedValues")
+            if allowed and value not in [str(a) for a in allowed]:
+                raise ProvisioningError(f"parameter {name}={value!r} is not one of {allowed}")
+            pattern = spec.get("AllowedPattern")
+            if pattern and not re.fullmatch(pattern, value):
+                raise ProvisioningError(f"parameter {name}={value!r} does not match {pattern}")
+            values[name] = value
+        return values
+
+    # ------------------------------------------------------------------ creators
+    def _bucket(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        s3 = self._client("s3")
+        name = props.get("BucketName") or _physical_name(self.stack_name, logical_id, 63, lower=True)
+        args: dict[str, Any] = {"Bucket": name}
+        if self.region != "us-east-1":
+            args["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        s3.create_bucket(**args)
+        if "VersioningConfiguration" in props:
+            s3.put_bucket_versioning(
+                Bucket=name, VersioningConfiguration={"Status": props["VersioningConfiguration"]["Status"]}
+            )
+        if "PublicAccessBlockConfiguration" in props:
+            s3.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+            )
+        if "BucketEncryption" in props:
+            # CloudFormation says ServerSideEncryptionByDefault where the S3 API says ApplyServerSideEncryptionByDefault.
+            rules = [
+                {("ApplyServerSideEncryptionByDefault" if k == "ServerSideEncryptionByDefault" else k): v
+                 for k, v in rule.items()}
+                for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            ]
+            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+        notification = props.get("NotificationConfiguration", {})
+        if notification.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled") in (True, "true"):
+            s3.put_bucket_notification_configuration(
+                Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+            )
+        lifecycle = props.get("LifecycleConfiguration", {}).get("Rules")
+        if lifecycle:
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in lifecycle]}
+            )
+        for key, value in props.items():
+            if key.endswith("Configuration") and key not in _BUCKET_CONFIGURATIONS:
+                raise ProvisioningError(f"{logical_id}: bucket property {key} is not supported locally")
+        return Resource(
+            logical_id,
+            "AWS::S3::Bucket",
+            name,
+            {
+                "Arn": f"arn:aws:s3:::{name}",
+                "DomainName": f"{name}.s3.amazonaws.com",
+                "RegionalDomainName": f"{name}.s3.{self.region}.amazonaws.com",
+            },
+        )
+
+    def _bucket_policy(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        # moto evaluates bucket policies without their conditions, so a TLS-only Deny would deny every request.
+        # boto3 and the AWS CLI always use TLS against AWS; the local copy leaves those statements out.
+        document = dict(props["PolicyDocument"])
+        kept = [s for s in document.get("Statement", []) if not _is_tls_only_deny(s)]
+        if kept:
+            document["Statement"] = kept
+            self._client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(document))
+        return Resource(logical_id, "AWS::S3::BucketPolicy", props["Bucket"],
+                        {"LocallyOmittedStatements": str(len(document.get("Statement", [])) - len(kept))})
+
+    def _topic(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        name = props.get("TopicName") or _physical_name(self.stack_name, logical_id, 256)
+        attributes = {k: str(props[k]) for k in ("DisplayName", "KmsMasterKeyId") if k in props}
+        arn = self._client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
+        return Resource(logical_id, "AWS::SNS::Topic", arn, {"TopicArn": arn, "TopicName": name})
+
+    def _subscription(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        arn = self._client("sns").subscribe(
+            TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"]
+        )["SubscriptionArn"]
+        return Resource(logical_id, "AWS::SNS::Subscription", arn)
+
+    def _topic_policy(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        for topic in props["Topics"]:
+            self._client("sns").set_topic_attributes(
+                TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(props["PolicyDocument"])
+            )
+        return Resource(logical_id, "AWS::SNS::TopicPolicy", logical_id)
+
+    def _table(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        ddb = self._client("dynamodb")
+        name = props.get("TableName") or _physical_name(self.stack_name, logical_id, 255)
+        args: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": props["KeySchema"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "BillingMode": props.get("BillingMode", "PROVISIONED"),
+        }
+        for key in ("GlobalSecondaryIndexes", "ProvisionedThroughput", "StreamSpecification"):
+            if key in props:
+                args[key] = props[key]
+        if "SSESpecification" in props:
+            args["SSESpecification"] = {"Enabled": props["SSESpecification"].get("SSEEnabled", False)}
+        description = ddb.create_table(**args)["TableDescription"]
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            ddb.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True}
+            )
+        pitr = props.get("PointInTimeRecoverySpecification", {})
+        if pitr.get("PointInTimeRecoveryEnabled"):
+            ddb.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+            )
+        return Resource(logical_id, "AWS::DynamoDB::Table", name, {"Arn": description["TableArn"]})
+
+    def _queue(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        sqs = self._client("sqs")
+        name = props.get("QueueName") or _physical_name(self.stack_name, logical_id, 80)
+        attributes = {
+            k: json.dumps(v) if isinstance(v, dict) else str(v).lower() if isinstance(v, bool) else str(v)
+            for k, v in props.items()
+            if k not in ("QueueName", "Tags")
+        }
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = f"arn:aws:sqs:{self.region}:{self.account_id}:{name}"
+        return Resource(logical_id, "AWS::SQS::Queue", url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
+
+    def _queue_policy(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        for url in props["Queues"]:
+            self._client("sqs").set_queue_attributes(
+                QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
+            )
+        return Resource(logical_id, "AWS::SQS::QueuePolicy", logical_id)
+
+    def _role(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        iam = self._client("iam")
+        name = props.get("RoleName") or _physical_name(self.stack_name, logical_id, 64)
+        role = iam.create_role(
+            RoleName=name,
+            Path=props.get("Path", "/"),
+            AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]),
+        )["Role"]
+        for policy in props.get("Policies", []):
+            # SAM's policy templates omit Version; IAM then assumes 2008-10-17, moto refuses. Same grants either way.
+            document = {"Version": "2012-10-17", **policy["PolicyDocument"]}
+            iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document))
+        managed = props.get("ManagedPolicyArns", [])
+        return Resource(
+            logical_id,
+            "AWS::IAM::Role",
+            name,
+            {"Arn": role["Arn"], "RoleId": role["RoleId"], "ManagedPolicyArns": ",".join(managed)},
+        )
+
+    def _layer(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        content = self._local_paths.get(logical_id) or self._local_paths.get(_sam_logical_id(logical_id, self))
+        if content is not None and str(content) not in sys.path:
+            sys.path.insert(0, str(content))  # "attaching" the layer: its package becomes importable
+        arn = self._client("lambda").publish_layer_version(
+            LayerName=props.get("LayerName") or logical_id,
+            Content={"ZipFile": _dummy_zip()},
+            CompatibleRuntimes=props.get("CompatibleRuntimes", []),
+        )["LayerVersionArn"]
+        return Resource(logical_id, "AWS::Lambda::LayerVersion", arn)
+
+    def _function(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        name = props.get("FunctionName") or _physical_name(self.stack_name, logical_id, 64)
+        environment = props.get("Environment", {}).get("Variables", {})
+        created = self._client("lambda").create_function(
+            FunctionName=name,
+            Runtime=props["Runtime"],
+            Role=props["Role"],
+            Handler=props["Handler"],
+            Code={"ZipFile": _dummy_zip()},
+            Timeout=int(props.get("Timeout", 3)),
+            MemorySize=int(props.get("MemorySize", 128)),
+            Environment={"Variables": {k: str(v) for k, v in environment.items()}},
+            Layers=props.get("Layers", []),
+            TracingConfig=props.get("TracingConfig", {"Mode": "PassThrough"}),
+            Architectures=props.get("Architectures", ["x86_64"]),
+        )
+        code_dir = self._local_paths.get(logical_id)
+        if code_dir is None:
+            raise ProvisioningError(f"{logical_id}: only functions with a local CodeUri can run locally")
+        self.dispatcher.register(
+            LocalFunction(
+                name=name,
+                arn=created["FunctionArn"],
+                code_dir=code_dir,
+                handler=props["Handler"],
+                environment={k: str(v) for k, v in environment.items()},
+                timeout_seconds=int(props.get("Timeout", 3)),
+                memory_mb=int(props.get("MemorySize", 128)),
+            )
+        )
+        return Resource(logical_id, "AWS::Lambda::Function", name, {"Arn": created["FunctionArn"]})
+
+    def _permission(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        args = {
+            "FunctionName": props["FunctionName"],
+            "StatementId": logical_id,
+            "Action": props["Action"],
+            "Principal": props["Principal"],
+        }
+        if "SourceArn" in props:
+            args["SourceArn"] = props["SourceArn"]
+        self._client("lambda").add_permission(**args)
+        return Resource(logical_id, "AWS::Lambda::Permission", logical_id)
+
+    def _state_machine(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        if "DefinitionString" in props:
+            definition = str(props["DefinitionString"])
+        elif "Definition" in props:
+            definition = json.dumps(props["Definition"])
+        else:
+            raise ProvisioningError(f"{logical_id}: state machine needs a local definition")
+        substitutions: dict[str, Any] = props.get("DefinitionSubstitutions", {})
+        for key, value in substitutions.items():
+            definition = definition.replace("${" + key + "}", str(value))
+        unresolved = sorted(set(_SUB_REFERENCE.findall(definition)))
+        if unresolved:
+            raise ProvisioningError(
+                f"{logical_id}: DefinitionSubstitutions leaves ${{{', '.join(unresolved)}}} unbound"
+            )
+        name = props.get("StateMachineName") or _physical_name(self.stack_name, logical_id, 80)
+        args: dict[str, Any] = {
+            "name": name,
+            "definition": definition,
+            "roleArn": props["RoleArn"],
+            "type": props.get("StateMachineType", "STANDARD"),
+        }
+        if "TracingConfiguration" in props:
+            args["tracingConfiguration"] = {"enabled": bool(props["TracingConfiguration"].get("Enabled"))}
+        arn = self._client("stepfunctions").create_state_machine(**args)["stateMachineArn"]
+        return Resource(logical_id, "AWS::StepFunctions::StateMachine", arn, {"Arn": arn, "Name": name})
+
+    def _rule(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        events = self._client("events")
+        name = props.get("Name") or _physical_name(self.stack_name, logical_id, 64)
+        args: dict[str, Any] = {"Name": name, "State": props.get("State", "ENABLED")}
+        if "EventPattern" in props:
+            args["EventPattern"] = json.dumps(props["EventPattern"])
+        for key in ("ScheduleExpression", "Description", "EventBusName", "RoleArn"):
+            if key in props:
+                args[key] = props[key]
+        arn = events.put_rule(**args)["RuleArn"]
+        targets = props.get("Targets", [])
+        if targets:
+            put: dict[str, Any] = {"Rule": name, "Targets": targets}
+            if "EventBusName" in props:
+                put["EventBusName"] = props["EventBusName"]
+            failed = events.put_targets(**put).get("FailedEntries", [])
+            if failed:
+                raise ProvisioningError(f"{logical_id}: targets rejected: {failed}")
+        return Resource(logical_id, "AWS::Events::Rule", name, {"Arn": arn})
+
+    def _schedule(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        name = props.get("Name") or _physical_name(self.stack_name, logical_id, 64)
+        args = {k: props[k] for k in ("ScheduleExpression", "FlexibleTimeWindow", "Target") if k in props}
+        for key in ("ScheduleExpressionTimezone", "Description", "State", "GroupName"):
+            if key in props:
+                args[key] = props[key]
+        arn = self._client("scheduler").create_schedule(Name=name, **args)["ScheduleArn"]
+        return Resource(logical_id, "AWS::Scheduler::Schedule", name, {"Arn": arn})
+
+    def _log_group(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        name = props.get("LogGroupName") or _physical_name(self.stack_name, logical_id, 512)
+        logs = self._client("logs")
+        logs.create_log_group(logGroupName=name)
+        if "RetentionInDays" in props:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
+        arn = f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{name}:*"
+        return Resource(logical_id, "AWS::Logs::LogGroup", name, {"Arn": arn})
+
+    def _alarm(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        name = props.get("AlarmName") or _physical_name(self.stack_name, logical_id, 255)
+        args = {k: v for k, v in props.items() if k != "AlarmName"}
+        for numeric in ("Period", "EvaluationPeriods", "DatapointsToAlarm"):
+            if numeric in args:
+                args[numeric] = int(args[numeric])
+        if "Threshold" in args:
+            args["Threshold"] = float(args["Threshold"])
+        self._client("cloudwatch").put_metric_alarm(AlarmName=name, **args)
+        arn = f"arn:aws:cloudwatch:{self.region}:{self.account_id}:alarm:{name}"
+        return Resource(logical_id, "AWS::CloudWatch::Alarm", name, {"Arn": arn})
+
+    def _parameter(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        name = props.get("Name") or f"/{self.stack_name}/{logical_id}"
+        self._client("ssm").put_parameter(
+            Name=name, Value=str(props["Value"]), Type=props.get("Type", "String"), Overwrite=True
+        )
+        return Resource(logical_id, "AWS::SSM::Parameter", name)
+
+    _CREATORS: dict[str, Callable[[Provisioner, str, dict[str, Any]], Resource]] = {
+        "AWS::S3::Bucket": _bucket,
+        "AWS::S3::BucketPolicy": _bucket_policy,
+        "AWS::SNS::Topic": _topic,
+        "AWS::SNS::Subscription": _subscription,
+        "AWS::SNS::TopicPolicy": _topic_policy,
+        "AWS::DynamoDB::Table": _table,
+        "AWS::SQS::Queue": _queue,
+        "AWS::SQS::QueuePolicy": _queue_policy,
+        "AWS::IAM::Role": _role,
+        "AWS::Lambda::LayerVersion": _layer,
+        "AWS::Lambda::Function": _function,
+        "AWS::Lambda::Permission": _permission,
+        "AWS::StepFunctions::StateMachine": _state_machine,
+        "AWS::Events::Rule": _rule,
+        "AWS::Scheduler::Schedule": _schedule,
+        "AWS::Logs::LogGroup": _log_group,
+        "AWS::CloudWatch::Alarm": _alarm,
+        "AWS::SSM::Parameter": _parameter,
+    }
+
+
+_BUCKET_CONFIGURATIONS = {
+    "VersioningConfiguration",
+    "PublicAccessBlockConfiguration",
+    "NotificationConfiguration",
+    "LifecycleConfiguration",
+}
+
+
+def _is_tls_only_deny(statement: dict[str, Any]) -> bool:
+    condition = statement.get("Condition", {})
+    return statement.get("Effect") == "Deny" and condition == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def _sam_logical_id(logical_id: str, provisioner: Provisioner) -> str:
+    # The translator renames layers to "<LogicalId><hash>"; map back to the SAM logical id.
+    for sam_id in provisioner._local_paths:
+        if logical_id.startswith(sam_id):
+            return sam_id
+    return logical_id
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's lifecycle rule shape -> the S3 API's."""
+    converted: dict[str, Any] = {
+        "ID": rule.get("Id", "rule"),
+        "Status": rule["Status"],
+        "Filter": {"Prefix": rule.get("Prefix", "")},
+    }
+    if "ExpirationInDays" in rule:
+        converted["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    if "NoncurrentVersionExpiration" in rule:
+        converted["NoncurrentVersionExpiration"] = {
+            "NoncurrentDays": int(rule["NoncurrentVersionExpiration"]["NoncurrentDays"])
+        }
+    if "AbortIncompleteMultipartUpload" in rule:
+        converted["AbortIncompleteMultipartUpload"] = {
+            "DaysAfterInitiation": int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+        }
+    return converted

@@ -1,0 +1,224 @@
+"""The embedded local AWS: moto plus this project's plugins, provisioned with the real stack.
+
+``LocalAws`` starts moto in-process, installs the plugins (MWAA backend, in-process Lambda
+dispatch, EventBridge delivery, time compression, fault injection), provisions
+``template.yaml`` and hands out clients. Flow tests, ``mwaa-cp local demo`` and
+``mwaa-cp local up`` all run on it::
+
+    with LocalAws() as aws:
+        arn = aws.start_execution("environment-health", {"environment_name": "dev"})
+        result = aws.wait_for_execution(arn)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import boto3
+
+from mwaa_control_plane import clients, config
+from mwaa_control_plane.errors import InvalidInputError, NotFoundError
+from mwaa_control_plane.local import eventbridge, faults, lambda_dispatch, stepfunctions, streams, timewarp
+from mwaa_control_plane.local.provisioner import ProvisionedStack, Provisioner
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
+ACCOUNT_ID = "123456789012"
+
+# moto needs credentials to sign with; these never leave the process.
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+}
+# What every in-process function sees on top of its template environment (Lambda's runtime
+# variables; X-Ray has no daemon here).
+_LAMBDA_RUNTIME_ENVIRONMENT = {
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+}
+_TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+class LocalAws:
+    """One offline AWS account with the control-plane stack deployed in it."""
+
+    def __init__(
+        self,
+        *,
+        template: Path = DEFAULT_TEMPLATE,
+        stack_name: str = "mwaa-control-plane",
+        region: str = "us-east-1",
+        parameters: Mapping[str, str] | None = None,
+        time_scale: float | None = 0.001,
+    ) -> None:
+        self.template = template
+        self.stack_name = stack_name
+        self.region = region
+        self.parameters = dict(parameters or {})
+        self.time_scale = time_scale
+        self.faults = faults.FaultInjector()
+        self.lambdas = lambda_dispatch.LambdaDispatcher(
+            region=region, base_environment={**_FAKE_CREDENTIALS, **_LAMBDA_RUNTIME_ENVIRONMENT}
+        )
+        self.events = eventbridge.EventDelivery(account_id=ACCOUNT_ID, region=region, dispatcher=self.lambdas)
+        self.clock: timewarp.CompressedClock | None = None
+        self._stack: ProvisionedStack | None = None
+        self._undo: list[Callable[[], None]] = []
+        self._mock: Any = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> Self:
+        from moto import mock_aws
+
+        from mwaa_control_plane.local import mwaa
+
+        saved_environment = {k: os.environ.get(k) for k in (*_FAKE_CREDENTIALS, "AWS_DEFAULT_REGION", "AWS_REGION")}
+        os.environ.update(_FAKE_CREDENTIALS)
+        os.environ["AWS_DEFAULT_REGION"] = self.region
+        os.environ["AWS_REGION"] = self.region
+        self._undo.append(lambda: _restore_environment(saved_environment))
+        self._mock = mock_aws(
+            config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+        )
+        self._mock.start()
+        self._undo.append(self._mock.stop)
+        mwaa.register()
+        self._undo.append(faults.install(self.faults))
+        self._undo.append(lambda_dispatch.install(self.lambdas))
+        self._undo.append(eventbridge.install(self.events))
+        self._undo.append(stepfunctions.install())
+        if self.time_scale is not None:
+            self.clock = timewarp.CompressedClock(self.time_scale)
+            self._undo.append(timewarp.install(self.clock))
+        streams.install()
+        self._undo.append(streams.uninstall)
+        config.clear_settings_cache()
+        clients.clear_client_cache()
+        self._undo.append(clients.clear_client_cache)
+        self._undo.append(config.clear_settings_cache)
+        try:
+            self._stack = Provisioner(
+                template_path=self.template,
+                stack_name=self.stack_name,
+                region=self.region,
+                account_id=ACCOUNT_ID,
+                parameters=self.parameters,
+                dispatcher=self.lambdas,
+            ).provision()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        self.events.drain(timeout=5)
+        while self._undo:
+            undo = self._undo.pop()
+            undo()
+        self._stack = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ access
+    @property
+    def stack(self) -> ProvisionedStack:
+        if self._stack is None:
+            raise RuntimeError("the local runtime is not started")
+        return self._stack
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+
+    def state_machine_arn(self, flow: str) -> str:
+        """The ARN of flow ``flow`` (state machines are named ``<stack>-<flow>``)."""
+        wanted = f"{self.stack_name}-{flow}"
+        for resource in self.stack.of_type("AWS::StepFunctions::StateMachine").values():
+            if resource.attributes["Name"] in (wanted, flow):
+                return resource.ref
+        known = sorted(
+            r.attributes["Name"].removeprefix(f"{self.stack_name}-")
+            for r in self.stack.of_type("AWS::StepFunctions::StateMachine").values()
+        )
+        raise NotFoundError(f"no flow named {flow!r}; flows: {', '.join(known)}")
+
+    # ------------------------------------------------------------------ executions
+    def start_execution(self, flow: str, payload: Any, name: str | None = None) -> str:
+        args: dict[str, Any] = {"stateMachineArn": self.state_machine_arn(flow), "input": json.dumps(payload)}
+        if name:
+            args["name"] = name
+        return str(self.client("stepfunctions").start_execution(**args)["executionArn"])
+
+    def wait_for_execution(self, execution_arn: str, timeout: float = 120.0) -> dict[str, Any]:
+        """Poll until the execution ends (real seconds); return DescribeExecution's answer."""
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while True:
+            description: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
+            if description["status"] in _TERMINAL:
+                return description
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {execution_arn} still {description['status']} after {timeout} s")
+            time.sleep(0.02)
+
+    def executions(self, flow: str) -> list[dict[str, Any]]:
+        paginator = self.client("stepfunctions").get_paginator("list_executions")
+        found: list[dict[str, Any]] = []
+        for page in paginator.paginate(stateMachineArn=self.state_machine_arn(flow)):
+            found.extend(page["executions"])
+        return found
+
+    def wait_for_executions(self, flow: str, count: int, timeout: float = 120.0) -> list[dict[str, Any]]:
+        """Wait until ``flow`` has at least ``count`` executions and all of them ended."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.events.drain(timeout=max(0.1, deadline - time.monotonic()))
+            found = self.executions(flow)
+            if len(found) >= count and all(e["status"] in _TERMINAL for e in found):
+                return found
+            if time.monotonic() > deadline:
+                states = [e["status"] for e in found]
+                raise TimeoutError(f"{flow}: wanted {count} finished executions, have {states}")
+            time.sleep(0.02)
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        paginator = self.client("stepfunctions").get_paginator("get_execution_history")
+        events: list[dict[str, Any]] = []
+        for page in paginator.paginate(executionArn=execution_arn):
+            events.extend(page["events"])
+        return events
+
+    # ------------------------------------------------------------------ schedules
+    def fire(self, schedule: str) -> None:
+        """Fire a schedule of the stack now: logical id or name of an AWS::Scheduler::Schedule or scheduled rule."""
+        for logical_id, resource in self.stack.resources.items():
+            if schedule in (logical_id, resource.ref):
+                if resource.type == "AWS::Scheduler::Schedule":
+                    self.events.fire_schedule(resource.ref)
+                    return
+                if resource.type == "AWS::Events::Rule":
+                    self.events.fire_rule(resource.ref)
+                    return
+        raise InvalidInputError(f"{schedule!r} is not a schedule or scheduled rule of stack {self.stack_name}")
+
+
+def _restore_environment(saved: Mapping[str, str | None]) -> None:
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value

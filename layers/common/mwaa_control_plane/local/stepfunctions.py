@@ -1,0 +1,75 @@
+"""Step Functions fidelity: execution names and the error names of AWS SDK integrations.
+
+On AWS, a failed ``arn:aws:states:::aws-sdk:<service>:<action>`` task fails with
+``<Service>.<ErrorCode>`` where ``<Service>`` is the SDK client's PascalCase name (``Mwaa``,
+``S3``, ``DynamoDb``, ``Sfn``) and ``Exception`` is appended when the code lacks it, e.g.
+``Mwaa.ResourceNotFoundException``, ``Mwaa.ThrottlingException``. moto's interpreter
+uses the exception *class* name, so errors botocore does not model (throttling) all
+become ``Mwaa.MwaaException`` and ASL ``Retry`` on them could never be tested. This
+module names them the AWS way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+_SPECIAL = {
+    "dynamodb": "DynamoDb",
+    "stepfunctions": "Sfn",
+    "sfn": "Sfn",
+    "secretsmanager": "SecretsManager",
+    "eventbridge": "EventBridge",
+    "cloudwatch": "CloudWatch",
+}
+
+
+def sdk_service_name(service: str) -> str:
+    """``mwaa`` -> ``Mwaa``, ``s3`` -> ``S3``, ``dynamodb`` -> ``DynamoDb``."""
+    return _SPECIAL.get(service.lower(), service[:1].upper() + service[1:].lower())
+
+
+def sdk_error_name(service: str, error_code: str) -> str:
+    name = f"{sdk_service_name(service)}.{error_code}"
+    return name if name.endswith("Exception") else f"{name}Exception"
+
+
+def install() -> Callable[[], None]:
+    """Name SDK-integration errors as AWS does, and give unnamed executions a UUID name as AWS does."""
+    import uuid
+
+    from botocore.exceptions import ClientError
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_aws_sdk as aws_sdk,
+    )
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original_start = StepFunctionsParserBackend.start_execution
+
+    def start_execution(self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None,
+                        trace_header: Any = None) -> Any:
+        # moto would put "None" in the ARN and treat every unnamed execution with the same input as one.
+        return original_start(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+
+    StepFunctionsParserBackend.start_execution = start_execution
+
+    cls = aws_sdk.StateTaskServiceAwsSdk
+    original_from_error = cls._from_error
+
+    def from_error(self: Any, env: Any, ex: Exception) -> Any:
+        if isinstance(ex, ClientError):
+            code = ex.response.get("Error", {}).get("Code") or type(ex).__name__
+            name = sdk_error_name(self.resource.api_name, code)
+            message = ex.response.get("Error", {}).get("Message", "")
+            status = ex.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
+            cause = f"{message} (Service: {sdk_service_name(self.resource.api_name)}, Status Code: {status})"
+            return self._get_task_failure_event(env=env, error=name, cause=cause)
+        return original_from_error(self, env, ex)
+
+    cls._from_error = from_error
+
+    def undo() -> None:
+        cls._from_error = original_from_error
+        StepFunctionsParserBackend.start_execution = original_start
+
+    return undo

@@ -1,0 +1,37 @@
+"""Shared payload types and the one way handlers parse their input.
+
+Every payload that crosses a boundary is a pydantic model; constraints live in the types
+below, so a malformed event fails in one place with one clear message.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from mwaa_control_plane.errors import InvalidInputError
+
+# CreateEnvironment's rule for names (botocore model: [a-zA-Z][0-9a-zA-Z-_]*, at most 80).
+EnvironmentName = Annotated[str, Field(pattern=r"^[a-zA-Z][0-9a-zA-Z\-_]*$", min_length=1, max_length=80)]
+
+
+class Payload(BaseModel):
+    """Base of step inputs and outputs: unknown keys are ignored, so Step Functions may pass context along."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+P = TypeVar("P", bound=BaseModel)
+
+
+def parse_input(model: type[P], event: Any) -> P:
+    """Validate ``event`` into ``model`` or raise InvalidInputError that says what is wrong and where."""
+    try:
+        return model.model_validate(event)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(input)'}: {err['msg']}"
+            for err in exc.errors(include_url=False)
+        )
+        raise InvalidInputError(f"invalid {model.__name__}: {problems}") from None

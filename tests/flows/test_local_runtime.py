@@ -1,0 +1,162 @@
+"""The foundation's acceptance: each local-runtime plugin proven with the real template and ASL."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from mwaa_control_plane.errors import InvalidInputError, NotFoundError
+from mwaa_control_plane.local.provisioner import ProvisioningError
+from mwaa_control_plane.local.runtime import LocalAws
+from mwaa_control_plane.local.seed import create_environment, source_bucket_name, wait_for_status
+from mwaa_control_plane.local.server import LocalServer
+from tests.conftest import REPO, load_event
+from tests.flows.helpers import staging_bucket, upload
+
+pytestmark = pytest.mark.flow
+
+
+def _failed_attempts(aws: LocalAws, arn: str, error: str) -> int:
+    return sum(
+        1
+        for e in aws.history(arn)
+        if e["type"] in ("TaskFailed", "LambdaFunctionFailed")
+        and (e.get("taskFailedEventDetails") or e.get("lambdaFunctionFailedEventDetails") or {}).get("error") == error
+    )
+
+
+def test_the_stack_is_provisioned_from_template_yaml(aws: LocalAws) -> None:
+    machines = {r.attributes["Name"] for r in aws.stack.of_type("AWS::StepFunctions::StateMachine").values()}
+    assert machines == {"mwaa-control-plane-environment-health", "mwaa-control-plane-dag-delivery"}
+    assert aws.stack.outputs["StagingBucketName"] == staging_bucket(aws)
+    versioning = aws.client("s3").get_bucket_versioning(Bucket=staging_bucket(aws))
+    assert versioning["Status"] == "Enabled"
+
+
+def test_a_handler_that_raises_is_retried_by_the_state_machine(aws: LocalAws) -> None:
+    # Given an environment whose Airflow REST API throttles long enough to exhaust the function's own
+    # retries (the AirflowClient makes 5 attempts; botocore does not retry under it)
+    create_environment(aws, "dev-analytics")
+    aws.faults.inject("mwaa", "InvokeRestApi", error_code="ThrottlingException", times=5)
+    # When the health flow asks Airflow through the function
+    arn = aws.start_execution("environment-health", load_event("environment-health/one-environment.json"))
+    result = aws.wait_for_execution(arn)
+    # Then the function raised ThrottledError once, the ASL Retry ran it again, and the flow succeeded
+    assert result["status"] == "SUCCEEDED", result
+    assert _failed_attempts(aws, arn, "ThrottledError") == 1
+    [report] = json.loads(result["output"])
+    assert report["environment_name"] == "dev-analytics" and report["status"] == "AVAILABLE"
+
+
+def test_an_injected_throttling_fault_is_retried_by_the_asl(aws: LocalAws) -> None:
+    create_environment(aws, "dev-analytics")
+    fault = aws.faults.inject("mwaa", "ListEnvironments", error_code="ThrottlingException", times=2)
+    arn = aws.start_execution("environment-health", load_event("environment-health/all-environments.json"))
+    result = aws.wait_for_execution(arn)
+    assert result["status"] == "SUCCEEDED", result
+    assert fault.injected == 2
+    assert _failed_attempts(aws, arn, "Mwaa.ThrottlingException") == 2
+
+
+def test_an_s3_upload_reaches_a_state_machine_through_the_templates_rule(aws: LocalAws) -> None:
+    version = upload(aws, "dev-analytics/dags/hello.py", b"print('hi')\n")
+    [execution] = aws.wait_for_executions("dag-delivery", 1)
+    event = json.loads(aws.client("stepfunctions").describe_execution(
+        executionArn=execution["executionArn"])["input"])
+    assert event["source"] == "aws.s3" and event["detail-type"] == "Object Created"
+    obj = event["detail"]["object"]
+    assert obj["key"] == "dev-analytics/dags/hello.py" and obj["version-id"] == version
+    assert event["detail"]["reason"] == "PutObject" and len(obj["sequencer"]) >= 16 and "etag" in obj
+
+
+def test_writing_a_report_does_not_start_the_flow(aws: LocalAws) -> None:
+    upload(aws, "reports/dev-analytics/x.json", b"{}")
+    aws.events.drain()
+    assert aws.executions("dag-delivery") == []
+
+
+def test_a_fired_schedule_starts_its_target_with_its_input(aws: LocalAws) -> None:
+    aws.fire("EnvironmentHealthSchedule")
+    [execution] = aws.wait_for_executions("environment-health", 1)
+    description = aws.client("stepfunctions").describe_execution(executionArn=execution["executionArn"])
+    assert json.loads(description["input"]) == {"source": "schedule"}
+    assert description["status"] == "SUCCEEDED"
+
+
+def test_firing_something_that_is_not_a_schedule_is_a_clear_error(aws: LocalAws) -> None:
+    with pytest.raises(InvalidInputError, match="not a schedule"):
+        aws.fire("StateTable")
+
+
+def test_an_mwaa_environment_moves_through_its_statuses(aws: LocalAws) -> None:
+    created = create_environment(aws, "dev-analytics", wait=False)
+    assert created["Status"] == "CREATING"
+    assert wait_for_status(aws, "dev-analytics", {"AVAILABLE"})["Status"] == "AVAILABLE"
+    aws.client("mwaa").update_environment(Name="dev-analytics", MaxWorkers=10)
+    assert aws.client("mwaa").get_environment(Name="dev-analytics")["Environment"]["Status"] == "UPDATING"
+    updated = wait_for_status(aws, "dev-analytics", {"AVAILABLE"})
+    assert updated["MaxWorkers"] == 10
+    assert updated["LastUpdate"]["Status"] == "SUCCESS"
+
+
+def test_invoke_rest_api_answers_from_the_emulated_airflow(aws: LocalAws) -> None:
+    create_environment(aws, "dev-analytics")
+    aws.client("s3").put_object(
+        Bucket=source_bucket_name("dev-analytics"), Key="dags/hello.py",
+        Body=b"from airflow import DAG\nwith DAG(dag_id='hello', schedule=None):\n    pass\n",
+    )
+    assert aws.clock is not None
+    aws.clock.sleep(400)  # the S3 sync and dag_dir_list_interval, compressed
+    answer = aws.client("mwaa").invoke_rest_api(Name="dev-analytics", Path="/dags", Method="GET")
+    assert answer["RestApiStatusCode"] == 200
+    assert [d["dag_id"] for d in answer["RestApiResponse"]["dags"]] == ["hello"]
+
+
+def test_a_malformed_event_fails_the_handler_in_lambdas_unhandled_shape(aws: LocalAws) -> None:
+    answer = aws.client("lambda").invoke(
+        FunctionName=aws.stack.ref("CheckEnvironmentHealthFunction"),
+        Payload=json.dumps(load_event("environment-health/malformed-name.json")),
+    )
+    assert answer["FunctionError"] == "Unhandled"
+    error = json.loads(answer["Payload"].read())
+    assert error["errorType"] == "InvalidInputError"
+    assert "environment_name" in error["errorMessage"]
+
+
+def test_an_unknown_flow_names_the_known_ones(aws: LocalAws) -> None:
+    with pytest.raises(NotFoundError, match="dag-delivery"):
+        aws.start_execution("no-such-flow", {})
+
+
+def test_an_unknown_template_parameter_is_refused() -> None:
+    with pytest.raises(ProvisioningError, match="unknown template parameter"), LocalAws(parameters={"Nope": "1"}):
+        pass
+
+
+def test_a_template_that_does_not_exist_is_a_clear_error(tmp_path) -> None:
+    with pytest.raises(ProvisioningError, match="not a readable template"), LocalAws(template=tmp_path / "x.yaml"):
+        pass
+
+
+def test_local_up_serves_the_stack_to_boto3_over_http(aws: LocalAws) -> None:
+    create_environment(aws, "dev-analytics")
+    server = LocalServer(port=0).start()
+    try:
+        def client(service: str):  # noqa: ANN202
+            return boto3.client(service, endpoint_url=server.endpoint_url, region_name="us-east-1",
+                                config=Config(inject_host_prefix=False))
+
+        buckets = {b["Name"] for b in client("s3").list_buckets()["Buckets"]}
+        assert staging_bucket(aws) in buckets
+        machines = {m["name"] for m in client("stepfunctions").list_state_machines()["stateMachines"]}
+        assert "mwaa-control-plane-dag-delivery" in machines
+        assert client("mwaa").list_environments()["Environments"] == ["dev-analytics"]
+    finally:
+        server.stop()
+
+
+def test_the_template_used_is_the_repositorys(aws: LocalAws) -> None:
+    assert aws.template == REPO / "template.yaml"
