@@ -30,7 +30,7 @@ from mwaa_control_plane.payloads import EnvironmentName, Payload
 REPORTS_PREFIX = "reports/"
 # S3 sequencers are hex of varying length; right-padded to this width they compare as strings.
 SEQUENCER_WIDTH = 40
-_ENVIRONMENT = re.compile(r"^[a-zA-Z][0-9a-zA-Z\-_]{0,79}$")
+_ENVIRONMENT = re.compile(r"[a-zA-Z][0-9a-zA-Z\-_]{0,79}\Z")  # \Z: "$" would accept a trailing newline
 
 
 class ArtifactKind(StrEnum):
@@ -104,18 +104,27 @@ def _unsafe_key_reason(key: str) -> str | None:
     return None
 
 
+def _object(value: Any, where: str) -> dict[str, Any]:
+    """A nested JSON object of the event; absent counts as empty, anything else is malformed."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInputError(f"malformed S3 event: {where} is not an object")
+    return value
+
+
 def _raw_fields(event: Any) -> dict[str, Any]:
     """Pull bucket, key, version, sequencer, action out of either S3 event shape."""
     if not isinstance(event, dict):
         raise InvalidInputError("the input is not an S3 event object")
     if event.get("source") == "aws.s3" and "detail" in event:
-        detail = event["detail"]
+        detail = _object(event["detail"], "detail")
         kind = event.get("detail-type")
         if kind not in ("Object Created", "Object Deleted"):
             raise InvalidInputError(f"unsupported S3 event detail-type {kind!r}")
-        obj = detail.get("object") or {}
+        obj = _object(detail.get("object"), "detail.object")
         return {
-            "bucket": (detail.get("bucket") or {}).get("name"),
+            "bucket": _object(detail.get("bucket"), "detail.bucket").get("name"),
             "key": obj.get("key"),
             "version_id": obj.get("version-id"),
             "sequencer": obj.get("sequencer"),
@@ -129,15 +138,15 @@ def _raw_fields(event: Any) -> dict[str, Any]:
     if isinstance(records, list):
         if len(records) != 1:
             raise InvalidInputError(f"a classic S3 notification must carry exactly one record, got {len(records)}")
-        record = records[0]
+        record = _object(records[0], "Records[0]")
         name = str(record.get("eventName", ""))
         if not name.startswith(("ObjectCreated:", "ObjectRemoved:")):
             raise InvalidInputError(f"unsupported S3 eventName {name!r}")
-        s3 = record.get("s3") or {}
-        obj = s3.get("object") or {}
+        s3 = _object(record.get("s3"), "Records[0].s3")
+        obj = _object(s3.get("object"), "Records[0].s3.object")
         raw_key = obj.get("key")
         return {
-            "bucket": (s3.get("bucket") or {}).get("name"),
+            "bucket": _object(s3.get("bucket"), "Records[0].s3.bucket").get("name"),
             "key": unquote_plus(raw_key) if isinstance(raw_key, str) else raw_key,
             "version_id": obj.get("versionId"),
             "sequencer": obj.get("sequencer"),
@@ -168,8 +177,12 @@ def read_delivery_event(event: Any, *, staging_bucket: str) -> DeliveryDecision:
     unsafe = _unsafe_key_reason(key)
     environment, _, rest = key.partition("/")
     if unsafe:
-        return DeliveryDecision(decision="reject", reason=f"unsafe object key: {unsafe}", key=key,
-                                environment_name=environment if _ENVIRONMENT.match(environment) else "")
+        return DeliveryDecision(
+            decision="reject",
+            reason=f"unsafe object key: {unsafe}",
+            key=key,
+            environment_name=environment if _ENVIRONMENT.match(environment) else "",
+        )
     if not _ENVIRONMENT.match(environment) or not rest:
         return DeliveryDecision(
             decision="reject",
@@ -183,13 +196,17 @@ def read_delivery_event(event: Any, *, staging_bucket: str) -> DeliveryDecision:
         kind, relative = ARTIFACT_FILES[rest], rest
     else:
         return DeliveryDecision(
-            decision="reject", reason=f"{rest!r} is not a DAG-folder path or a known artifact", key=key,
+            decision="reject",
+            reason=f"{rest!r} is not a DAG-folder path or a known artifact",
+            key=key,
             environment_name=environment,
         )
     if fields["action"] is Action.CREATED and not fields["version_id"]:
         return DeliveryDecision(
-            decision="reject", reason="the event has no version-id: the staging bucket must be versioned",
-            key=key, environment_name=environment,
+            decision="reject",
+            reason="the event has no version-id: the staging bucket must be versioned",
+            key=key,
+            environment_name=environment,
         )
     try:
         request = DeliveryRequest(

@@ -16,6 +16,7 @@ carry a fixed ``sequencer`` and ``eTag``/``reason`` fields S3 never sends. This 
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import json
 import threading
@@ -103,8 +104,7 @@ class EventDelivery:
                 single.targets = [target]
                 _ORIGINAL_SEND_TO_TARGETS(single, event)
                 continue
-            payload = _target_input(target, event)
-            self._submit(lambda t=target, p=payload, r=rule: self._deliver(r, t, p))
+            self._submit(functools.partial(self._deliver, rule, target, _target_input(target, event)))
 
     def _deliver(self, rule: Any, target: dict[str, Any], payload: Any) -> None:
         arn: str = target["Arn"]
@@ -180,7 +180,7 @@ class EventDelivery:
         except json.JSONDecodeError as exc:
             raise InvalidInputError(f"schedule {name} has an Input that is not JSON: {exc}") from exc
         fake_rule = type("ScheduleAsRule", (), {"arn": schedule.arn})()
-        self._submit(lambda: self._deliver(fake_rule, target, payload))
+        self._submit(functools.partial(self._deliver, fake_rule, target, payload))
 
     def fire_rule(self, name: str, bus: str = "default") -> None:
         """Deliver the ``Scheduled Event`` a ``ScheduleExpression`` rule sends when it comes due."""

@@ -1,7 +1,7 @@
 """Fault injection: make a chosen AWS operation fail N times.
 
-Rules match on service and operation (botocore names, e.g. ``mwaa`` / ``GetEnvironment``,
-``stepfunctions`` / ``StartExecution``) and answer with a real error response for that
+Rules match on service and operation (client names such as ``mwaa`` / ``GetEnvironment`` or
+``stepfunctions`` / ``StartExecution``; botocore's event names such as ``sfn`` work too) and answer with a real error response for that
 service's protocol, before moto sees the request. Every in-process caller goes through
 botocore (handlers, the Step Functions interpreter's SDK integrations, the CLI), so the
 same fault reaches all of them.
@@ -9,15 +9,19 @@ same fault reaches all of them.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import botocore.session
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import UnknownServiceError
 
-_XML_PROTOCOL_SERVICES = {"s3", "sns", "sqs", "iam", "sts", "cloudwatch", "cloudformation"}
+# rest-xml services; query-protocol services are recognised by their form-encoded request body.
+_REST_XML_SERVICES = {"s3", "s3-control", "route-53", "cloudfront"}
 
 
 @dataclass
@@ -68,7 +72,7 @@ class FaultInjector:
         """Arm a fault: the next ``times`` calls of ``service.operation`` fail with ``error_code``."""
         if times < 1:
             raise ValueError("times must be at least 1")
-        fault = Fault(service, operation, error_code, status, message, times, dict(extra or {}))
+        fault = Fault(_event_service_name(service), operation, error_code, status, message, times, dict(extra or {}))
         with self._lock:
             self.faults.append(fault)
         return fault
@@ -87,11 +91,46 @@ class FaultInjector:
             if fault is None:
                 return None
             fault.injected += 1
-        return _error_response(request.url, service, fault)
+        return _error_response(request, service, fault)
 
 
-def _error_response(url: str, service: str, fault: Fault) -> AWSResponse:
-    if service in _XML_PROTOCOL_SERVICES:
+@functools.cache
+def _event_service_name(service: str) -> str:
+    """botocore names events by the hyphenised service id: stepfunctions -> sfn, events -> eventbridge."""
+    try:
+        return str(botocore.session.get_session().get_service_model(service).service_id.hyphenize())
+    except UnknownServiceError:
+        return service  # already the event name
+
+
+def _header(request: Any, name: str) -> str:
+    value = request.headers.get(name, "")
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _cbor_text_map(values: dict[str, str]) -> bytes:
+    """The few bytes of CBOR an error body needs: a map of short text strings (CloudWatch speaks rpc-v2-cbor)."""
+
+    def text(value: str) -> bytes:
+        data = value.encode()
+        size = len(data)
+        if size < 24:
+            head = bytes([0x60 | size])
+        elif size < 256:
+            head = bytes([0x78, size])
+        else:
+            head = b"\x79" + size.to_bytes(2, "big")
+        return head + data
+
+    return bytes([0xA0 | len(values)]) + b"".join(text(k) + text(v) for k, v in values.items())
+
+
+def _error_response(request: Any, service: str, fault: Fault) -> AWSResponse:
+    url = request.url
+    if _header(request, "smithy-protocol") == "rpc-v2-cbor":
+        body = _cbor_text_map({"__type": fault.error_code, "message": fault.message})
+        headers = {"Content-Type": "application/cbor", "smithy-protocol": "rpc-v2-cbor"}
+    elif service in _REST_XML_SERVICES or "x-www-form-urlencoded" in _header(request, "Content-Type"):
         body = (
             f"<ErrorResponse><Error><Type>Sender</Type><Code>{fault.error_code}</Code>"
             f"<Message>{fault.message}</Message></Error><RequestId>fault-injection</RequestId></ErrorResponse>"

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from mwaa_control_plane import clients, config
+from mwaa_control_plane import config
 from mwaa_control_plane.local import streams
 
 
@@ -119,8 +119,8 @@ class LambdaDispatcher:
             }
             if environment != self._last_environment:
                 # Settings are cached per process, as on Lambda; here the process hosts every function.
+                # (Clients depend only on service and Region, so they stay cached across functions.)
                 config.clear_settings_cache()
-                clients.clear_client_cache()
                 self._last_environment = environment
             context = LambdaContext(
                 function_name=function.name,
@@ -145,7 +145,7 @@ class LambdaDispatcher:
                     except Exception as exc:
                         record.error_type = type(exc).__name__
                         record.error_message = str(exc)
-                        print(  # noqa: T201 - this is the function's own log stream
+                        print(
                             json.dumps(
                                 {
                                     "level": "ERROR",

@@ -239,10 +239,10 @@ def _references(node: Any) -> set[str]:
             elif key == "Fn::GetAtt":
                 found.add(value.split(".")[0] if isinstance(value, str) else value[0])
             elif key == "Fn::Sub":
-                text = value if isinstance(value, str) else value[0]
-                found |= {m.split(".")[0] for m in _SUB_REFERENCE.findall(text)}
-                if not isinstance(value, str):
-                    found |= _references(value[1])
+                text, variables = (value, {}) if isinstance(value, str) else (value[0], value[1])
+                # A name bound by Sub's own variable map refers to that variable, not to a resource.
+                found |= {m.split(".")[0] for m in _SUB_REFERENCE.findall(text) if m not in variables}
+                found |= _references(variables)
             else:
                 found |= _references(value)
     return found
@@ -391,10 +391,12 @@ class Provisioner:
                 Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
             )
         if "BucketEncryption" in props:
-            # CloudFormation says ServerSideEncryptionByDefault where the S3 API says ApplyServerSideEncryptionByDefault.
+            # CloudFormation's ServerSideEncryptionByDefault is the S3 API's ApplyServerSideEncryptionByDefault.
             rules = [
-                {("ApplyServerSideEncryptionByDefault" if k == "ServerSideEncryptionByDefault" else k): v
-                 for k, v in rule.items()}
+                {
+                    ("ApplyServerSideEncryptionByDefault" if k == "ServerSideEncryptionByDefault" else k): v
+                    for k, v in rule.items()
+                }
                 for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
             ]
             s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
@@ -408,7 +410,7 @@ class Provisioner:
             s3.put_bucket_lifecycle_configuration(
                 Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in lifecycle]}
             )
-        for key, value in props.items():
+        for key in props:
             if key.endswith("Configuration") and key not in _BUCKET_CONFIGURATIONS:
                 raise ProvisioningError(f"{logical_id}: bucket property {key} is not supported locally")
         return Resource(
@@ -430,8 +432,12 @@ class Provisioner:
         if kept:
             document["Statement"] = kept
             self._client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(document))
-        return Resource(logical_id, "AWS::S3::BucketPolicy", props["Bucket"],
-                        {"LocallyOmittedStatements": str(len(document.get("Statement", [])) - len(kept))})
+        return Resource(
+            logical_id,
+            "AWS::S3::BucketPolicy",
+            props["Bucket"],
+            {"LocallyOmittedStatements": str(len(document.get("Statement", [])) - len(kept))},
+        )
 
     def _topic(self, logical_id: str, props: dict[str, Any]) -> Resource:
         name = props.get("TopicName") or _physical_name(self.stack_name, logical_id, 256)
@@ -531,7 +537,11 @@ class Provisioner:
 
     def _function(self, logical_id: str, props: dict[str, Any]) -> Resource:
         name = props.get("FunctionName") or _physical_name(self.stack_name, logical_id, 64)
-        environment = props.get("Environment", {}).get("Variables", {})
+        # CloudFormation writes JSON booleans as "true"/"false" (as for queue attributes below).
+        environment = {
+            k: str(v).lower() if isinstance(v, bool) else str(v)
+            for k, v in props.get("Environment", {}).get("Variables", {}).items()
+        }
         created = self._client("lambda").create_function(
             FunctionName=name,
             Runtime=props["Runtime"],
@@ -540,7 +550,7 @@ class Provisioner:
             Code={"ZipFile": _dummy_zip()},
             Timeout=int(props.get("Timeout", 3)),
             MemorySize=int(props.get("MemorySize", 128)),
-            Environment={"Variables": {k: str(v) for k, v in environment.items()}},
+            Environment={"Variables": environment},
             Layers=props.get("Layers", []),
             TracingConfig=props.get("TracingConfig", {"Mode": "PassThrough"}),
             Architectures=props.get("Architectures", ["x86_64"]),
@@ -554,7 +564,7 @@ class Provisioner:
                 arn=created["FunctionArn"],
                 code_dir=code_dir,
                 handler=props["Handler"],
-                environment={k: str(v) for k, v in environment.items()},
+                environment=environment,
                 timeout_seconds=int(props.get("Timeout", 3)),
                 memory_mb=int(props.get("MemorySize", 128)),
             )
@@ -622,10 +632,9 @@ class Provisioner:
 
     def _schedule(self, logical_id: str, props: dict[str, Any]) -> Resource:
         name = props.get("Name") or _physical_name(self.stack_name, logical_id, 64)
-        args = {k: props[k] for k in ("ScheduleExpression", "FlexibleTimeWindow", "Target") if k in props}
-        for key in ("ScheduleExpressionTimezone", "Description", "State", "GroupName"):
-            if key in props:
-                args[key] = props[key]
+        keys = ("ScheduleExpression", "FlexibleTimeWindow", "Target", "ScheduleExpressionTimezone", "Description",
+                "State", "GroupName")
+        args: dict[str, Any] = {k: props[k] for k in keys if k in props}
         arn = self._client("scheduler").create_schedule(Name=name, **args)["ScheduleArn"]
         return Resource(logical_id, "AWS::Scheduler::Schedule", name, {"Arn": arn})
 

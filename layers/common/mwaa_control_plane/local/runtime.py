@@ -73,6 +73,7 @@ class LocalAws:
         self.clock: timewarp.CompressedClock | None = None
         self._stack: ProvisionedStack | None = None
         self._undo: list[Callable[[], None]] = []
+        self._clients: dict[str, Any] = {}
         self._mock: Any = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -92,6 +93,8 @@ class LocalAws:
         self._mock.start()
         self._undo.append(self._mock.stop)
         mwaa.register()
+        mwaa.reset()  # emulator settings and armed failures never leak from one runtime to the next
+        self._undo.append(mwaa.reset)
         self._undo.append(faults.install(self.faults))
         self._undo.append(lambda_dispatch.install(self.lambdas))
         self._undo.append(eventbridge.install(self.events))
@@ -121,6 +124,7 @@ class LocalAws:
 
     def stop(self) -> None:
         self.events.drain(timeout=5)
+        self._clients.clear()
         while self._undo:
             undo = self._undo.pop()
             undo()
@@ -142,7 +146,10 @@ class LocalAws:
         return self._stack
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+        """A boto3 client of the local account (cached: creating clients dominates a flow's run time)."""
+        if service not in self._clients:
+            self._clients[service] = boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+        return self._clients[service]
 
     def state_machine_arn(self, flow: str) -> str:
         """The ARN of flow ``flow`` (state machines are named ``<stack>-<flow>``)."""
@@ -193,7 +200,8 @@ class LocalAws:
             if time.monotonic() > deadline:
                 states = [e["status"] for e in found]
                 raise TimeoutError(f"{flow}: wanted {count} finished executions, have {states}")
-            time.sleep(0.02)
+            # Listing executions competes with them for the interpreter: poll less often the more there are.
+            time.sleep(min(0.5, 0.02 + len(found) / 1000))
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         paginator = self.client("stepfunctions").get_paginator("get_execution_history")

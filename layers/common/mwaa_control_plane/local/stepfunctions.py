@@ -11,6 +11,8 @@ module names them the AWS way.
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -46,12 +48,31 @@ def install() -> Callable[[], None]:
 
     original_start = StepFunctionsParserBackend.start_execution
 
-    def start_execution(self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None,
-                        trace_header: Any = None) -> Any:
+    def start_execution(
+        self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None, trace_header: Any = None
+    ) -> Any:
         # moto would put "None" in the ARN and treat every unnamed execution with the same input as one.
         return original_start(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
 
     StepFunctionsParserBackend.start_execution = start_execution
+
+    # The interpreter builds a new boto3 client for every task; clients are thread-safe, so share them.
+    from moto.stepfunctions.parser.asl.utils import boto_client as boto_client_module
+
+    original_client_for = boto_client_module.boto_client_for
+    cached_client_for = functools.lru_cache(maxsize=64)(
+        lambda region, service: original_client_for(region=region, service=service)
+    )
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:  # noqa: ARG001
+        return cached_client_for(region, service)
+
+    patched_modules = [
+        module for module in list(sys.modules.values())
+        if getattr(module, "boto_client_for", None) is original_client_for
+    ]
+    for module in patched_modules:
+        module.boto_client_for = boto_client_for
 
     cls = aws_sdk.StateTaskServiceAwsSdk
     original_from_error = cls._from_error
@@ -71,5 +92,7 @@ def install() -> Callable[[], None]:
     def undo() -> None:
         cls._from_error = original_from_error
         StepFunctionsParserBackend.start_execution = original_start
+        for module in patched_modules:
+            module.boto_client_for = original_client_for
 
     return undo

@@ -47,7 +47,8 @@ def install(clock: CompressedClock) -> Callable[[], None]:
     previous_clock = clock_module.get_clock()
     original_wait = wait_function.WaitFunction._wait_interval
     original_retry_time = retrier_decl.time
-    original_endpoint_time = botocore.endpoint.time
+    endpoint: Any = botocore.endpoint  # botocore's stubs do not declare the module's own `time` import
+    original_endpoint_time = endpoint.time
 
     def wait_interval(self: Any, env: Any, wait_seconds: int) -> None:  # noqa: ARG001
         if wait_seconds > 0:
@@ -58,13 +59,13 @@ def install(clock: CompressedClock) -> Callable[[], None]:
 
     wait_function.WaitFunction._wait_interval = wait_interval
     retrier_decl.time = scaled_time
-    botocore.endpoint.time = scaled_time
+    endpoint.time = scaled_time
     clock_module.set_clock(clock)
 
     def undo() -> None:
         wait_function.WaitFunction._wait_interval = original_wait
         retrier_decl.time = original_retry_time
-        botocore.endpoint.time = original_endpoint_time
+        endpoint.time = original_endpoint_time
         clock_module.set_clock(previous_clock)
 
     return undo

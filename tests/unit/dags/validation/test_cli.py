@@ -1,0 +1,108 @@
+"""``mwaa-cp validate``: arguments, formats and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from mwaa_control_plane.cli.validate import register
+from tests.unit.dags.validation.corpus import CLEAN, DEFECTS
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+
+    @app.callback()
+    def _root() -> None:
+        """Make 'validate' a subcommand, as in mwaa-cp."""
+
+    return app
+
+
+def test_clean_folder_exits_zero(app: typer.Typer) -> None:
+    result = runner.invoke(app, ["validate", str(CLEAN / "airflow2")])
+
+    assert result.exit_code == 0, result.output
+    assert "0 failed" in result.output
+
+
+def test_airflow_version_flag_changes_the_rules(app: typer.Typer) -> None:
+    result = runner.invoke(app, ["validate", str(CLEAN / "airflow3"), "--airflow-version", "3.0.6", "--format", "json"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["summary"]["python_version"] == "3.12"
+    assert runner.invoke(app, ["validate", str(CLEAN / "airflow3")]).exit_code == 1  # airflow.sdk on 2.10.3
+
+
+def test_error_finding_exits_one_with_json_on_stdout(app: typer.Typer) -> None:
+    result = runner.invoke(app, ["validate", str(DEFECTS / "dag-cycle"), "--format", "json"])
+
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["files"][0]["verdict"] == "fail"
+    assert data["files"][0]["findings"][0]["rule"] == "dag-cycle"
+    assert data["files"][0]["path"].endswith("dag-cycle/dag.py")
+
+
+def test_single_files_use_their_folder_for_sibling_imports(app: typer.Typer) -> None:
+    result = runner.invoke(app, ["validate", str(CLEAN / "airflow2" / "classic_operators.py")])
+
+    assert result.exit_code == 0, result.output
+
+
+def test_requirements_option_feeds_import_resolution(app: typer.Typer, tmp_path: Path) -> None:
+    dag = tmp_path / "dag.py"
+    dag.write_text("import airflow\nimport yaml_plus\n")
+    requirements = tmp_path.parent / f"{tmp_path.name}-requirements.txt"
+    requirements.write_text("-c https://x/constraints-2.10.3/constraints-3.11.txt\nyaml-plus==1.0\n")
+
+    assert runner.invoke(app, ["validate", str(dag)]).exit_code == 1
+    result = runner.invoke(app, ["validate", str(dag), "--requirements", str(requirements)])
+    assert result.exit_code == 0, result.output
+
+
+def test_sarif_format(app: typer.Typer) -> None:
+    result = runner.invoke(app, ["validate", str(DEFECTS / "schedule-invalid"), "--format", "sarif"])
+
+    assert result.exit_code == 1
+    assert json.loads(result.output)["runs"][0]["results"][0]["ruleId"] == "schedule-invalid"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate"],
+        ["validate", "does/not/exist.py"],
+        ["validate", ".", "--format", "xml"],
+        ["validate", ".", "--airflow-version", "latest"],
+        ["validate", ".", "--requirements", "no-such-requirements.txt"],
+    ],
+)
+def test_usage_errors_exit_two_without_traceback(app: typer.Typer, args: list[str]) -> None:
+    result = runner.invoke(app, args)
+
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_unreadable_file_exits_two(app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "dag.py").write_text("x = 1\n")
+
+    def denied(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+
+    assert result.exit_code == 2
+    assert "cannot read" in result.output
+    assert "Permission denied" in result.output
