@@ -3,7 +3,6 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from mwaa_control_plane.dags.environment_update import apply_pending
 from mwaa_control_plane.dags.wiring import delivery_dependencies
 from mwaa_control_plane.observability import MetricUnit, logger, metrics, tracer
@@ -12,17 +11,21 @@ from mwaa_control_plane.payloads import EnvironmentName, Payload, parse_input
 
 class ApplyInput(Payload):
     environment_name: EnvironmentName
+    force: bool = False
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    environment = parse_input(ApplyInput, event).environment_name
+    step = parse_input(ApplyInput, event)
+    environment = step.environment_name
     deps = delivery_dependencies()
-    attempt = apply_pending(deps.mwaa, deps.s3, deps.store, environment)
-    logger.info("environment update requested", extra={"environment": environment, "outcome": attempt.outcome,
-                                                       "kinds": sorted(attempt.applied)})
+    attempt = apply_pending(deps.mwaa, deps.store, environment, force=step.force)
+    logger.info(
+        "environment update requested",
+        extra={"environment": environment, "outcome": attempt.outcome, "kinds": sorted(attempt.applied)},
+    )
     if attempt.outcome == "updating":
         metrics.add_metric(name="EnvironmentUpdateStarted", unit=MetricUnit.Count, value=1)
     return attempt.model_dump(mode="json")

@@ -3,7 +3,6 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from mwaa_control_plane import clients
 from mwaa_control_plane.airflow import AirflowClient
 from mwaa_control_plane.clock import get_clock
@@ -26,6 +25,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     mwaa = clients.mwaa(settings.region)
     airflow = AirflowClient(clients.mwaa(settings.region, max_attempts=1), request.environment_name, clock=get_clock())
     report = check_environment_health(mwaa, airflow, request.environment_name)
-    metrics.add_metric(name="EnvironmentHealthy" if report.healthy else "EnvironmentUnhealthy",
-                       unit=MetricUnit.Count, value=1)
+    metrics.add_metric(
+        name="EnvironmentHealthy" if report.healthy else "EnvironmentUnhealthy", unit=MetricUnit.Count, value=1
+    )
     return report.model_dump(mode="json")

@@ -3,7 +3,6 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from mwaa_control_plane.dags.delivery import propagate_deletion
 from mwaa_control_plane.dags.events import DeliveryRequest
 from mwaa_control_plane.dags.wiring import delivery_dependencies
@@ -22,9 +21,9 @@ class DeletionInput(Payload):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = parse_input(DeletionInput, event)
     deps = delivery_dependencies()
-    outcome = propagate_deletion(deps.s3, deps.mwaa, deps.store, step.request,
-                                 step.owner)
+    outcome = propagate_deletion(deps.s3, deps.mwaa, deps.store, step.request, step.owner)
     logger.info("deletion propagated", extra={"key": outcome.mwaa_key, "outcome": outcome.outcome})
-    metrics.add_metric(name="DagDeleted" if outcome.outcome == "deleted" else "DagSuperseded",
-                       unit=MetricUnit.Count, value=1)
+    metrics.add_metric(
+        name="DagDeleted" if outcome.outcome == "deleted" else "DagSuperseded", unit=MetricUnit.Count, value=1
+    )
     return outcome.model_dump(mode="json")

@@ -3,7 +3,6 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from mwaa_control_plane.dags.delivery import accept_event
 from mwaa_control_plane.dags.events import read_delivery_event
 from mwaa_control_plane.dags.wiring import delivery_dependencies
@@ -15,8 +14,11 @@ from mwaa_control_plane.observability import MetricUnit, logger, metrics, tracer
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = delivery_dependencies()
-    decision = accept_event(deps.store, read_delivery_event(event.get("event"), staging_bucket=deps.settings.staging_bucket))
-    logger.info("delivery event read", extra={"key": decision.key, "decision": decision.decision,
-                                               "reason": decision.reason})
+    decision = accept_event(
+        deps.store, read_delivery_event(event.get("event"), staging_bucket=deps.settings.staging_bucket)
+    )
+    logger.info(
+        "delivery event read", extra={"key": decision.key, "decision": decision.decision, "reason": decision.reason}
+    )
     metrics.add_metric(name=f"DeliveryEvent{decision.decision.capitalize()}", unit=MetricUnit.Count, value=1)
     return decision.model_dump(mode="json")

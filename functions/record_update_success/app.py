@@ -3,7 +3,6 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from mwaa_control_plane.dags.environment_update import UpdateAttempt, record_success
 from mwaa_control_plane.dags.wiring import delivery_dependencies
 from mwaa_control_plane.observability import MetricUnit, logger, metrics, tracer
@@ -20,7 +19,8 @@ class RecordInput(Payload):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     attempt = parse_input(RecordInput, event).attempt
     result = record_success(delivery_dependencies().store, attempt)
-    logger.info("environment updated", extra={"environment": result.environment_name,
-                                              "more_pending": result.more_pending})
+    logger.info(
+        "environment updated", extra={"environment": result.environment_name, "more_pending": result.more_pending}
+    )
     metrics.add_metric(name="EnvironmentUpdated", unit=MetricUnit.Count, value=1)
     return result.model_dump(mode="json")

@@ -3,7 +3,6 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from mwaa_control_plane.dags.delivery import ValidationOutcome
 from mwaa_control_plane.dags.environment_update import stage_artifact
 from mwaa_control_plane.dags.wiring import delivery_dependencies
@@ -23,7 +22,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = parse_input(StageInput, event)
     deps = delivery_dependencies()
     staged = stage_artifact(deps.s3, deps.mwaa, deps.store, step.validated, step.owner)
-    logger.info("artifact staged", extra={"environment": staged.environment_name, "kind": staged.kind,
-                                          "outcome": staged.outcome})
+    logger.info(
+        "artifact staged",
+        extra={"environment": staged.environment_name, "kind": staged.kind, "outcome": staged.outcome},
+    )
     metrics.add_metric(name="ArtifactStaged", unit=MetricUnit.Count, value=1)
     return staged.model_dump(mode="json")

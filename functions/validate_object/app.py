@@ -3,7 +3,6 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from mwaa_control_plane.dags.delivery import validate_object
 from mwaa_control_plane.dags.events import DeliveryRequest
 from mwaa_control_plane.dags.wiring import delivery_dependencies
@@ -22,8 +21,16 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_input(ValidateInput, event).request
     deps = delivery_dependencies()
     outcome = validate_object(deps.s3, deps.mwaa, deps.store, request)
-    logger.info("object validated", extra={"key": request.key, "version_id": request.version_id,
-                                           "verdict": outcome.verdict, "errors": outcome.errors})
-    metrics.add_metric(name="DagRejected" if outcome.verdict == "fail" else "DagValidated",
-                       unit=MetricUnit.Count, value=1)
+    logger.info(
+        "object validated",
+        extra={
+            "key": request.key,
+            "version_id": request.version_id,
+            "verdict": outcome.verdict,
+            "errors": outcome.errors,
+        },
+    )
+    metrics.add_metric(
+        name="DagRejected" if outcome.verdict == "fail" else "DagValidated", unit=MetricUnit.Count, value=1
+    )
     return outcome.model_dump(mode="json")

@@ -3,7 +3,6 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from mwaa_control_plane import clients
 from mwaa_control_plane.airflow import AirflowClient
 from mwaa_control_plane.dags.delivery import SyncOutcome, verify_dag_file
@@ -22,12 +21,16 @@ class VerifyInput(Payload):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     synced = parse_input(VerifyInput, event).synced
     deps = delivery_dependencies()
-    airflow = AirflowClient(clients.mwaa(deps.settings.region, max_attempts=1), synced.request.environment_name,
-                            clock=deps.clock)
+    airflow = AirflowClient(
+        clients.mwaa(deps.settings.region, max_attempts=1), synced.request.environment_name, clock=deps.clock
+    )
     outcome = verify_dag_file(airflow, deps.clock, synced)
     state = outcome.verification.state if outcome.verification else "skipped"
     logger.info("dag file verified", extra={"key": outcome.mwaa_key, "state": state})
     if state != "pending":
-        metrics.add_metric(name={"registered": "DagVerified", "import_error": "DagImportFailed"}.get(
-            state, "DagVerificationTimedOut"), unit=MetricUnit.Count, value=1)
+        metrics.add_metric(
+            name={"registered": "DagVerified", "import_error": "DagImportFailed"}.get(state, "DagVerificationTimedOut"),
+            unit=MetricUnit.Count,
+            value=1,
+        )
     return outcome.model_dump(mode="json")

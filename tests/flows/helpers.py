@@ -61,8 +61,14 @@ class Notifications:
                 sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def event_from_sample(sample: dict[str, Any], *, bucket: str, key: str | None = None, version_id: str | None = None,
-                      sequencer: str | None = None) -> dict[str, Any]:
+def event_from_sample(
+    sample: dict[str, Any],
+    *,
+    bucket: str,
+    key: str | None = None,
+    version_id: str | None = None,
+    sequencer: str | None = None,
+) -> dict[str, Any]:
     """A sample EventBridge S3 event from events/ with the live bucket, key, version and sequencer."""
     event = copy.deepcopy(sample)
     event["detail"]["bucket"]["name"] = bucket

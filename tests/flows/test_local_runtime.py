@@ -7,12 +7,12 @@ import json
 import boto3
 import pytest
 from botocore.config import Config
-
 from mwaa_control_plane.errors import InvalidInputError, NotFoundError
 from mwaa_control_plane.local.provisioner import ProvisioningError
 from mwaa_control_plane.local.runtime import LocalAws
 from mwaa_control_plane.local.seed import create_environment, source_bucket_name, wait_for_status
 from mwaa_control_plane.local.server import LocalServer
+
 from tests.conftest import REPO, load_event
 from tests.flows.helpers import staging_bucket, upload
 
@@ -64,8 +64,7 @@ def test_an_injected_throttling_fault_is_retried_by_the_asl(aws: LocalAws) -> No
 def test_an_s3_upload_reaches_a_state_machine_through_the_templates_rule(aws: LocalAws) -> None:
     version = upload(aws, "dev-analytics/dags/hello.py", b"print('hi')\n")
     [execution] = aws.wait_for_executions("dag-delivery", 1)
-    event = json.loads(aws.client("stepfunctions").describe_execution(
-        executionArn=execution["executionArn"])["input"])
+    event = json.loads(aws.client("stepfunctions").describe_execution(executionArn=execution["executionArn"])["input"])
     assert event["source"] == "aws.s3" and event["detail-type"] == "Object Created"
     obj = event["detail"]["object"]
     assert obj["key"] == "dev-analytics/dags/hello.py" and obj["version-id"] == version
@@ -105,7 +104,8 @@ def test_an_mwaa_environment_moves_through_its_statuses(aws: LocalAws) -> None:
 def test_invoke_rest_api_answers_from_the_emulated_airflow(aws: LocalAws) -> None:
     create_environment(aws, "dev-analytics")
     aws.client("s3").put_object(
-        Bucket=source_bucket_name("dev-analytics"), Key="dags/hello.py",
+        Bucket=source_bucket_name("dev-analytics"),
+        Key="dags/hello.py",
         Body=b"from airflow import DAG\nwith DAG(dag_id='hello', schedule=None):\n    pass\n",
     )
     assert aws.clock is not None
@@ -145,9 +145,14 @@ def test_local_up_serves_the_stack_to_boto3_over_http(aws: LocalAws) -> None:
     create_environment(aws, "dev-analytics")
     server = LocalServer(port=0).start()
     try:
-        def client(service: str):  # noqa: ANN202
-            return boto3.client(service, endpoint_url=server.endpoint_url, region_name="us-east-1",
-                                config=Config(inject_host_prefix=False))
+
+        def client(service: str):
+            return boto3.client(
+                service,
+                endpoint_url=server.endpoint_url,
+                region_name="us-east-1",
+                config=Config(inject_host_prefix=False),
+            )
 
         buckets = {b["Name"] for b in client("s3").list_buckets()["Buckets"]}
         assert staging_bucket(aws) in buckets

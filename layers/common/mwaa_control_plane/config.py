@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -48,11 +48,8 @@ class CliSettings(Settings):
     stack_name: Annotated[str, Field(alias="MWAA_CP_STACK_NAME")] = "mwaa-control-plane"
 
 
-S = TypeVar("S", bound=Settings)
-
-
 @cache
-def load_settings(model: type[S]) -> S:
+def load_settings[S: Settings](model: type[S]) -> S:
     """Validate the process environment into ``model``; raise ConfigurationError naming what is wrong."""
     try:
         return model.model_validate(dict(os.environ))

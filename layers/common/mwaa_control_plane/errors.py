@@ -44,6 +44,10 @@ class ConcurrentUpdateError(RetryableError):
     """Another execution holds the lock on the same object or environment; retry after it is done."""
 
 
+class BurstInProgressError(RetryableError):
+    """Uploads for the environment are still arriving or being validated; apply them together afterwards."""
+
+
 class EnvironmentStateError(ControlPlaneError):
     """The MWAA environment is in a state the operation can never succeed from (e.g. DELETED)."""
 

@@ -6,7 +6,7 @@ below, so a malformed event fails in one place with one clear message.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -22,10 +22,7 @@ class Payload(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-P = TypeVar("P", bound=BaseModel)
-
-
-def parse_input(model: type[P], event: Any) -> P:
+def parse_input[P: BaseModel](model: type[P], event: Any) -> P:
     """Validate ``event`` into ``model`` or raise InvalidInputError that says what is wrong and where."""
     try:
         return model.model_validate(event)

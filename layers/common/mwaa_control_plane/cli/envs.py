@@ -18,8 +18,15 @@ def environments_table(summaries: list[EnvironmentSummary]) -> Table:
         table.add_column(column)
     for env in summaries:
         workers = f"{env.min_workers}-{env.max_workers}" if env.min_workers is not None else "-"
-        table.add_row(env.name, env.status, env.airflow_version or "-", env.environment_class or "-", workers,
-                      str(env.schedulers or "-"), env.last_update or "-")
+        table.add_row(
+            env.name,
+            env.status,
+            env.airflow_version or "-",
+            env.environment_class or "-",
+            workers,
+            str(env.schedulers or "-"),
+            env.last_update or "-",
+        )
     return table
 
 

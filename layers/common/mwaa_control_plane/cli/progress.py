@@ -10,8 +10,16 @@ from typing import Any
 from rich.console import Console
 
 _TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
-_FAILURES = ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut", "LambdaFunctionTimedOut", "ExecutionFailed",
-             "MapStateFailed", "TaskStartFailed", "LambdaFunctionStartFailed")
+_FAILURES = (
+    "TaskFailed",
+    "LambdaFunctionFailed",
+    "TaskTimedOut",
+    "LambdaFunctionTimedOut",
+    "ExecutionFailed",
+    "MapStateFailed",
+    "TaskStartFailed",
+    "LambdaFunctionStartFailed",
+)
 
 
 def _detail(event: dict[str, Any]) -> dict[str, Any]:
@@ -39,8 +47,9 @@ def render_event(event: dict[str, Any], started: datetime) -> str | None:
     return None
 
 
-def follow_execution(sfn: Any, execution_arn: str, console: Console, *, timeout: float = 3600.0,
-                     poll_seconds: float = 0.25) -> dict[str, Any]:
+def follow_execution(
+    sfn: Any, execution_arn: str, console: Console, *, timeout: float = 3600.0, poll_seconds: float = 0.25
+) -> dict[str, Any]:
     """Print the execution's steps as they happen; return DescribeExecution once it has ended."""
     shown = 0
     deadline = time.monotonic() + timeout

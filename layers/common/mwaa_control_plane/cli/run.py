@@ -31,8 +31,9 @@ def register(app: typer.Typer) -> None:
         flow: str = typer.Argument(..., help="Flow name, e.g. environment-health or dag-delivery."),
         input_file: str = typer.Option(..., "--input", "-i", help="JSON input, e.g. a file from events/."),
         local: bool = typer.Option(False, "--local", help="Run in a fresh in-process local runtime."),
-        endpoint_url: str | None = typer.Option(None, "--endpoint-url", envvar="AWS_ENDPOINT_URL",
-                                                help="e.g. http://127.0.0.1:4566 for `mwaa-cp local up`."),
+        endpoint_url: str | None = typer.Option(
+            None, "--endpoint-url", envvar="AWS_ENDPOINT_URL", help="e.g. http://127.0.0.1:4566 for `mwaa-cp local up`."
+        ),
         stack_name: str = typer.Option("mwaa-control-plane", "--stack-name", envvar="MWAA_CP_STACK_NAME"),
         region: str | None = typer.Option(None, "--region", envvar="AWS_REGION"),
         timeout: float = typer.Option(3600.0, "--timeout", help="Give up following after this many seconds."),
@@ -46,8 +47,9 @@ def register(app: typer.Typer) -> None:
 
             with LocalAws(stack_name=stack_name) as aws:
                 create_environment(aws, "dev-analytics")
-                description = _start_and_follow(aws.client("stepfunctions"), stack_name, flow, payload, console,
-                                                timeout)
+                description = _start_and_follow(
+                    aws.client("stepfunctions"), stack_name, flow, payload, console, timeout
+                )
         else:
             sfn = clients.sfn(region, endpoint_url)
             description = _start_and_follow(sfn, stack_name, flow, payload, console, timeout)
@@ -55,8 +57,9 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(0 if description["status"] == "SUCCEEDED" else 1)
 
 
-def _start_and_follow(sfn: object, stack_name: str, flow: str, payload: object, console: Console,
-                      timeout: float) -> dict[str, object]:
+def _start_and_follow(
+    sfn: object, stack_name: str, flow: str, payload: object, console: Console, timeout: float
+) -> dict[str, object]:
     arn = state_machine_arn(sfn, stack_name, flow)
     execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(payload))  # type: ignore[attr-defined]
     console.print(f"[bold]{flow}[/] started: {execution['executionArn']}", highlight=False)

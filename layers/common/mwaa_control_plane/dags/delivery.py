@@ -19,7 +19,7 @@ from mwaa_control_plane.airflow.models import Dag, DagImportError
 from mwaa_control_plane.clock import Clock
 from mwaa_control_plane.dags.events import Action, ArtifactKind, DeliveryDecision, DeliveryRequest
 from mwaa_control_plane.dags.validation import validate_files
-from mwaa_control_plane.dags.validation.models import FileReport, SourceFile, ValidationContext
+from mwaa_control_plane.dags.validation.models import FileKind, FileReport, SourceFile, ValidationContext
 from mwaa_control_plane.errors import InvalidInputError, NotFoundError, ServiceUnavailableError, ThrottledError
 from mwaa_control_plane.payloads import Payload
 from mwaa_control_plane.state import KeyLock, StateStore
@@ -130,7 +130,7 @@ def describe_environment(mwaa: MWAAClient, name: str) -> EnvironmentTarget:
         plugins_version=env.get("PluginsS3ObjectVersion"),
         startup_s3_path=env.get("StartupScriptS3Path"),
         startup_version=env.get("StartupScriptS3ObjectVersion"),
-        dag_dir_list_interval=int(listed) if str(listed or "").isdigit() else DAG_DIR_LIST_INTERVAL,
+        dag_dir_list_interval=int(str(listed)) if str(listed or "").isdigit() else DAG_DIR_LIST_INTERVAL,
     )
 
 
@@ -211,8 +211,9 @@ def validation_context(
 
 
 def _notification_for(request: DeliveryRequest, report: FileReport, report_key: str, bucket: str) -> str:
-    lines = [f"{request.key} (version {request.version_id}) was REJECTED and not delivered to "
-             f"{request.environment_name}."]
+    lines = [
+        f"{request.key} (version {request.version_id}) was REJECTED and not delivered to {request.environment_name}."
+    ]
     for finding in report.findings:
         if finding.severity == "error":
             where = f"line {finding.line}" if finding.line else "whole file"
@@ -223,19 +224,47 @@ def _notification_for(request: DeliveryRequest, report: FileReport, report_key: 
 
 
 # ---------------------------------------------------------------------- steps
+# An update waits until no event came for this long, and no artifact is still being validated.
+QUIET_SECONDS = 60
+IN_FLIGHT_SECONDS = 15 * 60
+
+
 def accept_event(store: StateStore, decision: DeliveryDecision) -> DeliveryDecision:
-    """Record the event's sequencer for its key; a duplicate or older event becomes a skip."""
+    """Record the event's sequencer for its key; a duplicate or older event becomes a skip.
+
+    Also notes the environment's last activity and, for artifacts, that one is in flight, so a
+    coalesced environment update waits for the whole burst (see ``environment_update``).
+    """
     request = decision.request
     if decision.decision != "deliver" or request is None:
         return decision
     advanced = store.advance_sequencer(
-        object_pk(request), "latest", request.sequencer,
+        object_pk(request),
+        "latest",
+        request.sequencer,
         {"version_id": request.version_id, "action": request.action.value},
     )
     if not advanced:
-        return decision.model_copy(update={"decision": "skip",
-                                           "reason": "duplicate or older event: a newer one was seen for this key"})
+        return decision.model_copy(
+            update={"decision": "skip", "reason": "duplicate or older event: a newer one was seen for this key"}
+        )
+    now = store.clock.now().isoformat()
+    store.put(f"env#{request.environment_name}", "activity", {"last_event_at": now})
+    if request.kind is not ArtifactKind.DAG and request.action is Action.CREATED:
+        store.put(
+            f"inflight#{request.environment_name}",
+            request.key,
+            {"version_id": request.version_id, "since": now},
+            ttl_seconds=IN_FLIGHT_SECONDS,
+        )
     return decision
+
+
+def clear_in_flight(store: StateStore, request: DeliveryRequest) -> None:
+    """The artifact version is staged, rejected or gone: it no longer holds the environment update back."""
+    item = store.get(f"inflight#{request.environment_name}", request.key)
+    if item is not None and item.get("version_id") == request.version_id:
+        store.delete(f"inflight#{request.environment_name}", request.key)
 
 
 def validate_object(
@@ -246,31 +275,49 @@ def validate_object(
         raise InvalidInputError("only created object versions are validated")
     target = describe_environment(mwaa, request.environment_name)
     try:
-        obj = s3.get_object(Bucket=request.staging_bucket, Key=request.key, VersionId=request.version_id,
-                            Range=f"bytes=0-{MAX_READ_BYTES}")
+        obj = s3.get_object(
+            Bucket=request.staging_bucket,
+            Key=request.key,
+            VersionId=request.version_id,
+            Range=f"bytes=0-{MAX_READ_BYTES}",
+        )
         content: bytes = obj["Body"].read()
     except ClientError as exc:
         if exc.response["Error"]["Code"] in ("NoSuchKey", "NoSuchVersion", "404", "InvalidRange"):
-            return ValidationOutcome(request=request, verdict="gone",
-                                     notification=f"{request.key} version {request.version_id} no longer exists")
+            clear_in_flight(store, request)
+            return ValidationOutcome(
+                request=request,
+                verdict="gone",
+                notification=f"{request.key} version {request.version_id} no longer exists",
+            )
         raise _client_error(exc) from exc
     context = validation_context(s3, store, target, request)
-    kind = {"dag": "dags", "requirements": "requirements", "plugins": "plugins", "startup": "startup"}[request.kind]
-    report = validate_files([SourceFile(path=request.relative_path, content=content, kind=kind)], context)  # type: ignore[arg-type]
+    kind: FileKind = "dags" if request.kind is ArtifactKind.DAG else request.kind.value  # type: ignore[assignment]
+    report = validate_files([SourceFile(path=request.relative_path, content=content, kind=kind)], context)
     file_report = report.files[0]
     report_key = f"{reports_prefix}/{request.environment_name}/{request.relative_path}/{request.version_id}.json"
     document = {
-        "object": {"bucket": request.staging_bucket, "key": request.key, "version_id": request.version_id,
-                   "sequencer": request.sequencer},
+        "object": {
+            "bucket": request.staging_bucket,
+            "key": request.key,
+            "version_id": request.version_id,
+            "sequencer": request.sequencer,
+        },
         "environment": {"name": target.name, "airflow_version": target.airflow_version},
         **report.model_dump(mode="json"),
     }
     try:
-        s3.put_object(Bucket=request.staging_bucket, Key=report_key, Body=json.dumps(document, indent=2).encode(),
-                      ContentType="application/json")
+        s3.put_object(
+            Bucket=request.staging_bucket,
+            Key=report_key,
+            Body=json.dumps(document, indent=2).encode(),
+            ContentType="application/json",
+        )
     except ClientError as exc:
         raise _client_error(exc) from exc
     failed = file_report.verdict == "fail"
+    if failed and request.kind is not ArtifactKind.DAG:
+        clear_in_flight(store, request)
     return ValidationOutcome(
         request=request,
         verdict="fail" if failed else "pass",
@@ -324,7 +371,11 @@ def sync_dag_file(
             copied = s3.copy_object(
                 Bucket=target.source_bucket,
                 Key=destination,
-                CopySource={"Bucket": request.staging_bucket, "Key": request.key, "VersionId": request.version_id or ""},
+                CopySource={
+                    "Bucket": request.staging_bucket,
+                    "Key": request.key,
+                    "VersionId": request.version_id or "",
+                },
                 MetadataDirective="REPLACE",
                 Metadata={"staging-version-id": request.version_id or "", "staging-sequencer": request.sequencer},
             )
@@ -354,8 +405,9 @@ def _reindex(store: StateStore, request: DeliveryRequest, old: list[str], new: l
         store.put(pk, dag_id, {"path": request.relative_path, "version_id": request.version_id})
 
 
-def propagate_deletion(s3: S3Client, mwaa: MWAAClient, store: StateStore, request: DeliveryRequest,
-                       owner: str) -> SyncOutcome:
+def propagate_deletion(
+    s3: S3Client, mwaa: MWAAClient, store: StateStore, request: DeliveryRequest, owner: str
+) -> SyncOutcome:
     """Delete the file from the environment's DAG folder (a delete marker: older versions stay for rollback)."""
     target = describe_environment(mwaa, request.environment_name)
     destination = mwaa_key(target, request)
@@ -370,9 +422,14 @@ def propagate_deletion(s3: S3Client, mwaa: MWAAClient, store: StateStore, reques
         index = dag_index(store, request.environment_name)
         removed = sorted(d for d, path in index.items() if path == request.relative_path)
         _reindex(store, request, removed, [])
-    return SyncOutcome(request=request, outcome="deleted", mwaa_key=destination, previous_version_id=previous,
-                       previous_dag_ids=removed,
-                       notification=f"{destination} deleted from {request.environment_name}" if previous else "")
+    return SyncOutcome(
+        request=request,
+        outcome="deleted",
+        mwaa_key=destination,
+        previous_version_id=previous,
+        previous_dag_ids=removed,
+        notification=f"{destination} deleted from {request.environment_name}" if previous else "",
+    )
 
 
 def _matches(path: str | None, relative: str) -> bool:
@@ -408,12 +465,18 @@ def verify_dag_file(airflow: AirflowReader, clock: Clock, synced: SyncOutcome) -
             state, detail = "gave_up", f"not registered in time: {', '.join(missing) or 'no DAG seen'}"
         else:
             state, detail = "pending", f"waiting for {', '.join(sorted(expected - registered)) or 'a parse'}"
-    return synced.model_copy(update={"verification": verification.model_copy(update={
-        "state": state, "attempts": attempts, "detail": detail, "wait_seconds": VERIFY_POLL_SECONDS})})
+    return synced.model_copy(
+        update={
+            "verification": verification.model_copy(
+                update={"state": state, "attempts": attempts, "detail": detail, "wait_seconds": VERIFY_POLL_SECONDS}
+            )
+        }
+    )
 
 
-def roll_back_dag_file(s3: S3Client, mwaa: MWAAClient, store: StateStore, synced: SyncOutcome,
-                       owner: str) -> SyncOutcome:
+def roll_back_dag_file(
+    s3: S3Client, mwaa: MWAAClient, store: StateStore, synced: SyncOutcome, owner: str
+) -> SyncOutcome:
     """Restore the version the environment had before (or delete a new file) after an import error."""
     request = synced.request
     target = describe_environment(mwaa, request.environment_name)
@@ -422,9 +485,15 @@ def roll_back_dag_file(s3: S3Client, mwaa: MWAAClient, store: StateStore, synced
         if current != synced.mwaa_version_id:
             note = "a newer version was synced since; nothing rolled back"
         elif synced.previous_version_id:
-            s3.copy_object(Bucket=target.source_bucket, Key=synced.mwaa_key,
-                           CopySource={"Bucket": target.source_bucket, "Key": synced.mwaa_key,
-                                       "VersionId": synced.previous_version_id})
+            s3.copy_object(
+                Bucket=target.source_bucket,
+                Key=synced.mwaa_key,
+                CopySource={
+                    "Bucket": target.source_bucket,
+                    "Key": synced.mwaa_key,
+                    "VersionId": synced.previous_version_id,
+                },
+            )
             _reindex(store, request, synced.dag_ids, synced.previous_dag_ids)
             note = f"restored the previous version {synced.previous_version_id}"
         else:
@@ -432,6 +501,8 @@ def roll_back_dag_file(s3: S3Client, mwaa: MWAAClient, store: StateStore, synced
             _reindex(store, request, synced.dag_ids, [])
             note = "the file was new, so it was removed again"
     detail = synced.verification.detail if synced.verification else ""
-    message = (f"{request.key} (version {request.version_id}) passed validation but Airflow on "
-               f"{request.environment_name} failed to import it; {note}.\nImport error:\n{detail}")
+    message = (
+        f"{request.key} (version {request.version_id}) passed validation but Airflow on "
+        f"{request.environment_name} failed to import it; {note}.\nImport error:\n{detail}"
+    )
     return synced.model_copy(update={"notification": message})

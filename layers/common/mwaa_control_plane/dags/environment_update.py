@@ -13,21 +13,25 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
 from mwaa_control_plane.dags.delivery import (
+    IN_FLIGHT_SECONDS,
+    QUIET_SECONDS,
     ValidationOutcome,
     _client_error,
     _current_version,
     _still_latest,
+    clear_in_flight,
     describe_environment,
     mwaa_key,
     object_pk,
 )
 from mwaa_control_plane.dags.events import ArtifactKind
-from mwaa_control_plane.errors import EnvironmentBusyError, InvalidInputError
+from mwaa_control_plane.errors import BurstInProgressError, EnvironmentBusyError, InvalidInputError
 from mwaa_control_plane.payloads import Payload
 from mwaa_control_plane.state import KeyLock, StateStore
 
@@ -88,8 +92,9 @@ def _plugin_modules(content: bytes) -> list[str]:
     return sorted(n for n in names if n.isidentifier())
 
 
-def stage_artifact(s3: S3Client, mwaa: MWAAClient, store: StateStore, validated: ValidationOutcome,
-                   owner: str) -> StagedArtifact:
+def stage_artifact(
+    s3: S3Client, mwaa: MWAAClient, store: StateStore, validated: ValidationOutcome, owner: str
+) -> StagedArtifact:
     """Copy the validated version into the MWAA bucket and record it as pending for the environment."""
     request = validated.request
     if request.kind is ArtifactKind.DAG:
@@ -97,6 +102,7 @@ def stage_artifact(s3: S3Client, mwaa: MWAAClient, store: StateStore, validated:
     target = describe_environment(mwaa, request.environment_name)
     destination = mwaa_key(target, request)
     with KeyLock(store, object_pk(request), owner):
+        clear_in_flight(store, request)
         if not _still_latest(store, request):
             return StagedArtifact(environment_name=request.environment_name, kind=request.kind, outcome="superseded")
         try:
@@ -110,8 +116,9 @@ def stage_artifact(s3: S3Client, mwaa: MWAAClient, store: StateStore, validated:
             raise _client_error(exc) from exc
         artifact = ArtifactVersion(s3_path=destination, version=copied.get("VersionId"), modules=modules)
         store.put(_pending_pk(request.environment_name), request.kind.value, artifact.model_dump(mode="json"))
-    return StagedArtifact(environment_name=request.environment_name, kind=request.kind, outcome="staged",
-                          artifact=artifact)
+    return StagedArtifact(
+        environment_name=request.environment_name, kind=request.kind, outcome="staged", artifact=artifact
+    )
 
 
 def claim_update(store: StateStore, environment: str, owner: str) -> bool:
@@ -123,9 +130,31 @@ def release_update(store: StateStore, environment: str, owner: str) -> None:
     store.release_lock(update_lock(environment), owner)
 
 
-def apply_pending(mwaa: MWAAClient, s3: S3Client, store: StateStore, environment: str) -> UpdateAttempt:
-    """One UpdateEnvironment with every pending artifact version; refuses (retryably) unless AVAILABLE."""
-    pending = {kind: ArtifactVersion.model_validate(item) for kind, item in store.query(_pending_pk(environment)).items()}
+def burst_in_progress(store: StateStore, environment: str) -> str | None:
+    """Why the environment's uploads are not settled yet, or None when they are."""
+    now = store.clock.now()
+    activity = store.get(f"env#{environment}", "activity")
+    if activity and (now - datetime.fromisoformat(activity["last_event_at"])).total_seconds() < QUIET_SECONDS:
+        return f"an upload for {environment} arrived less than {QUIET_SECONDS} s ago"
+    for key, item in store.query(f"inflight#{environment}").items():
+        if (now - datetime.fromisoformat(item["since"])).total_seconds() < IN_FLIGHT_SECONDS:
+            return f"{key} is still being validated"
+    return None
+
+
+def apply_pending(mwaa: MWAAClient, store: StateStore, environment: str, *, force: bool = False) -> UpdateAttempt:
+    """One UpdateEnvironment with every pending artifact version.
+
+    Refuses, retryably, while the burst is still arriving (unless ``force``) and unless the
+    environment is AVAILABLE or UPDATE_FAILED.
+    """
+    if not force:
+        reason = burst_in_progress(store, environment)
+        if reason:
+            raise BurstInProgressError(reason)
+    pending = {
+        kind: ArtifactVersion.model_validate(item) for kind, item in store.query(_pending_pk(environment)).items()
+    }
     if not pending:
         return UpdateAttempt(environment_name=environment, outcome="nothing_pending")
     target = describe_environment(mwaa, environment)
@@ -163,7 +192,9 @@ def apply_pending(mwaa: MWAAClient, s3: S3Client, store: StateStore, environment
 
 def _drop_applied(store: StateStore, attempt: UpdateAttempt) -> bool:
     """Forget pending items that this attempt applied; True if newer ones arrived meanwhile."""
-    current = {k: ArtifactVersion.model_validate(v) for k, v in store.query(_pending_pk(attempt.environment_name)).items()}
+    current = {
+        k: ArtifactVersion.model_validate(v) for k, v in store.query(_pending_pk(attempt.environment_name)).items()
+    }
     more = False
     for kind, artifact in current.items():
         if kind in attempt.applied and attempt.applied[kind].version == artifact.version:
@@ -178,12 +209,19 @@ def record_success(store: StateStore, attempt: UpdateAttempt) -> UpdateResult:
     plugins = attempt.applied.get(ArtifactKind.PLUGINS.value)
     if plugins is not None:
         store.put(f"env#{attempt.environment_name}", "plugins", {"modules": plugins.modules})
-    store.put(f"env#{attempt.environment_name}", "knowngood",
-              {k: v.model_dump(mode="json") for k, v in attempt.applied.items()})
+    store.put(
+        f"env#{attempt.environment_name}",
+        "knowngood",
+        {k: v.model_dump(mode="json") for k, v in attempt.applied.items()},
+    )
     more = _drop_applied(store, attempt)
     applied = ", ".join(f"{k} {v.version}" for k, v in attempt.applied.items())
-    return UpdateResult(environment_name=attempt.environment_name, outcome="succeeded", more_pending=more,
-                        notification=f"{attempt.environment_name} updated: {applied}")
+    return UpdateResult(
+        environment_name=attempt.environment_name,
+        outcome="succeeded",
+        more_pending=more,
+        notification=f"{attempt.environment_name} updated: {applied}",
+    )
 
 
 def restore_known_good(s3: S3Client, mwaa: MWAAClient, store: StateStore, attempt: UpdateAttempt) -> UpdateResult:
@@ -198,16 +236,27 @@ def restore_known_good(s3: S3Client, mwaa: MWAAClient, store: StateStore, attemp
         if current != attempt.applied[kind].version:
             continue  # a newer version was staged since; leave it for the next update
         if before.version:
-            s3.copy_object(Bucket=target.source_bucket, Key=key,
-                           CopySource={"Bucket": target.source_bucket, "Key": key, "VersionId": before.version})
+            s3.copy_object(
+                Bucket=target.source_bucket,
+                Key=key,
+                CopySource={"Bucket": target.source_bucket, "Key": key, "VersionId": before.version},
+            )
             restored.append(f"{kind} -> {before.version}")
         else:
             s3.delete_object(Bucket=target.source_bucket, Key=key)
             restored.append(f"{kind} removed (there was none before)")
     more = _drop_applied(store, attempt)
     code, message = error.get("ErrorCode", "UNKNOWN"), error.get("ErrorMessage", "no error message from MWAA")
-    text = (f"Updating {attempt.environment_name} failed and MWAA rolled it back: {code}: {message}\n"
-            f"Known-good versions restored in the MWAA bucket: {', '.join(restored) or 'nothing to restore'}.\n"
-            "Fix the file in the staging bucket and upload it again.")
-    return UpdateResult(environment_name=attempt.environment_name, outcome="failed", more_pending=more,
-                        error_code=code, error_message=message, notification=text)
+    text = (
+        f"Updating {attempt.environment_name} failed and MWAA rolled it back: {code}: {message}\n"
+        f"Known-good versions restored in the MWAA bucket: {', '.join(restored) or 'nothing to restore'}.\n"
+        "Fix the file in the staging bucket and upload it again."
+    )
+    return UpdateResult(
+        environment_name=attempt.environment_name,
+        outcome="failed",
+        more_pending=more,
+        error_code=code,
+        error_message=message,
+        notification=text,
+    )
