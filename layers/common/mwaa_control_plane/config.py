@@ -46,6 +46,7 @@ class CliSettings(Settings):
     default_region: Annotated[str | None, Field(alias="AWS_DEFAULT_REGION")] = None
     endpoint_url: Annotated[str | None, Field(alias="AWS_ENDPOINT_URL")] = None
     stack_name: Annotated[str, Field(alias="MWAA_CP_STACK_NAME")] = "mwaa-control-plane"
+    debug: Annotated[bool, Field(alias="MWAA_CP_DEBUG")] = False
 
 
 @cache

@@ -29,7 +29,7 @@ from mwaa_control_plane.airflow.models import (
 from mwaa_control_plane.airflow.ratelimit import RateLimiter
 from mwaa_control_plane.airflow.resilience import RetryPolicy
 from mwaa_control_plane.airflow.rest import RestBackend
-from mwaa_control_plane.airflow.transport import CliTransport, Urllib3CliTransport
+from mwaa_control_plane.airflow.transport import CliTransport, get_default_transport
 from mwaa_control_plane.errors import InvalidInputError, UnsupportedAirflowVersionError
 from mwaa_control_plane.observability import logger
 
@@ -207,7 +207,7 @@ class AirflowClient:
                 self._backend = CliBackend(
                     self._mwaa,
                     self._environment,
-                    transport=self._transport or Urllib3CliTransport(),
+                    transport=self._transport or get_default_transport(),
                     policy=self._policy,
                     clock=self._clock,
                     token_ttl_seconds=self._cli_token_ttl,

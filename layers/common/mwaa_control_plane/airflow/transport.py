@@ -41,3 +41,20 @@ class Urllib3CliTransport:
         except HTTPError as exc:
             raise ConnectionError(f"MWAA CLI endpoint unreachable: {type(exc).__name__}") from exc
         return response.status, response.data
+
+
+_default_transport: CliTransport | None = None
+
+
+def get_default_transport() -> CliTransport:
+    """The transport clients use when none is passed (urllib3, unless the local runtime replaced it)."""
+    global _default_transport
+    if _default_transport is None:
+        _default_transport = Urllib3CliTransport()
+    return _default_transport
+
+
+def set_default_transport(transport: CliTransport | None) -> None:
+    """Replace the process-wide default (the local runtime routes the CLI endpoint in-process); None resets it."""
+    global _default_transport
+    _default_transport = transport

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from mwaa_control_plane import __version__
 from mwaa_control_plane.cli import envs, local, run, validate
+from mwaa_control_plane.config import CliSettings, load_settings
 from mwaa_control_plane.errors import ControlPlaneError
 
 app = typer.Typer(
@@ -60,6 +61,15 @@ def main() -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:
+        if load_settings(CliSettings).debug:
+            raise
+        err.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+            "This is a bug in mwaa-cp; run again with MWAA_CP_DEBUG=1 for the traceback and report it.",
+            highlight=False,
+        )
+        sys.exit(70)
 
 
 if __name__ == "__main__":

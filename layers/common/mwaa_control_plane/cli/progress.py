@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -29,22 +30,50 @@ def _detail(event: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def render_event(event: dict[str, Any], started: datetime) -> str | None:
-    """One line for the events a person wants to see, None for the rest."""
-    kind: str = event["type"]
-    elapsed = (event["timestamp"] - started).total_seconds()
-    stamp = f"[dim]{elapsed:7.2f}s[/]"
-    detail = _detail(event)
-    if kind.endswith("StateEntered"):
-        return f"{stamp} [cyan]→[/] {detail.get('name', kind)}"
-    if kind.endswith("StateExited"):
-        return f"{stamp} [green]✓[/] {detail.get('name', kind)}"
-    if kind in _FAILURES:
-        cause = str(detail.get("cause", ""))
-        return f"{stamp} [red]✗ {detail.get('error', kind)}[/] {cause[:300]}"
-    if kind == "MapIterationStarted":
-        return f"{stamp}   [dim]↳ item {detail.get('index', '?')}[/]"
-    return None
+class ExecutionRenderer:
+    """One line per state entered and per failure; a loop through states already shown becomes one line."""
+
+    def __init__(self, console: Console, started: datetime) -> None:
+        self.console = console
+        self.started = started
+        self.entered: Counter[str] = Counter()
+        self.looping: list[str] = []
+        self.rounds = 0
+
+    def _print(self, event: dict[str, Any], text: str) -> None:
+        elapsed = (event["timestamp"] - self.started).total_seconds()
+        self.console.print(f"[dim]{elapsed:7.2f}s[/] {text}", highlight=False)
+
+    def flush(self, event: dict[str, Any] | None = None) -> None:
+        if self.looping:
+            text = f"[yellow]↻[/] {' → '.join(self.looping)} [dim](again, {self.rounds} more time(s))[/]"
+            if event is None:
+                self.console.print(f"         {text}", highlight=False)
+            else:
+                self._print(event, text)
+            self.looping, self.rounds = [], 0
+
+    def render(self, event: dict[str, Any]) -> None:
+        kind: str = event["type"]
+        detail = _detail(event)
+        if kind == "MapIterationStarted":
+            self.flush(event)
+            self.entered.clear()  # each item walks the same states: show each item's walk
+            self._print(event, f"  [dim]↳ item {detail.get('index', '?')}[/]")
+        elif kind.endswith("StateEntered"):
+            name = str(detail.get("name", kind))
+            self.entered[name] += 1
+            if self.entered[name] > 1:
+                if name not in self.looping:
+                    self.looping.append(name)
+                self.rounds = max(self.rounds, self.entered[name] - 1)
+                return
+            self.flush(event)
+            self._print(event, f"[cyan]→[/] {name}")
+        elif kind in _FAILURES:
+            self.flush(event)
+            cause = str(detail.get("cause", ""))
+            self._print(event, f"[red]✗ {detail.get('error', kind)}[/] {cause[:300]}")
 
 
 def follow_execution(
@@ -53,19 +82,18 @@ def follow_execution(
     """Print the execution's steps as they happen; return DescribeExecution once it has ended."""
     shown = 0
     deadline = time.monotonic() + timeout
-    started: datetime | None = None
+    renderer: ExecutionRenderer | None = None
     while True:
         description: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
-        started = started or description["startDate"]
+        renderer = renderer or ExecutionRenderer(console, description["startDate"])
         events: list[dict[str, Any]] = []
         for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
             events.extend(page["events"])
         for event in events[shown:]:
-            line = render_event(event, started)
-            if line:
-                console.print(line, highlight=False)
+            renderer.render(event)
         shown = len(events)
         if description["status"] in _TERMINAL:
+            renderer.flush()
             return description
         if time.monotonic() > deadline:
             raise TimeoutError(f"execution still {description['status']} after {timeout:.0f} s: {execution_arn}")

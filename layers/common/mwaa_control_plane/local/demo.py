@@ -31,6 +31,22 @@ with DAG(dag_id="hello_mwaa", start_date=datetime(2024, 1, 1), schedule="@daily"
 """
 
 
+BROKEN_DAG = b"""from datetime import datetime
+
+from airflow import DAG
+from airflow.contrib.operators.bash_operator import BashOperator
+
+AWS_SECRET = "AKIAIOSFODNN7EXAMPLE"
+
+with DAG(dag_id="nightly_export", start_date=datetime.now(), schedule_interval="0 25 * * *"):
+    BashOperator(task_id="export", bash_command="echo export")
+"""
+
+REQUIREMENTS = b"""--constraint "https://raw.githubusercontent.com/apache/airflow/constraints-2.10.3/constraints-3.11.txt"
+apache-airflow-providers-snowflake==5.8.0
+"""
+
+
 def run_demo(console: Console) -> bool:
     """Run every demo section; True when each one showed what it should."""
     started = time.perf_counter()
@@ -50,6 +66,8 @@ def run_demo(console: Console) -> bool:
         sections: list[tuple[str, Callable[[LocalAws, Console], bool]]] = [
             ("MWAA environments in the emulator", _environments),
             ("Environment health, started by the daily schedule", _environment_health),
+            ("DAG delivery: a good DAG and a broken one pushed to the staging bucket", _dag_delivery),
+            ("DAG delivery: requirements.txt applied with one UpdateEnvironment", _requirements),
         ]
         results = []
         for title, section in sections:
@@ -78,7 +96,8 @@ def _environments(aws: LocalAws, console: Console) -> bool:
 
 def _environment_health(aws: LocalAws, console: Console) -> bool:
     # Let the emulated MWAA sync and list the DAG folder (30 s + 300 s of virtual time).
-    aws.clock.sleep(400) if aws.clock else None
+    if aws.clock:
+        aws.clock.sleep(400)
     console.print("fire(EnvironmentHealthSchedule): EventBridge Scheduler starts the state machine with its Input")
     aws.fire("EnvironmentHealthSchedule")
     executions = aws.wait_for_executions("environment-health", 1)
@@ -107,4 +126,98 @@ def _environment_health(aws: LocalAws, console: Console) -> bool:
             style="dim",
         )
     )
-    return len(reports) == 2 and all(r["healthy"] for r in reports) and reports[0]["dag_count"] >= 1
+    by_name = {r["environment_name"]: r for r in reports}
+    return len(reports) == 2 and all(r["healthy"] for r in reports) and by_name["dev-analytics"]["dag_count"] >= 1
+
+
+def _follow_new_executions(aws: LocalAws, console: Console, already: int, count: int) -> list[dict[str, object]]:
+    executions = sorted(aws.wait_for_executions("dag-delivery", already + count), key=lambda e: e["startDate"])
+    results = []
+    for execution in executions[already:]:
+        description = aws.client("stepfunctions").describe_execution(executionArn=execution["executionArn"])
+        event = json.loads(description["input"])
+        console.print(
+            f"[bold]dag-delivery[/] for s3://{event['detail']['bucket']['name']}/{event['detail']['object']['key']}",
+            highlight=False,
+        )
+        results.append(follow_execution(aws.client("stepfunctions"), execution["executionArn"], console))
+    return results
+
+
+def _dag_delivery(aws: LocalAws, console: Console) -> bool:
+    s3 = aws.client("s3")
+    staging = aws.stack.ref("StagingBucket")
+    inbox = _subscribe_inbox(aws)
+    console.print(f"aws s3 cp ... s3://{staging}/dev-analytics/dags/good_dag.py   (and nightly_export.py)")
+    good = HELLO_DAG.replace(b"hello_mwaa", b"good_dag")
+    s3.put_object(Bucket=staging, Key="dev-analytics/dags/good_dag.py", Body=good)
+    broken_version = s3.put_object(Bucket=staging, Key="dev-analytics/dags/nightly_export.py", Body=BROKEN_DAG)[
+        "VersionId"
+    ]
+    results = _follow_new_executions(aws, console, 0, 2)
+    delivered = s3.get_object(Bucket=source_bucket_name("dev-analytics"), Key="dags/good_dag.py")
+    airflow = aws.client("mwaa").invoke_rest_api(Name="dev-analytics", Path="/dags", Method="GET")
+    dag_ids = [d["dag_id"] for d in airflow["RestApiResponse"]["dags"]]
+    console.print(
+        f"MWAA bucket: dags/good_dag.py = staging version {delivered['Metadata']['staging-version-id']}; "
+        f"Airflow REST API lists DAGs {dag_ids}",
+        highlight=False,
+    )
+    report_key = f"reports/dev-analytics/nightly_export.py/{broken_version}.json"
+    report = json.loads(s3.get_object(Bucket=staging, Key=report_key)["Body"].read())
+    table = Table(title=f"s3://{staging}/{report_key}")
+    for column in ("rule", "severity", "line", "message"):
+        table.add_column(column)
+    for finding in report["files"][0]["findings"]:
+        table.add_row(finding["rule"], finding["severity"], str(finding["line"] or "-"), finding["message"])
+    console.print(table)
+    rejected = [m for m in _drain(aws, inbox) if "rejected" in m[0]]
+    if rejected:
+        console.print(Panel(rejected[0][1], title=f"SNS: {rejected[0][0]}", style="yellow"))
+    try:
+        s3.head_object(Bucket=source_bucket_name("dev-analytics"), Key="dags/nightly_export.py")
+        quarantined = False
+    except s3.exceptions.ClientError:
+        quarantined = True
+    return (
+        all(r["status"] == "SUCCEEDED" for r in results)
+        and "good_dag" in dag_ids
+        and quarantined
+        and report["files"][0]["verdict"] == "fail"
+        and bool(rejected)
+    )
+
+
+def _requirements(aws: LocalAws, console: Console) -> bool:
+    s3 = aws.client("s3")
+    staging = aws.stack.ref("StagingBucket")
+    already = len(aws.executions("dag-delivery"))
+    console.print(f"aws s3 cp requirements.txt s3://{staging}/dev-analytics/requirements.txt")
+    s3.put_object(Bucket=staging, Key="dev-analytics/requirements.txt", Body=REQUIREMENTS)
+    [result] = _follow_new_executions(aws, console, already, 1)
+    environment = aws.client("mwaa").get_environment(Name="dev-analytics")["Environment"]
+    console.print(
+        f"dev-analytics: {environment['Status']}, requirements.txt version "
+        f"{environment.get('RequirementsS3ObjectVersion')}, last update {environment['LastUpdate']['Status']}",
+        highlight=False,
+    )
+    return result["status"] == "SUCCEEDED" and environment["LastUpdate"]["Status"] == "SUCCESS"
+
+
+def _subscribe_inbox(aws: LocalAws) -> str:
+    sqs = aws.client("sqs")
+    url = str(sqs.create_queue(QueueName="demo-inbox")["QueueUrl"])
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    aws.client("sns").subscribe(TopicArn=aws.stack.ref("NotificationTopic"), Protocol="sqs", Endpoint=arn)
+    return url
+
+
+def _drain(aws: LocalAws, url: str) -> list[tuple[str, str]]:
+    sqs = aws.client("sqs")
+    found = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in batch:
+            envelope = json.loads(message["Body"])
+            found.append((envelope.get("Subject", ""), envelope["Message"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return found

@@ -137,6 +137,7 @@ class LambdaDispatcher:
             started = time.perf_counter()
             try:
                 os.environ.update(environment)
+                _configure_powertools(environment)
                 with router.capture() as buffer:
                     try:
                         handler = self._load_handler(function)
@@ -183,6 +184,22 @@ class LambdaDispatcher:
         if not callable(handler):
             raise AttributeError(f"{path} has no callable {attribute!r} (Handler {function.handler})")
         return handler  # type: ignore[no-any-return]
+
+
+def _configure_powertools(environment: Mapping[str, str]) -> None:
+    """Give the shared Powertools objects this function's settings.
+
+    On Lambda they are built after the environment is set; in-process they may have been
+    built earlier (by the CLI importing the package), so their service, namespace and log
+    level are applied per invocation from the function's ``POWERTOOLS_*`` variables.
+    """
+    from mwaa_control_plane import observability
+
+    observability.metrics.namespace = environment.get("POWERTOOLS_METRICS_NAMESPACE")
+    observability.metrics.service = environment.get("POWERTOOLS_SERVICE_NAME")
+    if "POWERTOOLS_SERVICE_NAME" in environment:
+        observability.logger.append_keys(service=environment["POWERTOOLS_SERVICE_NAME"])
+    observability.logger.setLevel(environment.get("POWERTOOLS_LOG_LEVEL", "INFO"))
 
 
 def error_payload(invocation: Invocation) -> dict[str, Any]:

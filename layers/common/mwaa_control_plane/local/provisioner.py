@@ -632,8 +632,15 @@ class Provisioner:
 
     def _schedule(self, logical_id: str, props: dict[str, Any]) -> Resource:
         name = props.get("Name") or _physical_name(self.stack_name, logical_id, 64)
-        keys = ("ScheduleExpression", "FlexibleTimeWindow", "Target", "ScheduleExpressionTimezone", "Description",
-                "State", "GroupName")
+        keys = (
+            "ScheduleExpression",
+            "FlexibleTimeWindow",
+            "Target",
+            "ScheduleExpressionTimezone",
+            "Description",
+            "State",
+            "GroupName",
+        )
         args: dict[str, Any] = {k: props[k] for k in keys if k in props}
         arn = self._client("scheduler").create_schedule(Name=name, **args)["ScheduleArn"]
         return Resource(logical_id, "AWS::Scheduler::Schedule", name, {"Arn": arn})

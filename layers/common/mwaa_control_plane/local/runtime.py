@@ -13,8 +13,10 @@ dispatch, EventBridge delivery, time compression, fault injection), provisions
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
+from urllib.parse import urlsplit
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +25,7 @@ from typing import Any, Self
 import boto3
 
 from mwaa_control_plane import clients, config
+from mwaa_control_plane.airflow import transport
 from mwaa_control_plane.errors import InvalidInputError, NotFoundError
 from mwaa_control_plane.local import eventbridge, faults, lambda_dispatch, stepfunctions, streams, timewarp
 from mwaa_control_plane.local.provisioner import ProvisionedStack, Provisioner
@@ -104,6 +107,10 @@ class LocalAws:
             self._undo.append(timewarp.install(self.clock))
         streams.install()
         self._undo.append(streams.uninstall)
+        transport.set_default_transport(_EmulatedCliTransport())
+        self._undo.append(lambda: transport.set_default_transport(None))
+        # The interpreter logs every JSONPath probe it recovers from; executions' histories say what matters.
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         config.clear_settings_cache()
         clients.clear_client_cache()
         self._undo.append(clients.clear_client_cache)
@@ -222,6 +229,18 @@ class LocalAws:
                     self.events.fire_rule(resource.ref)
                     return
         raise InvalidInputError(f"{schedule!r} is not a schedule or scheduled rule of stack {self.stack_name}")
+
+
+class _EmulatedCliTransport:
+    """MWAA's CLI endpoint (https://<web server>/aws_mwaa/cli), answered in-process by the emulator."""
+
+    def post(self, url: str, headers: Mapping[str, str], body: bytes, timeout: float) -> tuple[int, bytes]:  # noqa: ARG002
+        from mwaa_control_plane.local.mwaa import handle_cli_request
+
+        host = urlsplit(url).netloc
+        authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        status, answer = handle_cli_request(host, authorization, body.decode("utf-8", errors="replace"))
+        return status, json.dumps(answer).encode()
 
 
 def _restore_environment(saved: Mapping[str, str | None]) -> None:

@@ -60,22 +60,22 @@ def create_environment(
         RoleName=f"{name}-execution-role", AssumeRolePolicyDocument=json.dumps(_TRUST)
     )["Role"]["Arn"]
     mwaa = aws.client("mwaa")
-    mwaa.create_environment(
-        Name=name,
-        ExecutionRoleArn=role,
-        SourceBucketArn=f"arn:aws:s3:::{bucket}",
-        DagS3Path="dags",
-        NetworkConfiguration={
+    arguments: dict[str, Any] = {
+        "Name": name,
+        "ExecutionRoleArn": role,
+        "SourceBucketArn": f"arn:aws:s3:::{bucket}",
+        "DagS3Path": "dags",
+        "NetworkConfiguration": {
             "SubnetIds": ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"],
             "SecurityGroupIds": ["sg-0a1b2c3d4e5f60001"],
         },
-        AirflowVersion=airflow_version,
-        EnvironmentClass=environment_class,
-        MinWorkers=1,
-        MaxWorkers=5,
-        Tags={"stage": "dev", **(tags or {})},
-        **extra,
-    )
+        "AirflowVersion": airflow_version,
+        "EnvironmentClass": environment_class,
+        "MinWorkers": 1,
+        "MaxWorkers": 5,
+        "Tags": {"stage": "dev", **(tags or {})},
+    }
+    mwaa.create_environment(**{**arguments, **extra})
     if wait:
         return wait_for_status(aws, name, {"AVAILABLE"})
     return dict(mwaa.get_environment(Name=name)["Environment"])

@@ -68,7 +68,8 @@ def install() -> Callable[[], None]:
         return cached_client_for(region, service)
 
     patched_modules = [
-        module for module in list(sys.modules.values())
+        module
+        for module in list(sys.modules.values())
         if getattr(module, "boto_client_for", None) is original_client_for
     ]
     for module in patched_modules:
