@@ -3,6 +3,7 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from mwaa_control_plane.dags.environment_update import apply_pending
 from mwaa_control_plane.dags.wiring import delivery_dependencies
 from mwaa_control_plane.observability import MetricUnit, logger, metrics, tracer

@@ -3,6 +3,7 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from mwaa_control_plane.dags.delivery import SyncOutcome, roll_back_dag_file
 from mwaa_control_plane.dags.wiring import delivery_dependencies
 from mwaa_control_plane.observability import MetricUnit, logger, metrics, tracer

@@ -3,6 +3,7 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from mwaa_control_plane.dags.delivery import validate_object
 from mwaa_control_plane.dags.events import DeliveryRequest
 from mwaa_control_plane.dags.wiring import delivery_dependencies

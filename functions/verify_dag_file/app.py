@@ -3,6 +3,7 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from mwaa_control_plane import clients
 from mwaa_control_plane.airflow import AirflowClient
 from mwaa_control_plane.dags.delivery import SyncOutcome, verify_dag_file

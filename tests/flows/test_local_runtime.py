@@ -7,12 +7,12 @@ import json
 import boto3
 import pytest
 from botocore.config import Config
+
 from mwaa_control_plane.errors import InvalidInputError, NotFoundError
 from mwaa_control_plane.local.provisioner import ProvisioningError
 from mwaa_control_plane.local.runtime import LocalAws
 from mwaa_control_plane.local.seed import create_environment, source_bucket_name, wait_for_status
 from mwaa_control_plane.local.server import LocalServer
-
 from tests.conftest import REPO, load_event
 from tests.flows.helpers import staging_bucket, upload
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from mwaa_control_plane.errors import InvalidInputError
 from mwaa_control_plane.payloads import EnvironmentName, Payload, parse_input
-
 from tests.conftest import load_event
 
 

@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
+
 from mwaa_control_plane.clock import ManualClock
 from mwaa_control_plane.dags.events import normalise_sequencer
 from mwaa_control_plane.errors import ConcurrentUpdateError, ServiceUnavailableError, ThrottledError

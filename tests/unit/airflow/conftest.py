@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from mwaa_control_plane.airflow import AirflowClient
 from mwaa_control_plane.clock import ManualClock
 

@@ -15,6 +15,7 @@ import boto3
 import botocore.session
 from botocore.exceptions import ClientError
 from botocore.parsers import create_parser
+
 from mwaa_control_plane.clock import ManualClock
 
 HOSTNAME = "abc123-example.c2.airflow.us-east-1.on.aws"

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+
 from mwaa_control_plane.airflow import Dag, DagImportError, Pool, Variable
 from mwaa_control_plane.clock import ManualClock
 from mwaa_control_plane.errors import (

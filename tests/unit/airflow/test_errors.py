@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
 from mwaa_control_plane.airflow import RateLimiter, RetryPolicy, translate_error
 from mwaa_control_plane.airflow.resilience import HttpStatusError
 from mwaa_control_plane.clock import ManualClock

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from mwaa_control_plane.airflow import Variable, interface_for, parse_airflow_version
 from mwaa_control_plane.errors import UnsupportedAirflowVersionError
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+
 from mwaa_control_plane.airflow import AirflowClient, RateLimiter
 from mwaa_control_plane.clock import ManualClock
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from mwaa_control_plane.airflow import Dag, DagImportError, Pool, Variable
 from mwaa_control_plane.clock import ManualClock
 from mwaa_control_plane.errors import (

@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from mwaa_control_plane.airflow import Urllib3CliTransport
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+from mwaa_control_plane.airflow import Urllib3CliTransport
 
 
 class StubResponse:

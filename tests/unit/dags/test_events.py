@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from mwaa_control_plane.dags.events import (
     SEQUENCER_WIDTH,
     Action,
@@ -17,7 +18,6 @@ from mwaa_control_plane.dags.events import (
     read_delivery_event,
 )
 from mwaa_control_plane.errors import InvalidInputError
-
 from tests.conftest import load_event
 
 STAGING = "mwaa-control-plane-stagingbucket-d813bebe567a"

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
+
 from mwaa_control_plane.airflow.models import Dag, DagImportError
 
 

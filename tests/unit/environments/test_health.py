@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from mwaa_control_plane.airflow.models import Dag, DagImportError
 from mwaa_control_plane.environments.health import MAX_NAMED_IMPORT_ERRORS, check_environment_health
 

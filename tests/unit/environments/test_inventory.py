@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
+
 from mwaa_control_plane.environments.inventory import EnvironmentSummary, list_environment_summaries
 
 from .fakes import FakeMwaa

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
 from mwaa_control_plane.clock import Clock, ManualClock, get_clock, set_clock
 from mwaa_control_plane.local import mwaa
 from mwaa_control_plane.local.mwaa.airflow import might_contain_dag, parse_dag_file

@@ -10,6 +10,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
+
 from mwaa_control_plane.local import faults
 from mwaa_control_plane.local.faults import FaultInjector
 

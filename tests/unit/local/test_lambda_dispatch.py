@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from mwaa_control_plane import config
 from mwaa_control_plane.local import streams
 from mwaa_control_plane.local.lambda_dispatch import (

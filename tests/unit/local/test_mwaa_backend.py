@@ -13,6 +13,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
+
 from mwaa_control_plane.clock import Clock, ManualClock, get_clock, set_clock
 from mwaa_control_plane.local import mwaa
 

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
 from mwaa_control_plane.local import streams
 from mwaa_control_plane.local.lambda_dispatch import LambdaDispatcher
 from mwaa_control_plane.local.provisioner import (

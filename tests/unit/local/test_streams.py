@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+
 from mwaa_control_plane.local import streams
 from mwaa_control_plane.local.streams import ThreadRoutedStream
 

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import botocore.endpoint
 import pytest
+
 from mwaa_control_plane import clock as clock_module
 from mwaa_control_plane.clock import ManualClock
 from mwaa_control_plane.local import timewarp

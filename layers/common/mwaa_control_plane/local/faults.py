@@ -1,10 +1,10 @@
 """Fault injection: make a chosen AWS operation fail N times.
 
 Rules match on service and operation (client names such as ``mwaa`` / ``GetEnvironment`` or
-``stepfunctions`` / ``StartExecution``; botocore's event names such as ``sfn`` work too) and answer with a real error response for that
-service's protocol, before moto sees the request. Every in-process caller goes through
-botocore (handlers, the Step Functions interpreter's SDK integrations, the CLI), so the
-same fault reaches all of them.
+``stepfunctions`` / ``StartExecution``; botocore's event names such as ``sfn`` work too) and
+answer with a real error response for that service's protocol, before moto sees the request.
+Every in-process caller goes through botocore (handlers, the Step Functions interpreter's SDK
+integrations, the CLI), so the same fault reaches all of them.
 """
 
 from __future__ import annotations

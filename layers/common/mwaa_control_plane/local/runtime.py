@@ -16,11 +16,11 @@ import json
 import logging
 import os
 import time
-from urllib.parse import urlsplit
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 import boto3
 

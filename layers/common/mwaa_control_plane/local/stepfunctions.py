@@ -67,7 +67,7 @@ def install() -> Callable[[], None]:
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:  # noqa: ARG001
         return cached_client_for(region, service)
 
-    patched_modules = [
+    patched_modules: list[Any] = [
         module
         for module in list(sys.modules.values())
         if getattr(module, "boto_client_for", None) is original_client_for
