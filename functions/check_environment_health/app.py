@@ -9,7 +9,7 @@ from mwaa_control_plane.airflow import AirflowClient
 from mwaa_control_plane.clock import get_clock
 from mwaa_control_plane.config import CommonSettings, load_settings
 from mwaa_control_plane.environments.health import check_environment_health
-from mwaa_control_plane.observability import MetricUnit, logger, metrics, tracer
+from mwaa_control_plane.observability import MetricUnit, instrumented, metrics
 from mwaa_control_plane.payloads import EnvironmentName, Payload, parse_input
 
 
@@ -17,9 +17,7 @@ class HealthRequest(Payload):
     environment_name: EnvironmentName
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_input(HealthRequest, event)
     settings = load_settings(CommonSettings)

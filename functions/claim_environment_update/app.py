@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mwaa_control_plane.dags.environment_update import claim_update
 from mwaa_control_plane.dags.wiring import delivery_dependencies
-from mwaa_control_plane.observability import MetricUnit, logger, metrics, tracer
+from mwaa_control_plane.observability import MetricUnit, instrumented, logger, metrics
 from mwaa_control_plane.payloads import EnvironmentName, Payload, parse_input
 
 
@@ -15,9 +15,7 @@ class ClaimInput(Payload):
     owner: str
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = parse_input(ClaimInput, event)
     claimed = claim_update(delivery_dependencies().store, step.environment_name, step.owner)

@@ -7,12 +7,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mwaa_control_plane.dags.delivery import accept_event
 from mwaa_control_plane.dags.events import read_delivery_event
 from mwaa_control_plane.dags.wiring import delivery_dependencies
-from mwaa_control_plane.observability import MetricUnit, logger, metrics, tracer
+from mwaa_control_plane.observability import MetricUnit, instrumented, logger, metrics
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = delivery_dependencies()
     decision = accept_event(

@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mwaa_control_plane.dags.environment_update import UpdateAttempt, record_success
 from mwaa_control_plane.dags.wiring import delivery_dependencies
-from mwaa_control_plane.observability import MetricUnit, logger, metrics, tracer
+from mwaa_control_plane.observability import MetricUnit, instrumented, logger, metrics
 from mwaa_control_plane.payloads import Payload, parse_input
 
 
@@ -14,9 +14,7 @@ class RecordInput(Payload):
     attempt: UpdateAttempt
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     attempt = parse_input(RecordInput, event).attempt
     result = record_success(delivery_dependencies().store, attempt)

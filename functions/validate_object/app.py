@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mwaa_control_plane.dags.delivery import validate_object
 from mwaa_control_plane.dags.events import DeliveryRequest
 from mwaa_control_plane.dags.wiring import delivery_dependencies
-from mwaa_control_plane.observability import MetricUnit, logger, metrics, tracer
+from mwaa_control_plane.observability import MetricUnit, instrumented, logger, metrics
 from mwaa_control_plane.payloads import Payload, parse_input
 
 
@@ -15,9 +15,7 @@ class ValidateInput(Payload):
     request: DeliveryRequest
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_input(ValidateInput, event).request
     deps = delivery_dependencies()

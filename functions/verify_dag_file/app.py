@@ -8,7 +8,7 @@ from mwaa_control_plane import clients
 from mwaa_control_plane.airflow import AirflowClient
 from mwaa_control_plane.dags.delivery import SyncOutcome, verify_dag_file
 from mwaa_control_plane.dags.wiring import delivery_dependencies
-from mwaa_control_plane.observability import MetricUnit, logger, metrics, tracer
+from mwaa_control_plane.observability import MetricUnit, instrumented, logger, metrics
 from mwaa_control_plane.payloads import Payload, parse_input
 
 
@@ -16,9 +16,7 @@ class VerifyInput(Payload):
     synced: SyncOutcome
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     synced = parse_input(VerifyInput, event).synced
     deps = delivery_dependencies()

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from mwaa_control_plane.clock import Clock, ManualClock, get_clock, set_clock
+from mwaa_control_plane.clock import ManualClock
 from mwaa_control_plane.local import mwaa
 from mwaa_control_plane.local.mwaa.airflow import might_contain_dag, parse_dag_file
 
+pytestmark = pytest.mark.usefixtures("clock")
 REGION = "us-east-1"
 BUCKET = "analytics-mwaa-source"
 SYNC_AND_LIST = 30 + 300
@@ -99,32 +98,6 @@ def test_safe_mode_only_considers_files_mentioning_airflow_and_dag() -> None:
 
 
 # ------------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[ManualClock]:
-    previous: Clock = get_clock()
-    manual = ManualClock()
-    set_clock(manual)
-    mwaa.reset()
-    yield manual
-    set_clock(previous)
-    mwaa.reset()
-
-
-@pytest.fixture
-def aws(clock: ManualClock) -> Iterator[None]:
-    mwaa.register()
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def s3(aws: None) -> Any:
-    client = boto3.client("s3", region_name=REGION)
-    client.create_bucket(Bucket=BUCKET)
-    client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    return client
 
 
 @dataclass

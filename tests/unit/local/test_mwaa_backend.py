@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -14,39 +13,14 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from mwaa_control_plane.clock import Clock, ManualClock, get_clock, set_clock
+from mwaa_control_plane.clock import ManualClock
 from mwaa_control_plane.local import mwaa
 
+pytestmark = pytest.mark.usefixtures("clock")
 REGION = "us-east-1"
 BUCKET = "analytics-mwaa-source"
 ROLE = "arn:aws:iam::123456789012:role/mwaa-execution"
 NETWORK = {"SubnetIds": ["subnet-0aaa", "subnet-0bbb"], "SecurityGroupIds": ["sg-0aaa"]}
-
-
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[ManualClock]:
-    previous: Clock = get_clock()
-    manual = ManualClock()
-    set_clock(manual)
-    mwaa.reset()
-    yield manual
-    set_clock(previous)
-    mwaa.reset()
-
-
-@pytest.fixture
-def aws(clock: ManualClock) -> Iterator[None]:
-    mwaa.register()
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def s3(aws: None) -> Any:
-    client = boto3.client("s3", region_name=REGION)
-    client.create_bucket(Bucket=BUCKET)
-    client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    return client
 
 
 @pytest.fixture
