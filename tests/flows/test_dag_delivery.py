@@ -244,3 +244,13 @@ def test_a_burst_of_300_uploads_loses_nothing_and_updates_the_environment_once(a
     assert len(updates) == 1, "requirements.txt and startup.sh must share one UpdateEnvironment"
     environment = aws.client("mwaa").get_environment(Name=ENV)["Environment"]
     assert environment["RequirementsS3ObjectVersion"] and environment["StartupScriptS3ObjectVersion"]
+
+
+def test_a_dag_id_owned_by_another_file_of_the_environment_is_rejected(aws: LocalAws, inbox: Notifications) -> None:
+    upload_file(aws, f"{ENV}/dags/good_dag.py", "good_dag.py")
+    aws.wait_for_executions("dag-delivery", 1)
+    version = upload_file(aws, f"{ENV}/dags/copy_of_good_dag.py", "good_dag_v2.py")  # same dag_id "good_dag"
+    assert _final_states(aws, 2)[1] == "Quarantined"
+    rules = {f["rule"] for f in _report(aws, f"{ENV}/dags/copy_of_good_dag.py", version)["files"][0]["findings"]}
+    assert "dag-id-conflict" in rules
+    assert mwaa_object(aws, ENV, "dags/copy_of_good_dag.py") is None

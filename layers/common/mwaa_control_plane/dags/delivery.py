@@ -304,6 +304,7 @@ def validate_object(
             "sequencer": request.sequencer,
         },
         "environment": {"name": target.name, "airflow_version": target.airflow_version},
+        "dag_ids": file_report.dag_ids,
         **report.model_dump(mode="json"),
     }
     try:
@@ -322,7 +323,7 @@ def validate_object(
         request=request,
         verdict="fail" if failed else "pass",
         report_key=report_key,
-        dag_ids=sorted(getattr(file_report, "dag_ids", []) or []),
+        dag_ids=file_report.dag_ids,
         errors=sum(1 for f in file_report.findings if f.severity == "error"),
         warnings=sum(1 for f in file_report.findings if f.severity == "warning"),
         notification=_notification_for(request, file_report, report_key, request.staging_bucket) if failed else "",

@@ -106,3 +106,28 @@ def test_unreadable_file_exits_two(app: typer.Typer, tmp_path: Path, monkeypatch
     assert result.exit_code == 2
     assert "cannot read" in result.output
     assert "Permission denied" in result.output
+
+
+def test_pre_commit_style_file_list_with_dags_root(app: typer.Typer, tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    (dags / "team").mkdir(parents=True)
+    (dags / "helpers.py").write_text("X = 1\n")
+    (dags / "team" / "etl.py").write_text("import airflow\nimport helpers\nimport yaml_plus\n")
+    (tmp_path / "requirements.txt").write_text("-c https://x/constraints-2.10.3/constraints-3.11.txt\nyaml-plus==1.0\n")
+
+    result = runner.invoke(
+        app,
+        ["validate", "--dags-root", str(dags), str(dags / "team" / "etl.py"), str(tmp_path / "requirements.txt")],
+    )
+
+    assert result.exit_code == 0, result.output
+
+
+def test_a_file_outside_the_dags_root_is_a_usage_error(app: typer.Typer, tmp_path: Path) -> None:
+    (tmp_path / "dags").mkdir()
+    (tmp_path / "other.py").write_text("x = 1\n")
+
+    result = runner.invoke(app, ["validate", "--dags-root", str(tmp_path / "dags"), str(tmp_path / "other.py")])
+
+    assert result.exit_code == 2
+    assert "outside the DAGs folder" in result.output

@@ -35,7 +35,12 @@ def test_defect_case_with_an_error_rule_fails_the_file_that_has_it() -> None:
 def test_clean_corpus_has_no_error_and_no_warning(folder: str, version: str) -> None:
     report = validate_folder(CLEAN / folder, version)
 
-    noisy = [(file.path, f.rule, f.message) for file in report.files for f in file.findings if f.severity is not Severity.INFO]
+    noisy = [
+        (file.path, f.rule, f.message)
+        for file in report.files
+        for f in file.findings
+        if f.severity is not Severity.INFO
+    ]
     assert noisy == []
     assert report.ok
     assert report.summary.files >= 7

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mwaa_control_plane.dags.validation import SourceFile, ValidationContext, validate_files
-from mwaa_control_plane.dags.validation.airflowignore import build_rules
+from mwaa_control_plane.dags.validation.airflowignore import Syntax, build_rules
 from mwaa_control_plane.dags.validation.requirements import parse_requirements
 from mwaa_control_plane.dags.validation.target import make_target
 
@@ -63,9 +63,9 @@ def test_includes_make_requirements_opaque() -> None:
     assert parse_requirements(CONSTRAINT + "-r common.txt\n", TARGET).opaque
 
 
-def _ignored(text: str, paths: list[str], syntax: str = "regexp", nested: dict[str, str] | None = None) -> set[str]:
+def _ignored(text: str, paths: list[str], syntax: Syntax = "regexp", nested: dict[str, str] | None = None) -> set[str]:
     files = [(".airflowignore", "", text)] + [(f"{k}/.airflowignore", k, v) for k, v in (nested or {}).items()]
-    rules = build_rules(files, syntax, re2=syntax == "regexp")  # type: ignore[arg-type]
+    rules = build_rules(files, syntax, re2=syntax == "regexp")
     return {p for p in paths if rules.is_ignored(p)}
 
 
@@ -76,7 +76,12 @@ def test_regexp_patterns_search_the_relative_path() -> None:
 
 def test_glob_patterns_without_slash_match_names_at_any_depth() -> None:
     paths = ["etl.py", "a/etl_test.py", "a/b/c_test.py", "tests/x.py", "docs/tests/y.py"]
-    assert _ignored("*_test.py\ntests/\n", paths, "glob") == {"a/etl_test.py", "a/b/c_test.py", "tests/x.py", "docs/tests/y.py"}
+    assert _ignored("*_test.py\ntests/\n", paths, "glob") == {
+        "a/etl_test.py",
+        "a/b/c_test.py",
+        "tests/x.py",
+        "docs/tests/y.py",
+    }
 
 
 def test_glob_patterns_with_slash_are_anchored_and_negation_reincludes() -> None:

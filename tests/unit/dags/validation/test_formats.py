@@ -6,6 +6,7 @@ import json
 
 from mwaa_control_plane.dags.validation import (
     RULES,
+    Report,
     SourceFile,
     ValidationContext,
     render_json,
@@ -18,7 +19,7 @@ BAD = b'from airflow import DAG\nwith DAG("bad id!", schedule="@daily", catchup=
 GOOD = b'"""Nothing to see."""\n'
 
 
-def _report():  # type: ignore[no-untyped-def]
+def _report() -> Report:
     files = [SourceFile(path="dags/bad.py", content=BAD), SourceFile(path="dags/good.py", content=GOOD)]
     return validate_files(files, ValidationContext())
 
@@ -28,7 +29,14 @@ def test_json_output_has_the_documented_shape() -> None:
 
     assert set(data) == {"files", "summary"}
     assert set(data["summary"]) == {
-        "files", "passed", "failed", "errors", "warnings", "infos", "airflow_version", "python_version"
+        "files",
+        "passed",
+        "failed",
+        "errors",
+        "warnings",
+        "infos",
+        "airflow_version",
+        "python_version",
     }
     bad, good = data["files"]
     assert set(bad) == {"path", "verdict", "findings"}

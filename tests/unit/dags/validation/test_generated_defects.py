@@ -72,7 +72,9 @@ GENERATED: dict[str, Generated] = {
     ),
     "zip-bomb": Generated(
         "zip-bomb",
-        lambda: [SourceFile(path="packaged.zip", content=make_zip({"dag.py": DAG, "zeros.bin": b"\x00" * (8 * 1024 * 1024)}))],
+        lambda: [
+            SourceFile(path="packaged.zip", content=make_zip({"dag.py": DAG, "zeros.bin": b"\x00" * (8 * 1024 * 1024)}))
+        ],
     ),
     "zip-bomb--total-size": Generated(
         "zip-bomb",
@@ -116,7 +118,9 @@ GENERATED: dict[str, Generated] = {
     ),
     "credential-uri-password": Generated(
         "credential-uri-password",
-        lambda: _dag_with(f'\nWAREHOUSE = "postgresql://etl:{secret("Tr0ub4dor", "-and-3")}@warehouse.internal:5432/dw"\n'),
+        lambda: _dag_with(
+            f'\nWAREHOUSE = "postgresql://etl:{secret("Tr0ub4dor", "-and-3")}@warehouse.internal:5432/dw"\n'
+        ),
     ),
     "credential-private-key": Generated(
         "credential-private-key",
@@ -146,11 +150,15 @@ GENERATED: dict[str, Generated] = {
     ),
     "plugins-top-level-folder": Generated(
         "plugins-top-level-folder",
-        lambda: [SourceFile(path="plugins.zip", content=make_zip({"plugins/__init__.py": b"", "plugins/ops.py": b"X = 1\n"}))],
+        lambda: [
+            SourceFile(path="plugins.zip", content=make_zip({"plugins/__init__.py": b"", "plugins/ops.py": b"X = 1\n"}))
+        ],
     ),
     "plugins-native-binary": Generated(
         "plugins-native-binary",
-        lambda: [SourceFile(path="plugins.zip", content=make_zip({"fast/_impl.so": ELF_AARCH64, "fast/__init__.py": b""}))],
+        lambda: [
+            SourceFile(path="plugins.zip", content=make_zip({"fast/_impl.so": ELF_AARCH64, "fast/__init__.py": b""}))
+        ],
     ),
     "plugins-native-binary--macos": Generated(
         "plugins-native-binary",

@@ -112,7 +112,9 @@ def test_random_bytes_never_crash_the_validator(content: bytes, path: str, versi
 
 @SETTINGS
 @given(index=st.integers(0, len(CLEAN_SOURCES) - 1), ops=OPS, version=VERSIONS)
-def test_mutated_clean_dags_never_crash_the_validator(index: int, ops: list[tuple[int, int, bytes]], version: str) -> None:
+def test_mutated_clean_dags_never_crash_the_validator(
+    index: int, ops: list[tuple[int, int, bytes]], version: str
+) -> None:
     files = [SourceFile(path=Path(CLEAN_FILES[index]).name, content=mutate(CLEAN_SOURCES[index], ops))]
 
     report = validate_files(files, ValidationContext(airflow_version=version))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 import pytest
 
@@ -18,19 +19,23 @@ from airflow.utils.task_group import TaskGroup
 """
 
 
-def check(source: str, airflow_version: str = "2.10.3", path: str = "dag.py", **context: object) -> list[Finding]:
+def check(source: str, airflow_version: str = "2.10.3", path: str = "dag.py", **context: Any) -> list[Finding]:
     content = textwrap.dedent(source).encode()
-    report = validate_files([SourceFile(path=path, content=content)], ValidationContext(airflow_version=airflow_version, **context))  # type: ignore[arg-type]
+    report = validate_files(
+        [SourceFile(path=path, content=content)], ValidationContext(airflow_version=airflow_version, **context)
+    )
     return report.files[0].findings
 
 
-def rules(source: str, airflow_version: str = "2.10.3", **context: object) -> set[str]:
+def rules(source: str, airflow_version: str = "2.10.3", **context: Any) -> set[str]:
     return {f.rule for f in check(source, airflow_version, **context)}
 
 
 def dag(body: str, dag_id: str = "d") -> str:
-    return HEAD + f'with DAG("{dag_id}", schedule="@daily", start_date=datetime(2024, 1, 1), catchup=False) as dag:\n' + textwrap.indent(
-        textwrap.dedent(body), "    "
+    return (
+        HEAD
+        + f'with DAG("{dag_id}", schedule="@daily", start_date=datetime(2024, 1, 1), catchup=False) as dag:\n'
+        + textwrap.indent(textwrap.dedent(body), "    ")
     )
 
 
@@ -56,7 +61,9 @@ def test_tasks_in_elif_arms_are_not_duplicates_but_a_later_one_is() -> None:
 
 
 def test_same_task_id_in_two_groups_is_fine() -> None:
-    body = 'with TaskGroup("a"):\n    EmptyOperator(task_id="t")\nwith TaskGroup("b"):\n    EmptyOperator(task_id="t")\n'
+    body = (
+        'with TaskGroup("a"):\n    EmptyOperator(task_id="t")\nwith TaskGroup("b"):\n    EmptyOperator(task_id="t")\n'
+    )
     assert "task-id-duplicate" not in rules(dag(body))
 
 
@@ -66,9 +73,7 @@ def test_prefix_group_id_false_puts_children_at_the_dag_level() -> None:
 
 
 def test_same_task_id_in_two_dags_of_one_file_is_fine() -> None:
-    source = dag('EmptyOperator(task_id="t")\n', "one") + (
-        'with DAG("two", schedule=None, start_date=datetime(2024, 1, 1), catchup=False):\n    EmptyOperator(task_id="t")\n'
-    )
+    source = dag('EmptyOperator(task_id="t")\n', "one") + dag('EmptyOperator(task_id="t")\n', "two").removeprefix(HEAD)
     assert "task-id-duplicate" not in rules(source)
 
 
@@ -124,10 +129,7 @@ def test_left_shift_direction_is_followed() -> None:
 
 
 def test_tasks_with_computed_ids_never_produce_a_cycle_finding() -> None:
-    body = (
-        'name = "a"\nx = EmptyOperator(task_id=f"{name}")\ny = EmptyOperator(task_id=f"{name}_2")\n'
-        "x >> y\ny >> x\n"
-    )
+    body = 'name = "a"\nx = EmptyOperator(task_id=f"{name}")\ny = EmptyOperator(task_id=f"{name}_2")\nx >> y\ny >> x\n'
     assert "dag-cycle" not in rules(dag(body))
 
 
@@ -138,7 +140,9 @@ def test_chain_of_equal_length_lists_pairs_elements() -> None:
         "y = EmptyOperator(task_id='y')\nz = EmptyOperator(task_id='z')\n"
         "chain([w, x], [y, z])\nz >> w\n"
     )
-    source = dag(body).replace("from airflow.utils.task_group", "from airflow.models.baseoperator import chain\nfrom airflow.utils.task_group")
+    source = dag(body).replace(
+        "from airflow.utils.task_group", "from airflow.models.baseoperator import chain\nfrom airflow.utils.task_group"
+    )
     # w->y and x->z only: z >> w closes no cycle.
     assert "dag-cycle" not in rules(source)
 
@@ -200,7 +204,7 @@ def test_hook_methods_at_module_level_are_connection_work() -> None:
     source = dag('EmptyOperator(task_id="t")\n') + (
         "from airflow.providers.amazon.aws.hooks.s3 import S3Hook\n\n"
         'KEYS = S3Hook(aws_conn_id="aws_default").list_keys("bucket")\n'
-        'CLIENT = S3Hook().get_conn()\n'
+        "CLIENT = S3Hook().get_conn()\n"
     )
     assert "top-level-connection" in rules(source)
 
@@ -225,22 +229,31 @@ def test_heavy_imports_inside_functions_or_type_checking_are_fine() -> None:
 
 
 def test_guarded_imports_are_not_reported() -> None:
-    source = dag('EmptyOperator(task_id="t")\n') + "try:\n    import orjson as json\nexcept ImportError:\n    import json\n"
+    source = (
+        dag('EmptyOperator(task_id="t")\n') + "try:\n    import orjson as json\nexcept ImportError:\n    import json\n"
+    )
     assert rules(source) == set()
 
 
 def test_sibling_modules_and_requirements_resolve_imports() -> None:
-    source = dag('EmptyOperator(task_id="t")\n') + "import team_utils\nimport yaml\nimport snowflake.connector\nimport sklearn\n"
+    source = (
+        dag('EmptyOperator(task_id="t")\n')
+        + "import team_utils\nimport yaml\nimport snowflake.connector\nimport sklearn\n"
+    )
     requirements = "-c https://x/constraints-2.10.3/constraints-3.11.txt\nPyYAML==6.0\nsnowflake-connector-python==3.12\nscikit-learn==1.5\n"
 
     assert "import-unresolved" in rules(source)
-    assert rules(source, sibling_modules=frozenset({"team_utils"}), requirements=requirements) == {"top-level-heavy-import"}
+    assert rules(source, sibling_modules=frozenset({"team_utils"}), requirements=requirements) == {
+        "top-level-heavy-import"
+    }
 
 
 def test_standard_library_depends_on_the_environment_python() -> None:
     source = dag('EmptyOperator(task_id="t")\n') + "import distutils\n"
     assert rules(source, "2.10.3") == set()  # Python 3.11 still has distutils
-    assert "import-unresolved" in rules(source.replace("airflow.operators.empty", "airflow.providers.standard.operators.empty"), "3.0.6")
+    assert "import-unresolved" in rules(
+        source.replace("airflow.operators.empty", "airflow.providers.standard.operators.empty"), "3.0.6"
+    )
 
 
 def test_preinstalled_providers_depend_on_the_airflow_version() -> None:
@@ -251,7 +264,9 @@ def test_preinstalled_providers_depend_on_the_airflow_version() -> None:
 
 def test_provider_from_requirements_resolves() -> None:
     source = "import airflow\nfrom airflow.providers.microsoft.azure.hooks.wasb import WasbHook\n"
-    requirements = "-c https://x/constraints-2.10.3/constraints-3.11.txt\napache-airflow-providers-microsoft-azure==10.5.1\n"
+    requirements = (
+        "-c https://x/constraints-2.10.3/constraints-3.11.txt\napache-airflow-providers-microsoft-azure==10.5.1\n"
+    )
     assert rules(source, requirements=requirements) == set()
 
 
@@ -283,7 +298,10 @@ def test_import_paths_are_judged_by_target_version(source: str, version: str, ex
 
 def test_execution_date_in_templates_is_removed_on_3_only() -> None:
     body = 'BashOperator(task_id="t", bash_command="echo {{ execution_date }} {{ dag_run.conf }}")\n'
-    source = dag(body).replace("from airflow.utils.task_group", "from airflow.operators.bash import BashOperator\nfrom airflow.utils.task_group")
+    source = dag(body).replace(
+        "from airflow.utils.task_group",
+        "from airflow.operators.bash import BashOperator\nfrom airflow.utils.task_group",
+    )
     assert "airflow-context-deprecated" in rules(source, "2.10.3")
     assert "airflow-context-removed" in rules(source, "3.0.6")
 
@@ -342,15 +360,74 @@ def test_literal_secrets_ignore_templates_ids_and_placeholders() -> None:
 
 @pytest.mark.parametrize(
     "schedule",
-    ["@daily", "@continuous", "0 0 * * *", "*/15 9-17 * * MON-FRI", "0 12 L * *", "0 0 1,15 * *", "0 0 * * 5#2", "0 0 * * * 30"],
+    [
+        "@daily",
+        "@continuous",
+        "0 0 * * *",
+        "*/15 9-17 * * MON-FRI",
+        "0 12 L * *",
+        "0 0 1,15 * *",
+        "0 0 * * 5#2",
+        "0 0 * * * 30",
+    ],
 )
 def test_valid_schedules_pass(schedule: str) -> None:
     extra = ", max_active_runs=1" if schedule == "@continuous" else ""
-    source = HEAD + f'with DAG("d", schedule="{schedule}"{extra}, start_date=datetime(2024, 1, 1), catchup=False):\n    EmptyOperator(task_id="t")\n'
+    source = HEAD + (
+        f'with DAG("d", schedule="{schedule}"{extra}, start_date=datetime(2024, 1, 1), catchup=False):\n'
+        '    EmptyOperator(task_id="t")\n'
+    )
     assert rules(source) == set()
 
 
-@pytest.mark.parametrize("schedule", ["* * *", "60 * * * *", "0 0 32 * *", "0 0 * 13 *", "0 0 * * 8", "@every_day", "*/0 * * * *", ""])
+@pytest.mark.parametrize(
+    "schedule", ["* * *", "60 * * * *", "0 0 32 * *", "0 0 * 13 *", "0 0 * * 8", "@every_day", "*/0 * * * *", ""]
+)
 def test_invalid_schedules_fail(schedule: str) -> None:
-    source = HEAD + f'with DAG("d", schedule="{schedule}", start_date=datetime(2024, 1, 1), catchup=False):\n    EmptyOperator(task_id="t")\n'
+    source = HEAD + (
+        f'with DAG("d", schedule="{schedule}", start_date=datetime(2024, 1, 1), catchup=False):\n'
+        '    EmptyOperator(task_id="t")\n'
+    )
     assert "schedule-invalid" in rules(source)
+
+
+def test_imports_of_code_running_in_its_own_interpreter_are_not_judged() -> None:
+    source = """
+    import pendulum
+    from airflow.decorators import dag, task
+    from airflow.operators.python import PythonVirtualenvOperator
+
+    def in_venv():
+        import polars
+
+        return polars.__version__
+
+    @dag(schedule=None, start_date=pendulum.datetime(2024, 1, 1), catchup=False)
+    def pipeline():
+        @task.virtualenv(requirements=["great_tables==0.10"])
+        def report():
+            import great_tables
+
+            return great_tables.__name__
+
+        @task
+        def plain():
+            import great_tables
+
+        report() >> plain()
+        PythonVirtualenvOperator(task_id="venv", python_callable=in_venv, requirements=["polars"])
+
+    pipeline()
+    """
+    found = [f for f in check(source) if f.rule == "import-unresolved-in-task"]
+    assert [f.line for f in found] == [21]  # only the plain @task
+
+
+def test_google_cloud_packages_need_their_own_distribution() -> None:
+    source = "import airflow\nfrom google.cloud import bigquery\nimport google.cloud.storage\nimport google.protobuf\n"
+    requirements = "-c https://x/constraints-2.10.3/constraints-3.11.txt\ngoogle-cloud-bigquery==3.25.0\n"
+
+    missing = [f.message for f in check(source, requirements=requirements) if f.rule == "import-unresolved"]
+
+    assert len(missing) == 1
+    assert "google-cloud-storage" in missing[0]

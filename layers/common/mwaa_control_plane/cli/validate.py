@@ -1,0 +1,106 @@
+"""``mwaa-cp validate``: the static DAG validator on local files, as a command and a pre-commit hook.
+
+Exit codes: 0 when no file has an error-level finding, 1 otherwise, 2 on usage errors
+(unknown option, unreadable path, invalid Airflow version).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from mwaa_control_plane.dags.validation import (
+    FileReport,
+    Report,
+    ValidationContext,
+    render_json,
+    render_sarif,
+    render_text,
+    validate_files,
+)
+from mwaa_control_plane.dags.validation.models import FileKind
+from mwaa_control_plane.dags.validation.sources import load_paths
+from mwaa_control_plane.errors import InvalidInputError
+
+DEFAULT_AIRFLOW_VERSION = "2.10.3"
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
+
+
+_RENDERERS = {OutputFormat.TEXT: render_text, OutputFormat.JSON: render_json, OutputFormat.SARIF: render_sarif}
+
+
+def _usage_error(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def _with_display_paths(report: Report, display: dict[str, str]) -> Report:
+    files = [FileReport(path=display.get(f.path, f.path), verdict=f.verdict, findings=f.findings) for f in report.files]
+    return Report(files=files, summary=report.summary)
+
+
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="DAG files or DAGs folders to check.", show_default=False)],
+    airflow_version: Annotated[
+        str, typer.Option("--airflow-version", help="Airflow version of the target environment (selects its Python).")
+    ] = DEFAULT_AIRFLOW_VERSION,
+    requirements: Annotated[
+        Path | None, typer.Option("--requirements", help="The environment's requirements.txt.", show_default=False)
+    ] = None,
+    plugins: Annotated[
+        Path | None, typer.Option("--plugins", help="The environment's plugins.zip.", show_default=False)
+    ] = None,
+    startup_script: Annotated[
+        Path | None, typer.Option("--startup-script", help="The environment's startup.sh.", show_default=False)
+    ] = None,
+    dags_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--dags-root",
+            help="Folder synced to the environment's DAGs folder (default: the folder holding every PATH).",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.TEXT,
+) -> None:
+    """Check DAG files statically (never imported or run) against an MWAA environment's Airflow version."""
+    options: tuple[tuple[Path | None, FileKind], ...] = (
+        (requirements, "requirements"),
+        (plugins, "plugins"),
+        (startup_script, "startup"),
+    )
+    environment_files = [(path, kind) for path, kind in options if path is not None]
+    try:
+        context = ValidationContext(airflow_version=airflow_version)
+    except ValidationError:
+        raise _usage_error(
+            f"invalid --airflow-version {airflow_version!r}: expected a version such as 2.10.3"
+        ) from None
+    try:
+        loaded = load_paths(paths, dags_root=dags_root, environment_files=environment_files)
+    except InvalidInputError as exc:
+        raise _usage_error(str(exc)) from None
+    context = context.model_copy(
+        update={
+            "sibling_modules": loaded.sibling_modules,
+            "airflowignore": loaded.airflowignore,
+            "requirements": loaded.requirements,
+        }
+    )
+    report = _with_display_paths(validate_files(loaded.files, context), loaded.display)
+    typer.echo(_RENDERERS[output_format](report), nl=False)
+    raise typer.Exit(code=0 if report.ok else 1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``validate`` command to ``app``."""
+    app.command("validate")(validate)

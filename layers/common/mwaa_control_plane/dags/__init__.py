@@ -1,0 +1,1 @@
+"""DAGs: everything the control plane does with the files of an environment's DAGs folder."""

@@ -1,0 +1,89 @@
+"""Report renderers: text for people, JSON for machines, SARIF 2.1.0 for code-scanning tools."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from mwaa_control_plane import __version__
+from mwaa_control_plane.dags.validation.models import Report, Severity
+from mwaa_control_plane.dags.validation.rules import RULES
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_RULES_DOC = "docs/validator-rules.md"
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def render_text(report: Report) -> str:
+    """``path:line: severity rule message`` per finding (the form editors and CI logs link), then a summary."""
+    lines: list[str] = []
+    for file in report.files:
+        for item in file.findings:
+            where = f"{file.path}:{item.line}" if item.line is not None else file.path
+            lines.append(f"{where}: {item.severity.value} [{item.rule}] {item.message}")
+    s = report.summary
+    lines.append(
+        f"{s.files} file{'s' if s.files != 1 else ''} checked against Airflow {s.airflow_version} "
+        f"(Python {s.python_version}): {s.passed} passed, {s.failed} failed; "
+        f"{s.errors} error{'s' if s.errors != 1 else ''}, {s.warnings} warning{'s' if s.warnings != 1 else ''}, "
+        f"{s.infos} info"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render_json(report: Report) -> str:
+    return report.model_dump_json(indent=2) + "\n"
+
+
+def sarif_document(report: Report) -> dict[str, Any]:
+    """The report as a SARIF 2.1.0 log with one run; every rule of the catalog is described."""
+    rule_ids = list(RULES)
+    rules = [
+        {
+            "id": rule.id,
+            "name": "".join(part.capitalize() for part in rule.id.split("-")),
+            "shortDescription": {"text": rule.summary},
+            "fullDescription": {"text": f"{rule.summary}. See {_RULES_DOC}#{rule.id}."},
+            "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
+            "properties": {"tags": ["mwaa", "airflow"]},
+        }
+        for rule in RULES.values()
+    ]
+    results: list[dict[str, Any]] = []
+    for file in report.files:
+        for item in file.findings:
+            location: dict[str, Any] = {"artifactLocation": {"uri": quote(file.path, safe="/")}}
+            if item.line is not None and item.line >= 1:
+                location["region"] = {"startLine": item.line}
+            result: dict[str, Any] = {
+                "ruleId": item.rule,
+                "level": _SARIF_LEVEL[item.severity],
+                "message": {"text": item.message},
+                "locations": [{"physicalLocation": location}],
+            }
+            if item.rule in RULES:
+                result["ruleIndex"] = rule_ids.index(item.rule)
+            results.append(result)
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "mwaa-cp validate",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+                "properties": {"summary": report.summary.model_dump(mode="json")},
+            }
+        ],
+    }
+
+
+def render_sarif(report: Report) -> str:
+    return json.dumps(sarif_document(report), indent=2) + "\n"

@@ -1,0 +1,138 @@
+"""The validator's inputs and its report.
+
+The report's JSON shape (``Report.model_dump(mode="json")``) is a public contract: the
+``--format json`` output of ``mwaa-cp validate`` and the payload the Lambda returns. Add
+fields to ``Summary`` if needed; never rename or remove one.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Verdict = Literal["pass", "fail"]
+
+#: What a file is to MWAA. ``dags`` is anything synced from the DAGs folder.
+FileKind = Literal["dags", "requirements", "plugins", "startup"]
+
+_KIND_BY_NAME: dict[str, FileKind] = {
+    "requirements.txt": "requirements",
+    "plugins.zip": "plugins",
+    "startup.sh": "startup",
+}
+
+MIB = 1024 * 1024
+
+
+def human_size(size: int) -> str:
+    """1536 -> '1.5 KiB'; sizes in messages."""
+    if size < 1024:
+        return f"{size} B"
+    if size < MIB:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / MIB:.1f} MiB"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Finding(BaseModel):
+    """One problem in one file. ``line`` is 1-based, or None when the finding is about the whole file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    severity: Severity
+    message: str
+    line: int | None = None
+
+
+class FileReport(BaseModel):
+    path: str
+    verdict: Verdict
+    findings: list[Finding]
+    #: dag_ids the file defines, as far as static analysis can tell. Not part of the CLI's JSON/SARIF
+    #: schema (excluded from dumps); the control plane keeps its dag_id index from it.
+    dag_ids: list[str] = Field(default_factory=list, exclude=True)
+
+
+class Summary(BaseModel):
+    files: int
+    passed: int
+    failed: int
+    errors: int
+    warnings: int
+    infos: int
+    airflow_version: str
+    python_version: str
+
+
+class Report(BaseModel):
+    files: list[FileReport]
+    summary: Summary
+
+    @property
+    def ok(self) -> bool:
+        """True when no file has an error-level finding."""
+        return self.summary.failed == 0
+
+
+class SourceFile(BaseModel):
+    """A file to check: its path relative to the DAGs folder root (``/`` separators) and its bytes.
+
+    ``kind`` defaults from the file name: ``requirements.txt``, ``plugins.zip`` and ``startup.sh``
+    at the root are MWAA's environment files, everything else is DAG-folder content.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Annotated[str, Field(min_length=1)]
+    content: bytes
+    kind: FileKind | None = None
+
+    @property
+    def resolved_kind(self) -> FileKind:
+        if self.kind is not None:
+            return self.kind
+        name = self.path.replace("\\", "/").removeprefix("./")
+        return "dags" if "/" in name else _KIND_BY_NAME.get(name, "dags")
+
+
+class ValidationContext(BaseModel):
+    """What the validator knows about the target environment.
+
+    The control plane fills it from GetEnvironment and its own index; the CLI from flags and
+    the files next to the DAGs.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    airflow_version: Annotated[str, Field(pattern=r"^\d+\.\d+(\.\d+)?$")] = "2.10.3"
+    #: Python of the environment, e.g. "3.11"; derived from ``airflow_version`` when None.
+    python_version: Annotated[str | None, Field(pattern=r"^3\.\d{1,2}$")] = None
+    #: The environment's requirements.txt (None: the environment has none).
+    requirements: str | None = None
+    #: Top-level module names importable from the DAGs folder (the folder is on sys.path).
+    sibling_modules: frozenset[str] = frozenset()
+    #: Top-level module names importable from plugins.zip.
+    plugin_modules: frozenset[str] = frozenset()
+    #: The .airflowignore at the DAGs folder root, when it is not among the files.
+    airflowignore: str | None = None
+    #: "regexp" or "glob"; None means the target version's default (regexp on 2, glob on 3).
+    dag_ignore_syntax: Literal["regexp", "glob"] | None = None
+    #: dag_id -> path of the file that owns it in the environment (index kept by the control plane).
+    dag_id_owners: dict[str, str] = Field(default_factory=dict)
+    #: ``core.dag_discovery_safe_mode``; MWAA keeps Airflow's default (on).
+    safe_mode: bool = True
+    max_python_file_bytes: Annotated[int, Field(gt=0)] = 1 * MIB
+    max_file_bytes: Annotated[int, Field(gt=0)] = 100 * MIB
+    max_plugins_bytes: Annotated[int, Field(gt=0)] = 1024 * MIB
+    #: Zip-bomb limits for every archive: total uncompressed size, members, compression ratio.
+    max_uncompressed_bytes: Annotated[int, Field(gt=0)] = 4 * 1024 * MIB
+    max_zip_members: Annotated[int, Field(gt=0)] = 50_000
+    max_compression_ratio: Annotated[int, Field(gt=1)] = 200

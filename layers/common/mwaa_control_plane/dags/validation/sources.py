@@ -1,0 +1,149 @@
+"""Reading a DAGs folder from disk into ``SourceFile`` objects (the CLI, tests and the benchmark).
+
+The Lambda builds its ``SourceFile`` list from S3 objects instead; everything after this
+module is the same code.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mwaa_control_plane.dags.validation.models import FileKind, SourceFile
+from mwaa_control_plane.errors import InvalidInputError
+
+_ENVIRONMENT_FILES: dict[str, FileKind] = {
+    "requirements.txt": "requirements",
+    "plugins.zip": "plugins",
+    "startup.sh": "startup",
+}
+# Version-control metadata is never meant for the DAGs folder and can be huge: not walked.
+_SKIPPED_FOLDERS = frozenset({".git", ".hg", ".svn"})
+
+
+@dataclass(slots=True)
+class LoadedFiles:
+    root: Path
+    files: list[SourceFile] = field(default_factory=list)
+    #: analysis path (relative to root, or the given path for environment files) -> path to show
+    display: dict[str, str] = field(default_factory=dict)
+    sibling_modules: frozenset[str] = frozenset()
+    airflowignore: str | None = None
+    #: requirements.txt at the DAGs root when only some files were given: context for imports.
+    requirements: str | None = None
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _display(path: Path) -> str:
+    try:
+        return Path(os.path.relpath(path)).as_posix()
+    except ValueError:  # another drive on Windows
+        return path.as_posix()
+
+
+def _walk(folder: str) -> list[str]:
+    """Absolute paths of every file under ``folder`` (an absolute, resolved path), sorted."""
+    found: list[str] = []
+    for current, dirs, names in os.walk(folder, onerror=_raise_walk_error):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_FOLDERS)
+        found.extend(os.path.join(current, name) for name in sorted(names))
+    return found
+
+
+def _raise_walk_error(error: OSError) -> None:
+    raise InvalidInputError(f"cannot read {error.filename}: {error.strerror or error}")
+
+
+def _root_for(paths: Sequence[Path], dags_root: Path | None) -> Path:
+    if dags_root is not None:
+        return dags_root.resolve()
+    folders = [p.resolve() if p.is_dir() else p.resolve().parent for p in paths]
+    return Path(os.path.commonpath(folders)) if folders else Path.cwd()
+
+
+def _sibling_modules(root: Path) -> frozenset[str]:
+    names: set[str] = set()
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return frozenset()
+    for entry in entries:
+        stem = (
+            entry.name[:-3] if entry.name.endswith(".py") and entry.is_file() else entry.name if entry.is_dir() else ""
+        )
+        if stem.isidentifier():
+            names.add(stem)
+    return frozenset(names)
+
+
+def load_paths(
+    paths: Sequence[Path],
+    *,
+    dags_root: Path | None = None,
+    environment_files: Sequence[tuple[Path, FileKind]] = (),
+) -> LoadedFiles:
+    """Files under ``paths`` (files or folders) as seen from the DAGs folder root.
+
+    The root is ``dags_root`` or the deepest folder containing every path. Environment files
+    (requirements.txt, plugins.zip, startup.sh given by option) keep their own kind and path.
+    """
+    for path in paths:
+        if not path.exists():
+            raise InvalidInputError(f"no such file or folder: {path}")
+    for path, _ in environment_files:
+        if not path.is_file():
+            raise InvalidInputError(f"no such file: {path}")
+    root = _root_for(paths, dags_root)
+    loaded = LoadedFiles(root=root, sibling_modules=_sibling_modules(root))
+    root_prefix = str(root).rstrip(os.sep) + os.sep
+    seen: set[str] = set()
+    for path in paths:
+        resolved = str(path.resolve())
+        if path.is_dir():
+            shown_base = _display(path)
+            candidates = [(c, c[len(resolved.rstrip(os.sep)) + 1 :]) for c in _walk(resolved)]
+        else:
+            shown_base, candidates = "", [(resolved, _display(path))]
+        for absolute, shown in candidates:
+            if absolute in seen:
+                continue
+            seen.add(absolute)
+            if not absolute.startswith(root_prefix):
+                kind = _ENVIRONMENT_FILES.get(os.path.basename(absolute))
+                if kind is None:
+                    raise InvalidInputError(f"{shown} is outside the DAGs folder {_display(root)}")
+                # requirements.txt next to the DAGs folder (a pre-commit run passes it with the DAGs).
+                loaded.files.append(SourceFile(path=shown, content=_read(Path(absolute)), kind=kind))
+                loaded.display[shown] = shown
+                continue
+            relative = absolute[len(root_prefix) :].replace(os.sep, "/")
+            content = _read(Path(absolute))
+            # Trusted construction: the path is non-empty and the bytes are bytes.
+            loaded.files.append(SourceFile.model_construct(path=relative, content=content, kind=None))
+            shown = shown.replace(os.sep, "/")
+            loaded.display[relative] = f"{shown_base.rstrip('/')}/{shown}" if shown_base else shown
+    ignore = root / ".airflowignore"
+    if ignore.is_file() and str(ignore.resolve()) not in seen:
+        loaded.airflowignore = _read(ignore).decode("utf-8", "replace")
+    requirements = root / "requirements.txt"
+    if requirements.is_file() and str(requirements.resolve()) not in seen:
+        loaded.requirements = _read(requirements).decode("utf-8", "replace")
+    for path, kind in environment_files:
+        if str(path.resolve()) in seen:  # already walked as part of the DAGs folder: only its kind changes
+            relative = path.resolve().relative_to(root).as_posix()
+            loaded.files = [
+                SourceFile(path=f.path, content=f.content, kind=kind) if f.path == relative else f for f in loaded.files
+            ]
+            continue
+        shown = _display(path)
+        loaded.files.append(SourceFile(path=shown, content=_read(path), kind=kind))
+        loaded.display[shown] = shown
+    return loaded

@@ -1,0 +1,379 @@
+"""The validator: every rule over a set of files, one report.
+
+``validate_files`` is what both the Lambda and ``mwaa-cp validate`` call. It reads only the
+bytes it is given: no file system, no network, no import or execution of the checked code.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from mwaa_control_plane.dags.validation.airflowignore import IgnoreRules, build_rules
+from mwaa_control_plane.dags.validation.archives import is_native, open_archive, prefixed, read_member
+from mwaa_control_plane.dags.validation.credentials import scan_text
+from mwaa_control_plane.dags.validation.imports import ImportEnv
+from mwaa_control_plane.dags.validation.models import (
+    FileReport,
+    Finding,
+    Report,
+    Severity,
+    SourceFile,
+    Summary,
+    ValidationContext,
+    human_size,
+)
+from mwaa_control_plane.dags.validation.plugins import check_plugins, plugin_source_findings
+from mwaa_control_plane.dags.validation.python_rules import DagDef, PythonResult, analyze_python
+from mwaa_control_plane.dags.validation.requirements import Requirements, parse_requirements
+from mwaa_control_plane.dags.validation.rules import finding
+from mwaa_control_plane.dags.validation.startup import check_startup
+from mwaa_control_plane.dags.validation.target import Target, make_target
+
+# Files Airflow or its operators read as text from the DAGs folder: checked for encoding and secrets.
+_TEXT_SUFFIXES = frozenset(
+    {
+        ".sql",
+        ".json",
+        ".yaml",
+        ".yml",
+        ".sh",
+        ".txt",
+        ".cfg",
+        ".ini",
+        ".toml",
+        ".md",
+        ".j2",
+        ".jinja",
+        ".jinja2",
+        ".html",
+        ".tpl",
+        ".env",
+        ".csv",
+        ".hql",
+        ".properties",
+    }
+)
+_JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+_JUNK_FOLDERS = frozenset(
+    {".git", ".svn", ".hg", ".idea", ".vscode", ".ipynb_checkpoints", ".venv", "venv", "node_modules"}
+)
+_JUNK_SUFFIXES = (".swp", ".swo", "~", ".orig", ".rej", ".bak")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def normalize_path(path: str) -> str:
+    """'/'-separated, no leading './' or '/', no '..' games."""
+    normalized = posixpath.normpath(path.replace("\\", "/")).lstrip("/")
+    return "" if normalized == "." else normalized
+
+
+@dataclass(slots=True)
+class _FileState:
+    source: SourceFile
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    dags: list[DagDef] = field(default_factory=list)
+
+
+def _suffix(path: str) -> str:
+    return posixpath.splitext(path)[1].lower()
+
+
+def _top_level_module(path: str) -> str | None:
+    first, _, rest = path.partition("/")
+    name = first if rest else (first[:-3] if first.endswith(".py") else None)
+    return name if name and _IDENTIFIER.match(name) else None
+
+
+def _might_contain_dag(content: bytes, target: Target) -> bool:
+    """Airflow's safe-mode heuristic (``might_contain_dag_via_default_heuristic``)."""
+    lowered = content.lower()
+    if b"airflow" not in lowered:
+        return False
+    if target.major >= 3:
+        return b"dag" in lowered or b"asset" in lowered
+    return b"dag" in lowered
+
+
+def _decode(content: bytes, state: _FileState, what: str = "") -> str | None:
+    try:
+        return content.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        state.findings.append(
+            finding("envelope-not-utf8", f"{what}not valid UTF-8 (byte {exc.start}); save the file as UTF-8")
+        )
+        return None
+
+
+class _Run:
+    """One validation run: shared context built once, then each file."""
+
+    def __init__(self, files: Sequence[SourceFile], context: ValidationContext) -> None:
+        self.context = context
+        self.target = make_target(context.airflow_version, context.python_version)
+        self.states = [_FileState(source=f, path=normalize_path(f.path)) for f in files]
+        self.requirements = self._requirements()
+        plugin_modules = set(context.plugin_modules)
+        self.plugin_sources: dict[int, list[tuple[str, bytes]]] = {}
+        for index, state in enumerate(self.states):
+            if state.source.resolved_kind == "plugins":
+                result = check_plugins(state.source.content, context, self.target)
+                state.findings.extend(result.findings)
+                plugin_modules |= result.modules
+                self.plugin_sources[index] = result.sources
+        siblings = set(context.sibling_modules)
+        for state in self.states:
+            if state.source.resolved_kind == "dags":
+                module = _top_level_module(state.path)
+                if module is not None:
+                    siblings.add(module)
+        self.imports = ImportEnv.build(
+            self.target,
+            distributions=tuple(self.requirements.distributions),
+            opaque_requirements=self.requirements.opaque,
+            local_modules=frozenset(siblings | plugin_modules),
+        )
+        self.ignore = self._ignore_rules()
+
+    def _requirements(self) -> Requirements:
+        for state in self.states:
+            if state.source.resolved_kind == "requirements":
+                text = _decode(state.source.content, state)
+                parsed = parse_requirements(text or "", self.target)
+                state.findings.extend(parsed.findings)
+                state.findings.extend(scan_text(text or ""))
+                return parsed
+        if self.context.requirements is not None:
+            return parse_requirements(self.context.requirements, self.target)
+        return Requirements()
+
+    def _ignore_rules(self) -> IgnoreRules:
+        syntax = self.context.dag_ignore_syntax or ("glob" if self.target.major >= 3 else "regexp")
+        sources: list[tuple[str, str, str]] = []
+        batch_has_root = False
+        for state in self.states:
+            if state.source.resolved_kind == "dags" and posixpath.basename(state.path) == ".airflowignore":
+                text = _decode(state.source.content, state)
+                folder = posixpath.dirname(state.path)
+                batch_has_root = batch_has_root or folder == ""
+                sources.append((state.source.path, folder, text or ""))
+        if self.context.airflowignore is not None and not batch_has_root:
+            sources.insert(0, (".airflowignore", "", self.context.airflowignore))
+        return build_rules(sources, syntax, re2=self.target.major < 3)
+
+    # -- per file ---------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        for index, state in enumerate(self.states):
+            kind = state.source.resolved_kind
+            if kind == "dags":
+                self._dags_folder_file(state)
+            elif kind == "startup":
+                text = _decode(state.source.content, state)
+                if text is not None:
+                    state.findings.extend(check_startup(state.source.content, text))
+                    state.findings.extend(scan_text(text))
+            elif kind == "plugins":
+                state.findings.extend(
+                    plugin_source_findings(self.plugin_sources.get(index, []), self.target, self.imports)
+                )
+        self._dag_id_conflicts()
+
+    def _dags_folder_file(self, state: _FileState) -> None:
+        path, content = state.path, state.source.content
+        parts = path.split("/")
+        name = parts[-1].lower()
+        suffix = _suffix(path)
+        if "__pycache__" in parts or suffix in (".pyc", ".pyo"):
+            state.findings.append(
+                finding(
+                    "envelope-bytecode", "compiled Python is ignored or, worse, stale: delete it and sync sources only"
+                )
+            )
+            return
+        if is_native(name):
+            state.findings.append(
+                finding(
+                    "envelope-file-type",
+                    "native binaries cannot be loaded from the DAGs folder; ship code in plugins.zip",
+                )
+            )
+            return
+        if name in _JUNK_NAMES or name.endswith(_JUNK_SUFFIXES) or any(p.lower() in _JUNK_FOLDERS for p in parts[:-1]):
+            state.findings.append(finding("envelope-junk-file", "not part of the DAGs: exclude it from the sync"))
+        limit = self.context.max_python_file_bytes if suffix == ".py" else self.context.max_file_bytes
+        if len(content) > limit:
+            state.findings.append(
+                finding("envelope-file-too-large", f"{human_size(len(content))}, over the {human_size(limit)} limit")
+            )
+            return
+        if suffix == ".py":
+            text = _decode(content, state)
+            if text is not None:
+                self._python(state, content, text, self.imports, path)
+        elif suffix == ".zip":
+            self._dag_zip(state)
+        elif name == ".airflowignore":  # decoded and compiled with the other ignore files
+            state.findings.extend(self.ignore.findings.get(state.source.path, ()))
+        elif suffix in _TEXT_SUFFIXES:
+            text = _decode(content, state)
+            if text is not None:
+                state.findings.extend(scan_text(text))
+
+    def _python(
+        self, state: _FileState, content: bytes, text: str, imports: ImportEnv, path: str, member: str | None = None
+    ) -> None:
+        result = analyze_python(text, self.target, imports)
+        found = [*result.findings, *scan_text(text)]
+        if member is None:
+            self._discovery(result, content, path, found)
+        elif "/" not in member:
+            self._discovery(result, content, path, found, in_zip=True)
+        if member is not None:
+            found = [prefixed(member, f) for f in found]
+        state.findings.extend(found)
+        if member is None or "/" not in member:
+            state.dags.extend(result.dags)
+
+    def _discovery(
+        self, result: PythonResult, content: bytes, path: str, found: list[Finding], *, in_zip: bool = False
+    ) -> None:
+        if not result.defines_dag:
+            return
+        line = result.dags[0].line if result.dags else None
+        if self.context.safe_mode and not _might_contain_dag(content, self.target):
+            words = "'airflow' and 'dag' (or 'asset')" if self.target.major >= 3 else "both 'airflow' and 'dag'"
+            found.append(
+                finding(
+                    "dag-skipped-safe-mode",
+                    f"Airflow only parses files that contain {words}; this one is skipped, so its DAG never appears",
+                    line,
+                )
+            )
+        if not in_zip and self.ignore.is_ignored(path):
+            found.append(finding("dag-ignored", f"{path} is excluded by .airflowignore: its DAG never appears", line))
+
+    def _dag_zip(self, state: _FileState) -> None:
+        archive = open_archive(state.source.content, self.context)
+        state.findings.extend(archive.findings)
+        if archive.zip is None:
+            return
+        files = [m for m in archive.members if not m.is_dir()]
+        # Airflow puts the archive on sys.path while it loads the root-level modules.
+        local = frozenset(m for m in (_top_level_module(f.filename) for f in files) if m is not None)
+        imports = self.imports.with_local(local)
+        for member in files:
+            name = member.filename
+            lowered = name.lower()
+            if "__pycache__" in lowered.split("/") or lowered.endswith((".pyc", ".pyo")):
+                state.findings.append(finding("envelope-bytecode", f"{name}: compiled Python in a packaged DAG"))
+            elif is_native(lowered):
+                state.findings.append(
+                    finding("zip-native-binary", f"{name}: packaged DAGs cannot contain compiled libraries")
+                )
+            elif lowered.endswith(".py"):
+                if member.file_size > self.context.max_python_file_bytes:
+                    state.findings.append(
+                        finding(
+                            "envelope-file-too-large",
+                            f"{name}: {human_size(member.file_size)}, over the "
+                            f"{human_size(self.context.max_python_file_bytes)} limit",
+                        )
+                    )
+                    continue
+                data = read_member(archive.zip, member)
+                if isinstance(data, Finding):
+                    state.findings.append(data)
+                    continue
+                text = _decode(data, state, f"{name}: ")
+                if text is not None:
+                    self._python(state, data, text, imports, state.path, member=name)
+
+    # -- across files -----------------------------------------------------------------------------
+
+    def _dag_id_conflicts(self) -> None:
+        owners: dict[str, list[_FileState]] = {}
+        for state in self.states:
+            for dag_id in dict.fromkeys(d.dag_id for d in state.dags if d.dag_id is not None):
+                owners.setdefault(dag_id, []).append(state)
+        index = {dag_id: normalize_path(path) for dag_id, path in self.context.dag_id_owners.items()}
+        for state in self.states:
+            lines = {d.dag_id: d.line for d in reversed(state.dags) if d.dag_id is not None}
+            for dag_id, line in lines.items():
+                others = [s.source.path for s in owners[dag_id] if s is not state]
+                if others:
+                    state.findings.append(
+                        finding("dag-id-conflict", f"dag_id '{dag_id}' is also defined in {', '.join(others)}", line)
+                    )
+                    continue
+                owner = index.get(dag_id)
+                if owner is not None and owner != state.path:
+                    state.findings.append(
+                        finding(
+                            "dag-id-conflict",
+                            f"dag_id '{dag_id}' already belongs to {owner} in the environment; Airflow reports an "
+                            "import error for one of the two files",
+                            line,
+                        )
+                    )
+
+    def report(self) -> Report:
+        reports: list[FileReport] = []
+        errors = warnings = infos = failed = 0
+        for state in self.states:
+            found = sorted(state.findings, key=lambda f: (f.line or 0, f.rule, f.message))
+            has_error = False
+            for item in found:
+                if item.severity is Severity.ERROR:
+                    errors += 1
+                    has_error = True
+                elif item.severity is Severity.WARNING:
+                    warnings += 1
+                else:
+                    infos += 1
+            failed += has_error
+            # Already-validated parts: skip pydantic's re-validation on the hot path.
+            reports.append(
+                FileReport.model_construct(
+                    path=state.source.path,
+                    verdict="fail" if has_error else "pass",
+                    findings=found,
+                    dag_ids=sorted({d.dag_id for d in state.dags if d.dag_id is not None}),
+                )
+            )
+        known = {state.source.path for state in self.states}
+        for path, found in self.ignore.findings.items():
+            if path not in known:  # the .airflowignore came from the context, not from the files
+                warnings += len(found)
+                reports.append(FileReport(path=path, verdict="pass", findings=found))
+        summary = Summary(
+            files=len(reports),
+            passed=len(reports) - failed,
+            failed=failed,
+            errors=errors,
+            warnings=warnings,
+            infos=infos,
+            airflow_version=self.context.airflow_version,
+            python_version=self.target.python_text,
+        )
+        return Report(files=reports, summary=summary)
+
+
+def validate_files(files: Sequence[SourceFile], context: ValidationContext) -> Report:
+    """Check ``files`` against the environment described by ``context``.
+
+    Paths are relative to the DAGs folder root. Environment files (requirements.txt,
+    plugins.zip, startup.sh) may be passed too; their findings appear in the same report
+    and requirements.txt and plugins.zip feed import resolution.
+    """
+    run = _Run(files, context)
+    run.check()
+    return run.report()
+
+
+def validate_file(path: str, content: bytes, context: ValidationContext) -> FileReport:
+    """Convenience for one file: the report of ``path`` alone."""
+    return validate_files([SourceFile(path=path, content=content)], context).files[0]

@@ -1,0 +1,1 @@
+"""Helpers shared by the DAGs of this folder."""

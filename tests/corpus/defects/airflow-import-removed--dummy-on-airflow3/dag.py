@@ -1,0 +1,9 @@
+from datetime import datetime
+
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+from airflow.operators.dummy import DummyOperator
+
+
+with DAG("dummy3", schedule="@daily", start_date=datetime(2024, 1, 1), catchup=False) as dag:
+    DummyOperator(task_id="t")

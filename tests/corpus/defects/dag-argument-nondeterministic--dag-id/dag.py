@@ -1,0 +1,8 @@
+import random
+from datetime import datetime
+
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+
+with DAG(f"run_{random.randint(0, 999)}", schedule="@daily", start_date=datetime(2024, 1, 1), catchup=False):
+    EmptyOperator(task_id="t")

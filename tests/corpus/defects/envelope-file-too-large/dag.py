@@ -1,0 +1,28 @@
+from datetime import datetime
+
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+
+
+with DAG("too_large", schedule="@daily", start_date=datetime(2024, 1, 1), catchup=False) as dag:
+    EmptyOperator(task_id="t")
+# padding
+# padding
+# padding
+# padding
+# padding
+# padding
+# padding
+# padding
+# padding
+# padding
+# padding
+# padding
+# padding
+# padding
+# padding
+# padding
+# padding
+# padding
+# padding
+# padding

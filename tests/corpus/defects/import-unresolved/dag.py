@@ -1,0 +1,9 @@
+from datetime import datetime
+
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+import great_tables
+
+
+with DAG("missing_lib", schedule="@daily", start_date=datetime(2024, 1, 1), catchup=False) as dag:
+    EmptyOperator(task_id="t")

@@ -1,0 +1,11 @@
+from datetime import datetime
+
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+import time
+
+time.sleep(5)
+
+
+with DAG("sleepy", schedule="@daily", start_date=datetime(2024, 1, 1), catchup=False) as dag:
+    EmptyOperator(task_id="t")
