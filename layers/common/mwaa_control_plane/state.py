@@ -150,9 +150,13 @@ class StateStore:
                 raise translate_dynamodb_error(exc) from exc
 
     def lock_owner(self, name: str) -> str | None:
-        item = self.dynamodb.get_item(
-            TableName=self.table, Key={"pk": {"S": f"lock#{name}"}, "sk": {"S": "lock"}}, ConsistentRead=True
-        ).get("Item")
+        """Who holds lock ``name`` now, or None when it is free or expired."""
+        try:
+            item = self.dynamodb.get_item(
+                TableName=self.table, Key={"pk": {"S": f"lock#{name}"}, "sk": {"S": "lock"}}, ConsistentRead=True
+            ).get("Item")
+        except ClientError as exc:
+            raise translate_dynamodb_error(exc) from exc
         if not item or int(item["expires_at"]["N"]) < self._now():
             return None
         return item["owner"]["S"]

@@ -95,7 +95,7 @@ class SyncOutcome(Payload):
 
 
 # ---------------------------------------------------------------------- helpers
-def _client_error(exc: ClientError) -> Exception:
+def translate_client_error(exc: ClientError) -> Exception:
     code = exc.response.get("Error", {}).get("Code", "")
     if code in ("ThrottlingException", "SlowDown", "TooManyRequestsException", "RequestLimitExceeded"):
         return ThrottledError(f"{code}: {exc}")
@@ -115,7 +115,7 @@ def describe_environment(mwaa: MWAAClient, name: str) -> EnvironmentTarget:
     try:
         env = mwaa.get_environment(Name=name)["Environment"]
     except ClientError as exc:
-        raise _client_error(exc) from exc
+        raise translate_client_error(exc) from exc
     options = env.get("AirflowConfigurationOptions") or {}
     listed = options.get("scheduler.dag_dir_list_interval") or options.get("dag_processor.refresh_interval")
     return EnvironmentTarget(
@@ -157,7 +157,7 @@ def _read_text(s3: S3Client, bucket: str, key: str | None, version: str | None =
     except ClientError as exc:
         if exc.response["Error"]["Code"] in ("NoSuchKey", "NoSuchVersion", "404"):
             return None
-        raise _client_error(exc) from exc
+        raise translate_client_error(exc) from exc
     return body.decode("utf-8", errors="replace")
 
 
@@ -182,7 +182,7 @@ def _list_keys(s3: S3Client, bucket: str, prefix: str) -> list[str]:
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             keys.extend(obj["Key"] for obj in page.get("Contents", []))
     except ClientError as exc:
-        raise _client_error(exc) from exc
+        raise translate_client_error(exc) from exc
     return keys
 
 
@@ -290,7 +290,7 @@ def validate_object(
                 verdict="gone",
                 notification=f"{request.key} version {request.version_id} no longer exists",
             )
-        raise _client_error(exc) from exc
+        raise translate_client_error(exc) from exc
     context = validation_context(s3, store, target, request)
     kind: FileKind = "dags" if request.kind is ArtifactKind.DAG else request.kind.value  # type: ignore[assignment]
     report = validate_files([SourceFile(path=request.relative_path, content=content, kind=kind)], context)
@@ -315,7 +315,7 @@ def validate_object(
             ContentType="application/json",
         )
     except ClientError as exc:
-        raise _client_error(exc) from exc
+        raise translate_client_error(exc) from exc
     failed = file_report.verdict == "fail"
     if failed and request.kind is not ArtifactKind.DAG:
         clear_in_flight(store, request)
@@ -330,17 +330,17 @@ def validate_object(
     )
 
 
-def _still_latest(store: StateStore, request: DeliveryRequest) -> bool:
+def still_latest(store: StateStore, request: DeliveryRequest) -> bool:
     return store.sequencer(object_pk(request), "latest") == request.sequencer
 
 
-def _current_version(s3: S3Client, bucket: str, key: str) -> str | None:
+def current_version(s3: S3Client, bucket: str, key: str) -> str | None:
     try:
         return s3.head_object(Bucket=bucket, Key=key).get("VersionId")
     except ClientError as exc:
         if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
             return None
-        raise _client_error(exc) from exc
+        raise translate_client_error(exc) from exc
 
 
 def _verification(target: EnvironmentTarget, *, new_file: bool, now: datetime) -> Verification:
@@ -363,9 +363,9 @@ def sync_dag_file(
     target = describe_environment(mwaa, request.environment_name)
     destination = mwaa_key(target, request)
     with KeyLock(store, object_pk(request), owner):
-        if not _still_latest(store, request):
+        if not still_latest(store, request):
             return SyncOutcome(request=request, outcome="superseded", mwaa_key=destination)
-        previous = _current_version(s3, target.source_bucket, destination)
+        previous = current_version(s3, target.source_bucket, destination)
         index = dag_index(store, request.environment_name)
         previous_ids = sorted(d for d, path in index.items() if path == request.relative_path)
         try:
@@ -381,7 +381,7 @@ def sync_dag_file(
                 Metadata={"staging-version-id": request.version_id or "", "staging-sequencer": request.sequencer},
             )
         except ClientError as exc:
-            raise _client_error(exc) from exc
+            raise translate_client_error(exc) from exc
         _reindex(store, request, previous_ids, validated.dag_ids)
     verification = _verification(target, new_file=previous is None, now=clock.now())
     if request.kind is not ArtifactKind.DAG or not request.relative_path.endswith((".py", ".zip")):
@@ -413,13 +413,13 @@ def propagate_deletion(
     target = describe_environment(mwaa, request.environment_name)
     destination = mwaa_key(target, request)
     with KeyLock(store, object_pk(request), owner):
-        if not _still_latest(store, request):
+        if not still_latest(store, request):
             return SyncOutcome(request=request, outcome="superseded", mwaa_key=destination)
-        previous = _current_version(s3, target.source_bucket, destination)
+        previous = current_version(s3, target.source_bucket, destination)
         try:
             s3.delete_object(Bucket=target.source_bucket, Key=destination)
         except ClientError as exc:
-            raise _client_error(exc) from exc
+            raise translate_client_error(exc) from exc
         index = dag_index(store, request.environment_name)
         removed = sorted(d for d, path in index.items() if path == request.relative_path)
         _reindex(store, request, removed, [])
@@ -434,9 +434,11 @@ def propagate_deletion(
 
 
 def _matches(path: str | None, relative: str) -> bool:
-    if not path:
-        return False
-    return path == f"{AIRFLOW_DAGS_FOLDER}/{relative}" or path.endswith("/" + relative) or path == relative
+    """Is ``path`` (REST: absolute on the workers; CLI < 2.4.3: relative to the DAGs folder) this file?
+
+    Exact matches only: ``team/etl.py`` must never be taken for ``etl.py``.
+    """
+    return path is not None and path in (f"{AIRFLOW_DAGS_FOLDER}/{relative}", relative)
 
 
 def verify_dag_file(airflow: AirflowReader, clock: Clock, synced: SyncOutcome) -> SyncOutcome:
@@ -482,7 +484,7 @@ def roll_back_dag_file(
     request = synced.request
     target = describe_environment(mwaa, request.environment_name)
     with KeyLock(store, object_pk(request), owner):
-        current = _current_version(s3, target.source_bucket, synced.mwaa_key)
+        current = current_version(s3, target.source_bucket, synced.mwaa_key)
         if current != synced.mwaa_version_id:
             note = "a newer version was synced since; nothing rolled back"
         elif synced.previous_version_id:

@@ -22,13 +22,13 @@ from mwaa_control_plane.dags.delivery import (
     IN_FLIGHT_SECONDS,
     QUIET_SECONDS,
     ValidationOutcome,
-    _client_error,
-    _current_version,
-    _still_latest,
     clear_in_flight,
+    current_version,
     describe_environment,
     mwaa_key,
     object_pk,
+    still_latest,
+    translate_client_error,
 )
 from mwaa_control_plane.dags.events import ArtifactKind
 from mwaa_control_plane.errors import BurstInProgressError, EnvironmentBusyError, InvalidInputError
@@ -103,7 +103,7 @@ def stage_artifact(
     destination = mwaa_key(target, request)
     with KeyLock(store, object_pk(request), owner):
         clear_in_flight(store, request)
-        if not _still_latest(store, request):
+        if not still_latest(store, request):
             return StagedArtifact(environment_name=request.environment_name, kind=request.kind, outcome="superseded")
         try:
             source = {"Bucket": request.staging_bucket, "Key": request.key, "VersionId": request.version_id or ""}
@@ -113,7 +113,7 @@ def stage_artifact(
                 body = s3.get_object(Bucket=request.staging_bucket, Key=request.key, VersionId=request.version_id or "")
                 modules = _plugin_modules(body["Body"].read())
         except ClientError as exc:
-            raise _client_error(exc) from exc
+            raise translate_client_error(exc) from exc
         artifact = ArtifactVersion(s3_path=destination, version=copied.get("VersionId"), modules=modules)
         store.put(_pending_pk(request.environment_name), request.kind.value, artifact.model_dump(mode="json"))
     return StagedArtifact(
@@ -177,7 +177,7 @@ def apply_pending(mwaa: MWAAClient, store: StateStore, environment: str, *, forc
         code = exc.response["Error"]["Code"]
         if code == "ValidationException" and "state" in exc.response["Error"].get("Message", "").lower():
             raise EnvironmentBusyError(exc.response["Error"]["Message"]) from exc
-        raise _client_error(exc) from exc
+        raise translate_client_error(exc) from exc
     return UpdateAttempt(
         environment_name=environment,
         outcome="updating",
@@ -232,7 +232,7 @@ def restore_known_good(s3: S3Client, mwaa: MWAAClient, store: StateStore, attemp
     restored: list[str] = []
     for kind, before in attempt.before.items():
         key = attempt.applied[kind].s3_path
-        current = _current_version(s3, target.source_bucket, key)
+        current = current_version(s3, target.source_bucket, key)
         if current != attempt.applied[kind].version:
             continue  # a newer version was staged since; leave it for the next update
         if before.version:
