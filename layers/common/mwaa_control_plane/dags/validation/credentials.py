@@ -23,13 +23,14 @@ _PRIVATE_KEY = re.compile(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP 
 _URI_PASSWORD = re.compile(
     r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,30}://(?P<user>[^\s:/@'\"]+):(?P<password>[^\s@/'\"]+)@[\w.\-\[\]]"
 )
+# The part of _URI_PASSWORD after "://". A match containing a given "://" can only have its own
+# "://" there (no other part admits ':' followed by '/'), so when this fails right after it the
+# full search cannot report it: the common "s3://bucket/key" is rejected without the slow search.
+_URI_CREDENTIALS = re.compile(r"[^\s:/@'\"]+:[^\s@/'\"]+@[\w.\-\[\]]")
 _PLACEHOLDER = re.compile(
     r"^(?:\*+|x+|\.+|password|passwd|pass|pwd|secret|changeme|user|username|none|null|redacted)$", re.I
 )
 _TEMPLATED = ("{", "$", "<", "%", "%(")
-
-#: Cheap pre-filter: a file without any of these cannot match the patterns above.
-_TRIGGERS = ("AKIA", "ASIA", "PRIVATE KEY", "://", "ecret")
 
 
 def _is_placeholder(value: str) -> bool:
@@ -48,7 +49,12 @@ def _line_starts(text: str) -> list[int]:
 
 def scan_text(text: str) -> list[Finding]:
     """Credentials anywhere in ``text`` (code, comments, SQL, YAML, shell)."""
-    if not any(trigger in text for trigger in _TRIGGERS):
+    # Cheap pre-filters, each searched once: a file without any of them cannot match a pattern.
+    keys = "AKIA" in text or "ASIA" in text
+    secret = "ecret" in text
+    private = "PRIVATE KEY" in text
+    uris = "://" in text
+    if not (keys or secret or private or uris):
         return []
     starts: list[int] | None = None
 
@@ -59,14 +65,13 @@ def scan_text(text: str) -> list[Finding]:
         return bisect_right(starts, offset)
 
     found: list[Finding] = []
-    for match in _iter_matches(text):
-        rule, what, offset = match
+    for rule, what, offset in _iter_matches(text, keys=keys, secret=secret, private=private, uris=uris):
         found.append(finding(rule, what, line_of(offset)))
     return found
 
 
-def _iter_matches(text: str) -> Iterator[tuple[str, str, int]]:
-    if "AKIA" in text or "ASIA" in text:
+def _iter_matches(text: str, *, keys: bool, secret: bool, private: bool, uris: bool) -> Iterator[tuple[str, str, int]]:
+    if keys:
         for m in _ACCESS_KEY.finditer(text):
             if not m.group(0).endswith("EXAMPLE"):
                 yield (
@@ -74,7 +79,7 @@ def _iter_matches(text: str) -> Iterator[tuple[str, str, int]]:
                     "AWS access key id in the file; use the execution role or a connection",
                     m.start(),
                 )
-    if "ecret" in text:
+    if secret:
         for m in _SECRET_KEY.finditer(text):
             if "EXAMPLEKEY" not in m.group("value"):
                 yield (
@@ -82,14 +87,17 @@ def _iter_matches(text: str) -> Iterator[tuple[str, str, int]]:
                     "AWS secret access key in the file; use the execution role or a connection",
                     m.start(),
                 )
-    if "PRIVATE KEY" in text:
+    if private:
         for m in _PRIVATE_KEY.finditer(text):
             yield "credential-private-key", "private key in the file; keep it in Secrets Manager or SSM", m.start()
-    if "://" in text:
+    if uris:
         # Anchor the regex at each "://" instead of scanning every word of the file.
         find = text.find
         at = find("://")
         while at != -1:
+            if _URI_CREDENTIALS.match(text, at + 3, at + 512) is None:
+                at = find("://", at + 3)
+                continue
             uri = _URI_PASSWORD.search(text, max(0, at - 32), at + 512)
             if uri is not None and uri.start() <= at < uri.end() and not _is_placeholder(uri.group("password")):
                 yield (

@@ -16,6 +16,7 @@ from mwaa_control_plane.dags.validation.archives import is_native, open_archive,
 from mwaa_control_plane.dags.validation.credentials import scan_text
 from mwaa_control_plane.dags.validation.imports import ImportEnv
 from mwaa_control_plane.dags.validation.models import (
+    FileKind,
     FileReport,
     Finding,
     Report,
@@ -74,8 +75,13 @@ def normalize_path(path: str) -> str:
 class _FileState:
     source: SourceFile
     path: str
+    kind: FileKind  # source.resolved_kind, computed once: it is a property doing string work
     findings: list[Finding] = field(default_factory=list)
     dags: list[DagDef] = field(default_factory=list)
+
+
+def _finding_order(item: Finding) -> tuple[int, str, str]:
+    return (item.line or 0, item.rule, item.message)
 
 
 def _suffix(path: str) -> str:
@@ -114,19 +120,19 @@ class _Run:
     def __init__(self, files: Sequence[SourceFile], context: ValidationContext) -> None:
         self.context = context
         self.target = make_target(context.airflow_version, context.python_version)
-        self.states = [_FileState(source=f, path=normalize_path(f.path)) for f in files]
+        self.states = [_FileState(source=f, path=normalize_path(f.path), kind=f.resolved_kind) for f in files]
         self.requirements = self._requirements()
         plugin_modules = set(context.plugin_modules)
         self.plugin_sources: dict[int, list[tuple[str, bytes]]] = {}
         for index, state in enumerate(self.states):
-            if state.source.resolved_kind == "plugins":
+            if state.kind == "plugins":
                 result = check_plugins(state.source.content, context, self.target)
                 state.findings.extend(result.findings)
                 plugin_modules |= result.modules
                 self.plugin_sources[index] = result.sources
         siblings = set(context.sibling_modules)
         for state in self.states:
-            if state.source.resolved_kind == "dags":
+            if state.kind == "dags":
                 module = _top_level_module(state.path)
                 if module is not None:
                     siblings.add(module)
@@ -140,7 +146,7 @@ class _Run:
 
     def _requirements(self) -> Requirements:
         for state in self.states:
-            if state.source.resolved_kind == "requirements":
+            if state.kind == "requirements":
                 text = _decode(state.source.content, state)
                 parsed = parse_requirements(text or "", self.target)
                 state.findings.extend(parsed.findings)
@@ -155,7 +161,7 @@ class _Run:
         sources: list[tuple[str, str, str]] = []
         batch_has_root = False
         for state in self.states:
-            if state.source.resolved_kind == "dags" and posixpath.basename(state.path) == ".airflowignore":
+            if state.kind == "dags" and posixpath.basename(state.path) == ".airflowignore":
                 text = _decode(state.source.content, state)
                 folder = posixpath.dirname(state.path)
                 batch_has_root = batch_has_root or folder == ""
@@ -168,7 +174,7 @@ class _Run:
 
     def check(self) -> None:
         for index, state in enumerate(self.states):
-            kind = state.source.resolved_kind
+            kind = state.kind
             if kind == "dags":
                 self._dags_folder_file(state)
             elif kind == "startup":
@@ -324,7 +330,7 @@ class _Run:
         reports: list[FileReport] = []
         errors = warnings = infos = failed = 0
         for state in self.states:
-            found = sorted(state.findings, key=lambda f: (f.line or 0, f.rule, f.message))
+            found = sorted(state.findings, key=_finding_order) if len(state.findings) > 1 else list(state.findings)
             has_error = False
             for item in found:
                 if item.severity is Severity.ERROR:
@@ -335,9 +341,10 @@ class _Run:
                 else:
                     infos += 1
             failed += has_error
-            # Already-validated parts: skip pydantic's re-validation on the hot path.
+            # Plain construction: pydantic-core's check of these few fields is faster than
+            # model_construct(), which copies them in Python; the Finding objects are kept as they are.
             reports.append(
-                FileReport.model_construct(
+                FileReport(
                     path=state.source.path,
                     verdict="fail" if has_error else "pass",
                     findings=found,
