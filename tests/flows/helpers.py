@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,18 @@ class Notifications:
         self.url = sqs.create_queue(QueueName="test-inbox")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         aws.client("sns").subscribe(TopicArn=aws.stack.ref("NotificationTopic"), Protocol="sqs", Endpoint=arn)
+
+    def wait_for(self, predicate: Callable[[dict[str, str]], bool], timeout: float = 10.0) -> list[dict[str, str]]:
+        """Read the inbox until a message matches ``predicate`` (delivery is asynchronous, as on AWS)."""
+        seen: list[dict[str, str]] = []
+        deadline = time.monotonic() + timeout
+        while not any(predicate(m) for m in seen):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no matching notification within {timeout} s; got {seen}")
+            self.aws.events.drain()
+            seen.extend(self.messages())
+            time.sleep(0.02)
+        return seen
 
     def messages(self) -> list[dict[str, str]]:
         sqs = self.aws.client("sqs")

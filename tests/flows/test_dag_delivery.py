@@ -254,3 +254,14 @@ def test_a_dag_id_owned_by_another_file_of_the_environment_is_rejected(aws: Loca
     rules = {f["rule"] for f in _report(aws, f"{ENV}/dags/copy_of_good_dag.py", version)["files"][0]["findings"]}
     assert "dag-id-conflict" in rules
     assert mwaa_object(aws, ENV, "dags/copy_of_good_dag.py") is None
+
+
+def test_an_execution_that_fails_is_also_announced_by_the_safety_net_rule(aws: LocalAws, inbox: Notifications) -> None:
+    arn = aws.start_execution("dag-delivery", load_event("dag-delivery/malformed.json"))
+    assert aws.wait_for_execution(arn)["status"] == "FAILED"
+    messages = inbox.wait_for(lambda m: "Execution Status Change" in m["message"])
+    changes = [json.loads(m["message"]) for m in messages if m["message"].startswith("{")]
+    [failed] = [c for c in changes if c.get("detail-type") == "Step Functions Execution Status Change"]
+    assert failed["detail"]["status"] == "FAILED"
+    assert failed["detail"]["executionArn"] == arn
+    assert failed["detail"]["error"] == "InvalidInputError"

@@ -101,7 +101,7 @@ class LocalAws:
         self._undo.append(faults.install(self.faults))
         self._undo.append(lambda_dispatch.install(self.lambdas))
         self._undo.append(eventbridge.install(self.events))
-        self._undo.append(stepfunctions.install())
+        self._undo.append(stepfunctions.install(self.events.publish))
         if self.time_scale is not None:
             self.clock = timewarp.CompressedClock(self.time_scale)
             self._undo.append(timewarp.install(self.clock))

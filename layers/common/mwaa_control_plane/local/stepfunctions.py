@@ -1,4 +1,4 @@
-"""Step Functions fidelity: execution names and the error names of AWS SDK integrations.
+"""Step Functions fidelity: execution names, status-change events, and AWS SDK integrations' error names.
 
 On AWS, a failed ``arn:aws:states:::aws-sdk:<service>:<action>`` task fails with
 ``<Service>.<ErrorCode>`` where ``<Service>`` is the SDK client's PascalCase name (``Mwaa``,
@@ -12,6 +12,7 @@ module names them the AWS way.
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -36,14 +37,49 @@ def sdk_error_name(service: str, error_code: str) -> str:
     return name if name.endswith("Exception") else f"{name}Exception"
 
 
-def install() -> Callable[[], None]:
-    """Name SDK-integration errors as AWS does, and give unnamed executions a UUID name as AWS does."""
+def status_change_event(execution: Any, status: str) -> dict[str, Any]:
+    """The EventBridge event Step Functions sends when an execution starts or ends."""
+    import uuid
+    from datetime import UTC, datetime
+
+    def millis(moment: Any) -> int | None:
+        return int(moment.timestamp() * 1000) if moment else None
+
+    output = getattr(execution, "output", None)
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Step Functions Execution Status Change",
+        "source": "aws.states",
+        "account": execution.account_id,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": execution.region_name,
+        "resources": [execution.exec_arn],
+        "detail": {
+            "executionArn": execution.exec_arn,
+            "stateMachineArn": execution.state_machine_arn,
+            "name": execution.name,
+            "status": status,
+            "startDate": millis(execution.start_date),
+            "stopDate": millis(execution.stop_date),
+            "input": json.dumps(execution.input_data),
+            "output": json.dumps(output) if output is not None else None,
+            "error": getattr(execution, "error", None),
+            "cause": getattr(execution, "cause", None),
+        },
+    }
+
+
+def install(publish: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+    """Name SDK-integration errors as AWS does, give unnamed executions a UUID name as AWS does, and
+    send "Step Functions Execution Status Change" events to EventBridge through ``publish``."""
     import uuid
 
     from botocore.exceptions import ClientError
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_aws_sdk as aws_sdk,
     )
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     original_start = StepFunctionsParserBackend.start_execution
@@ -52,7 +88,18 @@ def install() -> Callable[[], None]:
         self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None, trace_header: Any = None
     ) -> Any:
         # moto would put "None" in the ARN and treat every unnamed execution with the same input as one.
-        return original_start(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+        execution = original_start(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+        publish(status_change_event(execution, "RUNNING"))
+        return execution
+
+    original_terminated = BaseExecutionWorkerCommunication.terminated
+
+    def terminated(self: Any) -> None:
+        original_terminated(self)
+        status = self.execution.exec_status
+        publish(status_change_event(self.execution, getattr(status, "value", str(status))))
+
+    BaseExecutionWorkerCommunication.terminated = terminated
 
     StepFunctionsParserBackend.start_execution = start_execution
 
@@ -93,6 +140,7 @@ def install() -> Callable[[], None]:
     def undo() -> None:
         cls._from_error = original_from_error
         StepFunctionsParserBackend.start_execution = original_start
+        BaseExecutionWorkerCommunication.terminated = original_terminated
         for module in patched_modules:
             module.boto_client_for = original_client_for
 

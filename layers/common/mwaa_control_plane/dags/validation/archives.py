@@ -19,7 +19,7 @@ NATIVE_SUFFIXES = (".so", ".dylib", ".dll", ".pyd", ".exe", ".o", ".a")
 _SO_VERSIONED = re.compile(r"\.so(\.\d+)+$")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 # zipfile parses untrusted bytes and can fail in many ways (BadZipFile, zlib/lzma errors, struct.error,
-# UnicodeDecodeError on member names, NotImplementedError for unknown compression...): any of them
+# UnicodeDecodeError on member names, an error for unknown compression methods...): any of them
 # means "not readable", never a crash of the validator.
 _READ_ERRORS = (Exception,)
 
