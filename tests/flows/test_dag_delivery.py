@@ -211,8 +211,9 @@ def test_keys_with_spaces_and_unicode_are_delivered(aws: LocalAws) -> None:
 
 
 def test_a_busy_environment_is_waited_for_before_updating(aws: LocalAws) -> None:
-    # An update long enough (30 virtual minutes) to still be running when the flow wants to update.
-    mwaa.configure(update_seconds=1800)
+    # An update long enough (50 virtual minutes, 3 real seconds) to still be running when the flow wants to
+    # update, even on a loaded machine, and shorter than the flow's one-hour wait for a busy environment.
+    mwaa.configure(update_seconds=3000)
     aws.client("mwaa").update_environment(Name=ENV, MaxWorkers=8)
     assert aws.client("mwaa").get_environment(Name=ENV)["Environment"]["Status"] == "UPDATING"
     upload_file(aws, f"{ENV}/requirements.txt", "requirements_good.txt")
@@ -222,7 +223,18 @@ def test_a_busy_environment_is_waited_for_before_updating(aws: LocalAws) -> None
     assert wait_for_status(aws, ENV, {"AVAILABLE"})["MaxWorkers"] == 8
 
 
-def test_a_burst_of_300_uploads_loses_nothing_and_updates_the_environment_once(aws: LocalAws) -> None:
+@pytest.fixture
+def slower_clock_aws() -> Iterator[LocalAws]:
+    """Virtual time at 10 ms per second: 300 executions queue behind one in-process Lambda at a time, and at the
+    default scale that queueing alone would be hours of virtual time (past every bound the flow keeps)."""
+    with LocalAws(time_scale=0.01) as runtime:
+        mwaa.configure(create_seconds=60)  # the environment itself is not under test here
+        create_environment(runtime, ENV)
+        yield runtime
+
+
+def test_a_burst_of_300_uploads_loses_nothing_and_updates_the_environment_once(slower_clock_aws: LocalAws) -> None:
+    aws = slower_clock_aws
     dag = (FILES / "good_dag.py").read_text()
     for n in range(298):
         upload(aws, f"{ENV}/dags/team_{n % 7}/dag_{n}.py", dag.replace('"good_dag"', f'"dag_{n}"'))
