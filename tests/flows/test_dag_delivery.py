@@ -277,3 +277,11 @@ def test_an_execution_that_fails_is_also_announced_by_the_safety_net_rule(aws: L
     assert failed["detail"]["status"] == "FAILED"
     assert failed["detail"]["executionArn"] == arn
     assert failed["detail"]["error"] == "InvalidInputError"
+
+
+def test_an_airflowignore_file_is_validated_and_kept_in_the_dag_folder(aws: LocalAws) -> None:
+    upload(aws, f"{ENV}/dags/.airflowignore", "scratch/\n.*_backup\\.py\n")
+    assert _final_states(aws, 1) == ["Delivered"]
+    synced = mwaa_object(aws, ENV, "dags/.airflowignore")
+    assert synced is not None
+    assert synced["Body"] == b"scratch/\n.*_backup\\.py\n"

@@ -14,14 +14,9 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
-    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_mwaa import MWAAClient
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_scheduler import EventBridgeSchedulerClient
-    from mypy_boto3_sns import SNSClient
-    from mypy_boto3_ssm import SSMClient
     from mypy_boto3_stepfunctions import SFNClient
 
 _CONFIG = Config(
@@ -60,28 +55,8 @@ def sfn(region: str | None = None, endpoint_url: str | None = None) -> SFNClient
     return _client("stepfunctions", region, endpoint_url)  # type: ignore[no-any-return]
 
 
-def sns(region: str | None = None, endpoint_url: str | None = None) -> SNSClient:
-    return _client("sns", region, endpoint_url)  # type: ignore[no-any-return]
-
-
 def dynamodb(region: str | None = None, endpoint_url: str | None = None) -> DynamoDBClient:
     return _client("dynamodb", region, endpoint_url)  # type: ignore[no-any-return]
-
-
-def cloudwatch(region: str | None = None, endpoint_url: str | None = None) -> CloudWatchClient:
-    return _client("cloudwatch", region, endpoint_url)  # type: ignore[no-any-return]
-
-
-def ssm(region: str | None = None, endpoint_url: str | None = None) -> SSMClient:
-    return _client("ssm", region, endpoint_url)  # type: ignore[no-any-return]
-
-
-def events(region: str | None = None, endpoint_url: str | None = None) -> EventBridgeClient:
-    return _client("events", region, endpoint_url)  # type: ignore[no-any-return]
-
-
-def scheduler(region: str | None = None, endpoint_url: str | None = None) -> EventBridgeSchedulerClient:
-    return _client("scheduler", region, endpoint_url)  # type: ignore[no-any-return]
 
 
 def clear_client_cache() -> None:

@@ -10,12 +10,12 @@ older version can never overwrite a newer one, whatever order executions run in.
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
-from mwaa_control_plane.airflow.models import Dag, DagImportError
+from mwaa_control_plane.airflow.reader import AirflowReader
 from mwaa_control_plane.clock import Clock
 from mwaa_control_plane.dags.events import Action, ArtifactKind, DeliveryDecision, DeliveryRequest
 from mwaa_control_plane.dags.validation import validate_files
@@ -38,12 +38,6 @@ PARSE_MARGIN = 60
 VERIFY_POLL_SECONDS = 30
 # Largest object the validator reads (anything larger fails the envelope size rule anyway).
 MAX_READ_BYTES = 1024 * 1024 * 1024
-
-
-class AirflowReader(Protocol):
-    def list_dags(self) -> list[Dag]: ...
-
-    def list_import_errors(self) -> list[DagImportError]: ...
 
 
 class EnvironmentTarget(Payload):
@@ -344,8 +338,6 @@ def current_version(s3: S3Client, bucket: str, key: str) -> str | None:
 
 
 def _verification(target: EnvironmentTarget, *, new_file: bool, now: datetime) -> Verification:
-    from datetime import timedelta
-
     first_wait = SYNC_INTERVAL + (target.dag_dir_list_interval if new_file else MIN_FILE_PROCESS_INTERVAL)
     bound = SYNC_INTERVAL + target.dag_dir_list_interval + PARSE_MARGIN
     return Verification(

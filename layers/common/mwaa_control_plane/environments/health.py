@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from mwaa_control_plane.airflow.models import Dag, DagImportError
-from mwaa_control_plane.payloads import Payload
+from mwaa_control_plane.airflow.reader import AirflowReader
+from mwaa_control_plane.environments.inventory import EnvironmentConfiguration, configuration_of
 
 if TYPE_CHECKING:
     from mypy_boto3_mwaa import MWAAClient
@@ -14,20 +15,8 @@ if TYPE_CHECKING:
 MAX_NAMED_IMPORT_ERRORS = 20
 
 
-class AirflowReader(Protocol):
-    def list_dags(self) -> list[Dag]: ...
-
-    def list_import_errors(self) -> list[DagImportError]: ...
-
-
-class EnvironmentHealth(Payload):
+class EnvironmentHealth(EnvironmentConfiguration):
     environment_name: str
-    status: str
-    airflow_version: str | None = None
-    environment_class: str | None = None
-    min_workers: int | None = None
-    max_workers: int | None = None
-    schedulers: int | None = None
     dag_count: int = 0
     paused_dag_count: int = 0
     import_error_count: int = 0
@@ -42,7 +31,8 @@ def check_environment_health(mwaa: MWAAClient, airflow: AirflowReader, name: str
     Unhealthy means: not AVAILABLE, the last update failed, or Airflow reports import errors.
     """
     environment = mwaa.get_environment(Name=name)["Environment"]
-    status = environment.get("Status", "UNKNOWN")
+    configuration = configuration_of(environment)
+    status = configuration["status"]
     problems: list[str] = []
     if status not in ("AVAILABLE", "UPDATE_FAILED"):
         problems.append(f"environment is {status}, not AVAILABLE")
@@ -59,12 +49,7 @@ def check_environment_health(mwaa: MWAAClient, airflow: AirflowReader, name: str
         problems.append(f"{len(import_errors)} DAG file(s) fail to import")
     return EnvironmentHealth(
         environment_name=name,
-        status=status,
-        airflow_version=environment.get("AirflowVersion"),
-        environment_class=environment.get("EnvironmentClass"),
-        min_workers=environment.get("MinWorkers"),
-        max_workers=environment.get("MaxWorkers"),
-        schedulers=environment.get("Schedulers"),
+        **configuration,
         dag_count=len(dags),
         paused_dag_count=sum(1 for d in dags if d.is_paused),
         import_error_count=len(import_errors),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -12,14 +13,31 @@ if TYPE_CHECKING:
     from mypy_boto3_mwaa import MWAAClient
 
 
-class EnvironmentSummary(Payload):
-    name: str
+class EnvironmentConfiguration(Payload):
+    """What GetEnvironment says about an environment's status and size, as every report shows it."""
+
     status: str
     airflow_version: str | None = None
     environment_class: str | None = None
     min_workers: int | None = None
     max_workers: int | None = None
     schedulers: int | None = None
+
+
+def configuration_of(environment: Mapping[str, Any]) -> dict[str, Any]:
+    """The EnvironmentConfiguration fields of a GetEnvironment ``Environment``."""
+    return {
+        "status": environment.get("Status", "UNKNOWN"),
+        "airflow_version": environment.get("AirflowVersion"),
+        "environment_class": environment.get("EnvironmentClass"),
+        "min_workers": environment.get("MinWorkers"),
+        "max_workers": environment.get("MaxWorkers"),
+        "schedulers": environment.get("Schedulers"),
+    }
+
+
+class EnvironmentSummary(EnvironmentConfiguration):
+    name: str
     last_update: str | None = None
     """Status of the last update (SUCCESS, PENDING, FAILED) and its error code when it failed."""
 
@@ -45,16 +63,5 @@ def list_environment_summaries(mwaa: MWAAClient) -> list[EnvironmentSummary]:
         if last:
             code = last.get("Error", {}).get("ErrorCode")
             last_update = f"{last.get('Status', '?')}{f' ({code})' if code else ''}"
-        summaries.append(
-            EnvironmentSummary(
-                name=name,
-                status=environment.get("Status", "UNKNOWN"),
-                airflow_version=environment.get("AirflowVersion"),
-                environment_class=environment.get("EnvironmentClass"),
-                min_workers=environment.get("MinWorkers"),
-                max_workers=environment.get("MaxWorkers"),
-                schedulers=environment.get("Schedulers"),
-                last_update=last_update,
-            )
-        )
+        summaries.append(EnvironmentSummary(name=name, last_update=last_update, **configuration_of(environment)))
     return summaries

@@ -135,6 +135,7 @@ class LocalAws:
         while self._undo:
             undo = self._undo.pop()
             undo()
+        self.events.shutdown()
         self._stack = None
 
     def __enter__(self) -> Self:
