@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -97,15 +98,30 @@ def test_usage_errors_exit_two_without_traceback(app: typer.Typer, args: list[st
 def test_unreadable_file_exits_two(app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "dag.py").write_text("x = 1\n")
 
-    def denied(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    def denied(path: str, flags: int, *args: int) -> int:
+        if str(path).endswith("dag.py"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", denied)
     result = runner.invoke(app, ["validate", str(tmp_path)])
 
     assert result.exit_code == 2
     assert "cannot read" in result.output
     assert "Permission denied" in result.output
+
+
+def test_dangling_symlink_exits_two(app: typer.Typer, tmp_path: Path) -> None:
+    (tmp_path / "dag.py").write_text("x = 1\n")
+    (tmp_path / "gone.py").symlink_to(tmp_path / "missing.py")
+
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+
+    assert result.exit_code == 2
+    assert "cannot read" in result.output
+    assert "gone.py" in result.output
 
 
 def test_pre_commit_style_file_list_with_dags_root(app: typer.Typer, tmp_path: Path) -> None:

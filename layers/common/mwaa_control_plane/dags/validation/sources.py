@@ -35,11 +35,21 @@ class LoadedFiles:
     requirements: str | None = None
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path | str) -> bytes:
+    # os-level reads: a DAGs folder is thousands of small files, and Path.read_bytes() spends
+    # more on building its buffered file object than on reading (9 us against 4 us a file).
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            size = os.fstat(fd).st_size
+            chunks = [os.read(fd, size + 1)]  # a regular file arrives whole; the loop is for the others
+            while chunks[-1]:
+                chunks.append(os.read(fd, max(size, 1 << 16)))
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return chunks[0] if len(chunks) == 2 else b"".join(chunks)
 
 
 def _display(path: Path) -> str:
@@ -121,11 +131,11 @@ def load_paths(
                 if kind is None:
                     raise InvalidInputError(f"{shown} is outside the DAGs folder {_display(root)}")
                 # requirements.txt next to the DAGs folder (a pre-commit run passes it with the DAGs).
-                loaded.files.append(SourceFile(path=shown, content=_read(Path(absolute)), kind=kind))
+                loaded.files.append(SourceFile(path=shown, content=_read(absolute), kind=kind))
                 loaded.display[shown] = shown
                 continue
             relative = absolute[len(root_prefix) :].replace(os.sep, "/")
-            content = _read(Path(absolute))
+            content = _read(absolute)
             # Plain construction: pydantic-core checks a str and a bytes faster than model_construct()
             # copies them in Python, and the bytes object is kept as is.
             loaded.files.append(SourceFile(path=relative, content=content, kind=None))
