@@ -17,6 +17,7 @@ from mwaa_control_plane.errors import ConcurrentUpdateError, ServiceUnavailableE
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 _THROTTLING = {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"}
 
@@ -41,13 +42,17 @@ class StateStore:
     def _now(self) -> int:
         return int(self.clock.now().timestamp())
 
-    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+    def _item(self, pk: str, sk: str) -> dict[str, AttributeValueTypeDef] | None:
+        """The raw item (strongly consistent read), or None."""
         try:
-            item = self.dynamodb.get_item(
+            return self.dynamodb.get_item(
                 TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True
             ).get("Item")
         except ClientError as exc:
             raise translate_dynamodb_error(exc) from exc
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        item = self._item(pk, sk)
         if not item or "data" not in item:
             return None
         return json.loads(item["data"]["S"])  # type: ignore[no-any-return]
@@ -105,12 +110,7 @@ class StateStore:
         return True
 
     def sequencer(self, pk: str, sk: str) -> str | None:
-        try:
-            item = self.dynamodb.get_item(
-                TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True
-            ).get("Item")
-        except ClientError as exc:
-            raise translate_dynamodb_error(exc) from exc
+        item = self._item(pk, sk)
         return item["sequencer"]["S"] if item and "sequencer" in item else None
 
     def acquire_lock(self, name: str, owner: str, ttl_seconds: int) -> bool:
@@ -151,12 +151,7 @@ class StateStore:
 
     def lock_owner(self, name: str) -> str | None:
         """Who holds lock ``name`` now, or None when it is free or expired."""
-        try:
-            item = self.dynamodb.get_item(
-                TableName=self.table, Key={"pk": {"S": f"lock#{name}"}, "sk": {"S": "lock"}}, ConsistentRead=True
-            ).get("Item")
-        except ClientError as exc:
-            raise translate_dynamodb_error(exc) from exc
+        item = self._item(f"lock#{name}", "lock")
         if not item or int(item["expires_at"]["N"]) < self._now():
             return None
         return item["owner"]["S"]
