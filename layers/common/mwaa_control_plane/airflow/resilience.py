@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
+from mwaa_control_plane.environments.inventory import TERMINAL_STATES, USABLE_STATES
 from mwaa_control_plane.errors import (
     AirflowApiError,
     ConfigurationError,
@@ -60,10 +61,6 @@ UNAVAILABLE_CODES = frozenset(
         "RequestTimeoutException",
     }
 )
-# Environment states the web server answers in.
-USABLE_STATES = frozenset({"AVAILABLE", "UPDATE_FAILED"})
-# States no retry gets out of.
-TERMINAL_STATES = frozenset({"CREATE_FAILED", "DELETING", "DELETED"})
 
 _MAX_DETAIL = 300
 

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
-from mwaa_control_plane.airflow.reader import AirflowReader
 from mwaa_control_plane.clock import Clock
 from mwaa_control_plane.dags.events import Action, ArtifactKind, DeliveryDecision, DeliveryRequest
 from mwaa_control_plane.dags.validation import validate_files
@@ -25,8 +24,11 @@ from mwaa_control_plane.payloads import Payload
 from mwaa_control_plane.state import KeyLock, StateStore
 
 if TYPE_CHECKING:
+    # Annotations only: the steps that never talk to Airflow do not load its client at cold start.
     from mypy_boto3_mwaa import MWAAClient
     from mypy_boto3_s3 import S3Client
+
+    from mwaa_control_plane.airflow.reader import AirflowReader
 
 AIRFLOW_DAGS_FOLDER = "/usr/local/airflow/dags"
 # MWAA's timings (mwaa-facts.md): S3 -> workers every ~30 s; new files listed every 300 s; changed

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mwaa_control_plane.airflow.models import Dag, DagImportError
-from mwaa_control_plane.airflow.reader import AirflowReader
-from mwaa_control_plane.environments.inventory import EnvironmentConfiguration, configuration_of
+from mwaa_control_plane.environments.inventory import USABLE_STATES, EnvironmentConfiguration, configuration_of
 
 if TYPE_CHECKING:
     from mypy_boto3_mwaa import MWAAClient
+
+    from mwaa_control_plane.airflow.models import Dag, DagImportError
+    from mwaa_control_plane.airflow.reader import AirflowReader
 
 # How many import-error files a report names; the count is always exact.
 MAX_NAMED_IMPORT_ERRORS = 20
@@ -33,8 +34,9 @@ def check_environment_health(mwaa: MWAAClient, airflow: AirflowReader, name: str
     environment = mwaa.get_environment(Name=name)["Environment"]
     configuration = configuration_of(environment)
     status = configuration["status"]
+    usable = status in USABLE_STATES
     problems: list[str] = []
-    if status not in ("AVAILABLE", "UPDATE_FAILED"):
+    if not usable:
         problems.append(f"environment is {status}, not AVAILABLE")
     last_update = environment.get("LastUpdate", {})
     if last_update.get("Status") == "FAILED":
@@ -42,7 +44,7 @@ def check_environment_health(mwaa: MWAAClient, airflow: AirflowReader, name: str
         problems.append(f"last update failed: {error.get('ErrorCode', '?')}: {error.get('ErrorMessage', '')}".strip())
     dags: list[Dag] = []
     import_errors: list[DagImportError] = []
-    if status in ("AVAILABLE", "UPDATE_FAILED"):
+    if usable:
         dags = airflow.list_dags()
         import_errors = airflow.list_import_errors()
     if import_errors:

@@ -12,6 +12,11 @@ from mwaa_control_plane.payloads import Payload
 if TYPE_CHECKING:
     from mypy_boto3_mwaa import MWAAClient
 
+# Environment states the web server answers in.
+USABLE_STATES = frozenset({"AVAILABLE", "UPDATE_FAILED"})
+# States no retry gets out of.
+TERMINAL_STATES = frozenset({"CREATE_FAILED", "DELETING", "DELETED"})
+
 
 class EnvironmentConfiguration(Payload):
     """What GetEnvironment says about an environment's status and size, as every report shows it."""
