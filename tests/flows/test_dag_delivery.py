@@ -106,6 +106,16 @@ def test_a_helper_module_is_delivered_alongside_the_dag_that_imports_it(aws: Loc
     assert mwaa_object(aws, ENV, "dags/common/helpers.py") is not None
 
 
+def test_an_empty_file_is_delivered_like_any_other(aws: LocalAws) -> None:
+    # A ranged GET of a 0-byte object is InvalidRange on S3: the step must not mistake it for a vanished version.
+    upload(aws, f"{ENV}/dags/common/__init__.py", "")
+    [state] = _final_states(aws, 1)
+    assert state.startswith("Delivered"), state
+    synced = mwaa_object(aws, ENV, "dags/common/__init__.py")
+    assert synced is not None
+    assert synced["Body"] == b""
+
+
 def test_requirements_are_applied_with_update_environment(aws: LocalAws, inbox: Notifications) -> None:
     upload_file(aws, f"{ENV}/requirements.txt", "requirements_good.txt")
     assert _final_states(aws, 1) == ["Environment updated"]

@@ -38,8 +38,6 @@ DAG_DIR_LIST_INTERVAL = 300
 MIN_FILE_PROCESS_INTERVAL = 30
 PARSE_MARGIN = 60
 VERIFY_POLL_SECONDS = 30
-# Largest object the validator reads (anything larger fails the envelope size rule anyway).
-MAX_READ_BYTES = 1024 * 1024 * 1024
 
 
 class EnvironmentTarget(Payload):
@@ -275,11 +273,10 @@ def validate_object(
             Bucket=request.staging_bucket,
             Key=request.key,
             VersionId=request.version_id,
-            Range=f"bytes=0-{MAX_READ_BYTES}",
         )
         content: bytes = obj["Body"].read()
     except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("NoSuchKey", "NoSuchVersion", "404", "InvalidRange"):
+        if exc.response["Error"]["Code"] in ("NoSuchKey", "NoSuchVersion", "404"):
             clear_in_flight(store, request)
             return ValidationOutcome(
                 request=request,
