@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 
 import pytest
@@ -126,6 +128,23 @@ def test_requirements_are_applied_with_update_environment(aws: LocalAws, inbox: 
     assert environment["RequirementsS3Path"] == "requirements.txt"
     assert environment["RequirementsS3ObjectVersion"] == current["VersionId"]
     assert any("environment updated" in m["subject"] for m in inbox.messages())
+
+
+def test_modules_of_an_applied_plugins_zip_resolve_in_later_dags(aws: LocalAws) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as plugins:
+        plugins.writestr("team_operators/__init__.py", "from airflow.models import BaseOperator\n")
+    upload(aws, f"{ENV}/plugins.zip", archive.getvalue())
+    assert _final_states(aws, 1) == ["Environment updated"]
+    upload(
+        aws,
+        f"{ENV}/dags/uses_plugin.py",
+        "from datetime import datetime\nfrom airflow import DAG\nimport team_operators\n"
+        "with DAG(dag_id='uses_plugin', start_date=datetime(2024, 1, 1), schedule=None, catchup=False):\n"
+        "    pass\n",
+    )
+    assert _final_states(aws, 2)[1].startswith("Delivered")
+    assert mwaa_object(aws, ENV, "dags/uses_plugin.py") is not None
 
 
 def test_a_failed_update_restores_the_known_good_requirements(aws: LocalAws, inbox: Notifications) -> None:

@@ -62,6 +62,7 @@ class ValidationOutcome(Payload):
     verdict: Literal["pass", "fail", "gone"]
     report_key: str | None = None
     dag_ids: list[str] = []
+    modules: list[str] = []  # plugins.zip: the modules it makes importable
     errors: int = 0
     warnings: int = 0
     notification: str = ""
@@ -317,6 +318,7 @@ def validate_object(
         verdict="fail" if failed else "pass",
         report_key=report_key,
         dag_ids=file_report.dag_ids,
+        modules=file_report.modules,
         errors=sum(1 for f in file_report.findings if f.severity == "error"),
         warnings=sum(1 for f in file_report.findings if f.severity == "warning"),
         notification=_notification_for(request, file_report, report_key, request.staging_bucket) if failed else "",
@@ -445,15 +447,15 @@ def verify_dag_file(airflow: AirflowReader, clock: Clock, synced: SyncOutcome) -
     now = clock.now()
     if fresh:
         state, detail = "import_error", fresh[0].stack_trace[-2000:]
+    elif not synced.dag_ids:
+        # No DAG known statically (helper module, dynamic generation): the first poll comes after a full
+        # parse cycle, so no import error by then is success, and the DAG list is not needed.
+        state, detail = "registered", "no import error after a full parse cycle"
     else:
         registered = {d.dag_id for d in airflow.list_dags() if _matches(d.fileloc, relative)}
         expected = set(synced.dag_ids)
-        if expected and expected <= registered:
+        if expected <= registered:
             state, detail = "registered", f"registered: {', '.join(sorted(expected))}"
-        elif not expected:
-            # No DAG known statically (helper module, dynamic generation): the first poll comes after a full
-            # parse cycle, so no import error by then is success.
-            state, detail = "registered", "no import error after a full parse cycle"
         elif now >= datetime.fromisoformat(verification.deadline):
             missing = sorted(expected - registered)
             state, detail = "gave_up", f"not registered in time: {', '.join(missing) or 'no DAG seen'}"

@@ -11,8 +11,6 @@ and the error from ``LastUpdate`` is reported.
 
 from __future__ import annotations
 
-import io
-import zipfile
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -86,12 +84,6 @@ def update_lock(environment: str) -> str:
     return f"update#{environment}"
 
 
-def _plugin_modules(content: bytes) -> list[str]:
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        names = {n.split("/", 1)[0].removesuffix(".py") for n in archive.namelist() if n and not n.startswith("__")}
-    return sorted(n for n in names if n.isidentifier())
-
-
 def stage_artifact(
     s3: S3Client, mwaa: MWAAClient, store: StateStore, validated: ValidationOutcome, owner: str
 ) -> StagedArtifact:
@@ -108,13 +100,10 @@ def stage_artifact(
         try:
             source = {"Bucket": request.staging_bucket, "Key": request.key, "VersionId": request.version_id or ""}
             copied = s3.copy_object(Bucket=target.source_bucket, Key=destination, CopySource=source)  # type: ignore[arg-type]
-            modules: list[str] = []
-            if request.kind is ArtifactKind.PLUGINS:
-                body = s3.get_object(Bucket=request.staging_bucket, Key=request.key, VersionId=request.version_id or "")
-                modules = _plugin_modules(body["Body"].read())
         except ClientError as exc:
             raise translate_client_error(exc) from exc
-        artifact = ArtifactVersion(s3_path=destination, version=copied.get("VersionId"), modules=modules)
+        # The modules the validator found in this very version: the zip is not downloaded a second time.
+        artifact = ArtifactVersion(s3_path=destination, version=copied.get("VersionId"), modules=validated.modules)
         store.put(_pending_pk(request.environment_name), request.kind.value, artifact.model_dump(mode="json"))
     return StagedArtifact(
         environment_name=request.environment_name, kind=request.kind, outcome="staged", artifact=artifact

@@ -59,6 +59,8 @@ class FileReport(BaseModel):
     #: dag_ids the file defines, as far as static analysis can tell. Not part of the CLI's JSON/SARIF
     #: schema (excluded from dumps); the control plane keeps its dag_id index from it.
     dag_ids: list[str] = Field(default_factory=list, exclude=True)
+    #: For plugins.zip: the top-level modules it makes importable (excluded from dumps, like dag_ids).
+    modules: list[str] = Field(default_factory=list, exclude=True)
 
 
 class Summary(BaseModel):

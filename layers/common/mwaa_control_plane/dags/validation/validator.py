@@ -78,6 +78,7 @@ class _FileState:
     kind: FileKind  # source.resolved_kind, computed once: it is a property doing string work
     findings: list[Finding] = field(default_factory=list)
     dags: list[DagDef] = field(default_factory=list)
+    modules: list[str] = field(default_factory=list)  # plugins.zip only
 
 
 def _finding_order(item: Finding) -> tuple[int, str, str]:
@@ -129,6 +130,7 @@ class _Run:
                 result = check_plugins(state.source.content, context, self.target)
                 state.findings.extend(result.findings)
                 plugin_modules |= result.modules
+                state.modules = sorted(result.modules)
                 self.plugin_sources[index] = result.sources
         siblings = set(context.sibling_modules)
         for state in self.states:
@@ -349,6 +351,7 @@ class _Run:
                     verdict="fail" if has_error else "pass",
                     findings=found,
                     dag_ids=sorted({d.dag_id for d in state.dags if d.dag_id is not None}),
+                    modules=state.modules,
                 )
             )
         known = {state.source.path for state in self.states}
