@@ -42,9 +42,7 @@ class DagDeliverySettings(CommonSettings):
 class CliSettings(Settings):
     """Settings of the ``mwaa-cp`` command line (not a Lambda)."""
 
-    region: Annotated[str, Field(alias="AWS_REGION")] = "us-east-1"
-    default_region: Annotated[str | None, Field(alias="AWS_DEFAULT_REGION")] = None
-    endpoint_url: Annotated[str | None, Field(alias="AWS_ENDPOINT_URL")] = None
+    # Region and endpoint are read by typer from AWS_REGION / AWS_ENDPOINT_URL on the commands themselves.
     stack_name: Annotated[str, Field(alias="MWAA_CP_STACK_NAME")] = "mwaa-control-plane"
     debug: Annotated[bool, Field(alias="MWAA_CP_DEBUG")] = False
 

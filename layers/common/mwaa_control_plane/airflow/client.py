@@ -60,10 +60,8 @@ class AirflowBackend(Protocol):
 
 @dataclass(frozen=True)
 class EnvironmentInfo:
-    name: str
     airflow_version: AirflowVersion
     webserver_hostname: str | None
-    status: str | None
 
 
 def interface_for(version: AirflowVersion) -> Interface:
@@ -104,15 +102,6 @@ class AirflowClient:
         self._backend: AirflowBackend | None = None
 
     # -- what the environment runs ----------------------------------------------------------
-
-    @property
-    def environment(self) -> str:
-        return self._environment
-
-    @property
-    def rate_limiter(self) -> RateLimiter:
-        """Pass it to another client of the same environment to pace both together."""
-        return self._policy.rate_limiter
 
     @property
     def airflow_version(self) -> AirflowVersion:
@@ -188,10 +177,8 @@ class AirflowClient:
             if not version_text:
                 raise UnsupportedAirflowVersionError(f"environment {self._environment} reports no Airflow version")
             self._info = EnvironmentInfo(
-                name=self._environment,
                 airflow_version=parse_airflow_version(version_text),
                 webserver_hostname=environment.get("WebserverUrl") or None,
-                status=environment.get("Status"),
             )
         return self._info
 

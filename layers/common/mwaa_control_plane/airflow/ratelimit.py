@@ -41,10 +41,6 @@ class RateLimiter:
         self._updated: datetime | None = None
         self._lock = threading.Lock()
 
-    @property
-    def rate_per_second(self) -> float:
-        return self._rate
-
     def acquire(self) -> float:
         """Block (on the clock) until a call may go; return the seconds waited."""
         waited = 0.0

@@ -135,10 +135,6 @@ class RestBackend:
         self._clock = clock
         self._environment_status = environment_status
 
-    @property
-    def api_version(self) -> ApiVersion:
-        return self._api_version
-
     # -- DAGs -------------------------------------------------------------------------------
 
     def list_dags(self) -> list[Dag]:

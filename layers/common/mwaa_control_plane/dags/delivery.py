@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import ClientError
 
 from mwaa_control_plane.clock import Clock
-from mwaa_control_plane.dags.events import Action, ArtifactKind, DeliveryDecision, DeliveryRequest
+from mwaa_control_plane.dags.events import REPORTS_PREFIX, Action, ArtifactKind, DeliveryDecision, DeliveryRequest
 from mwaa_control_plane.dags.validation import validate_files
 from mwaa_control_plane.dags.validation.models import FileKind, FileReport, SourceFile, ValidationContext
 from mwaa_control_plane.errors import InvalidInputError, NotFoundError, ServiceUnavailableError, ThrottledError
@@ -262,9 +262,7 @@ def clear_in_flight(store: StateStore, request: DeliveryRequest) -> None:
         store.delete(f"inflight#{request.environment_name}", request.key)
 
 
-def validate_object(
-    s3: S3Client, mwaa: MWAAClient, store: StateStore, request: DeliveryRequest, *, reports_prefix: str = "reports"
-) -> ValidationOutcome:
+def validate_object(s3: S3Client, mwaa: MWAAClient, store: StateStore, request: DeliveryRequest) -> ValidationOutcome:
     """Validate exactly ``request.version_id`` and write the JSON report next to it in the staging bucket."""
     if request.action is not Action.CREATED or not request.version_id:
         raise InvalidInputError("only created object versions are validated")
@@ -289,7 +287,7 @@ def validate_object(
     kind: FileKind = "dags" if request.kind is ArtifactKind.DAG else request.kind.value  # type: ignore[assignment]
     report = validate_files([SourceFile(path=request.relative_path, content=content, kind=kind)], context)
     file_report = report.files[0]
-    report_key = f"{reports_prefix}/{request.environment_name}/{request.relative_path}/{request.version_id}.json"
+    report_key = f"{REPORTS_PREFIX}{request.environment_name}/{request.relative_path}/{request.version_id}.json"
     document = {
         "object": {
             "bucket": request.staging_bucket,

@@ -81,6 +81,8 @@ def _pending_pk(environment: str) -> str:
 
 
 def update_lock(environment: str) -> str:
+    # The state machine releases this lock itself (DynamoDB DeleteItem on 'lock#update#<environment>', the key
+    # StateStore.acquire_lock writes); the flow tests that update one environment twice depend on the two agreeing.
     return f"update#{environment}"
 
 
@@ -113,10 +115,6 @@ def stage_artifact(
 def claim_update(store: StateStore, environment: str, owner: str) -> bool:
     """Become the one execution that applies pending artifacts to ``environment``; False if another is."""
     return store.acquire_lock(update_lock(environment), owner, UPDATE_LOCK_SECONDS)
-
-
-def release_update(store: StateStore, environment: str, owner: str) -> None:
-    store.release_lock(update_lock(environment), owner)
 
 
 def burst_in_progress(store: StateStore, environment: str) -> str | None:

@@ -132,7 +132,6 @@ def _raw_fields(event: Any) -> dict[str, Any]:
             "etag": obj.get("etag"),
             "action": Action.CREATED if kind == "Object Created" else Action.DELETED,
             "event_id": event.get("id", ""),
-            "delete_marker": detail.get("deletion-type") == "Delete Marker Created",
         }
     records = event.get("Records")
     if isinstance(records, list):
@@ -154,7 +153,6 @@ def _raw_fields(event: Any) -> dict[str, Any]:
             "etag": obj.get("eTag"),
             "action": Action.CREATED if name.startswith("ObjectCreated:") else Action.DELETED,
             "event_id": (record.get("responseElements") or {}).get("x-amz-request-id", ""),
-            "delete_marker": name == "ObjectRemoved:DeleteMarkerCreated",
         }
     raise InvalidInputError("not an S3 event: expected an EventBridge 'aws.s3' event or a notification with Records[]")
 
