@@ -7,6 +7,34 @@ with every ASL file that lists it.
 
 from __future__ import annotations
 
+# AWS error codes that mean "try again later", across the services the control plane calls
+# (MWAA, S3, DynamoDB, Step Functions): one list for every adapter that translates ClientError.
+THROTTLING_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "Throttling",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+    }
+)
+UNAVAILABLE_CODES = frozenset(
+    {
+        "InternalServerException",
+        "InternalServerError",
+        "InternalFailure",
+        "InternalError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
+)
+
 
 class ControlPlaneError(Exception):
     """Base of every error the control plane raises on purpose."""

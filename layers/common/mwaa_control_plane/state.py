@@ -13,20 +13,24 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from mwaa_control_plane.clock import Clock
-from mwaa_control_plane.errors import ConcurrentUpdateError, ServiceUnavailableError, ThrottledError
+from mwaa_control_plane.errors import (
+    THROTTLING_CODES,
+    UNAVAILABLE_CODES,
+    ConcurrentUpdateError,
+    ServiceUnavailableError,
+    ThrottledError,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
-_THROTTLING = {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"}
-
 
 def translate_dynamodb_error(exc: ClientError) -> Exception:
     code = exc.response.get("Error", {}).get("Code", "")
-    if code in _THROTTLING:
+    if code in THROTTLING_CODES:
         return ThrottledError(f"DynamoDB throttled the request ({code})")
-    if code in ("InternalServerError", "ServiceUnavailable"):
+    if code in UNAVAILABLE_CODES:
         return ServiceUnavailableError(f"DynamoDB is unavailable ({code})")
     return exc
 

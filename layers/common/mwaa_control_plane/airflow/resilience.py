@@ -19,6 +19,8 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from mwaa_control_plane.environments.inventory import TERMINAL_STATES, USABLE_STATES
 from mwaa_control_plane.errors import (
+    THROTTLING_CODES,
+    UNAVAILABLE_CODES,
     AirflowApiError,
     ConfigurationError,
     ControlPlaneError,
@@ -36,31 +38,6 @@ if TYPE_CHECKING:
     from mwaa_control_plane.clock import Clock
 
 T = TypeVar("T")
-
-THROTTLING_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "Throttling",
-        "ThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "RequestThrottled",
-        "RequestThrottledException",
-        "SlowDown",
-    }
-)
-UNAVAILABLE_CODES = frozenset(
-    {
-        "InternalServerException",
-        "InternalServerError",
-        "InternalFailure",
-        "InternalError",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-    }
-)
 
 _MAX_DETAIL = 300
 

@@ -19,7 +19,14 @@ from mwaa_control_plane.clock import Clock
 from mwaa_control_plane.dags.events import REPORTS_PREFIX, Action, ArtifactKind, DeliveryDecision, DeliveryRequest
 from mwaa_control_plane.dags.validation import validate_files
 from mwaa_control_plane.dags.validation.models import FileKind, FileReport, SourceFile, ValidationContext
-from mwaa_control_plane.errors import InvalidInputError, NotFoundError, ServiceUnavailableError, ThrottledError
+from mwaa_control_plane.errors import (
+    THROTTLING_CODES,
+    UNAVAILABLE_CODES,
+    InvalidInputError,
+    NotFoundError,
+    ServiceUnavailableError,
+    ThrottledError,
+)
 from mwaa_control_plane.payloads import Payload
 from mwaa_control_plane.state import KeyLock, StateStore
 
@@ -92,9 +99,9 @@ class SyncOutcome(Payload):
 # ---------------------------------------------------------------------- helpers
 def translate_client_error(exc: ClientError) -> Exception:
     code = exc.response.get("Error", {}).get("Code", "")
-    if code in ("ThrottlingException", "SlowDown", "TooManyRequestsException", "RequestLimitExceeded"):
+    if code in THROTTLING_CODES:
         return ThrottledError(f"{code}: {exc}")
-    if code in ("InternalServerException", "InternalError", "ServiceUnavailable", "InternalFailure"):
+    if code in UNAVAILABLE_CODES:
         return ServiceUnavailableError(f"{code}: {exc}")
     if code == "ResourceNotFoundException":
         return NotFoundError(str(exc.response.get("Error", {}).get("Message", exc)))
