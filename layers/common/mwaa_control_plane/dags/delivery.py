@@ -62,6 +62,16 @@ class EnvironmentTarget(Payload):
     startup_s3_path: str | None = None
     startup_version: str | None = None
     dag_dir_list_interval: int = DAG_DIR_LIST_INTERVAL
+    last_update_error_code: str | None = None
+    last_update_error_message: str | None = None
+
+    def artifact(self, kind: ArtifactKind) -> tuple[str | None, str | None]:
+        """S3 path and object version the environment runs for requirements.txt, plugins.zip or startup.sh."""
+        return {
+            ArtifactKind.REQUIREMENTS: (self.requirements_s3_path, self.requirements_version),
+            ArtifactKind.PLUGINS: (self.plugins_s3_path, self.plugins_version),
+            ArtifactKind.STARTUP: (self.startup_s3_path, self.startup_version),
+        }[kind]
 
 
 class ValidationOutcome(Payload):
@@ -120,6 +130,7 @@ def describe_environment(mwaa: MWAAClient, name: str) -> EnvironmentTarget:
         raise translate_client_error(exc) from exc
     options = env.get("AirflowConfigurationOptions") or {}
     listed = options.get("scheduler.dag_dir_list_interval") or options.get("dag_processor.refresh_interval")
+    error = env.get("LastUpdate", {}).get("Error", {})
     return EnvironmentTarget(
         name=name,
         status=env.get("Status", "UNKNOWN"),
@@ -133,6 +144,8 @@ def describe_environment(mwaa: MWAAClient, name: str) -> EnvironmentTarget:
         startup_s3_path=env.get("StartupScriptS3Path"),
         startup_version=env.get("StartupScriptS3ObjectVersion"),
         dag_dir_list_interval=int(str(listed)) if str(listed or "").isdigit() else DAG_DIR_LIST_INTERVAL,
+        last_update_error_code=error.get("ErrorCode"),
+        last_update_error_message=error.get("ErrorMessage"),
     )
 
 
@@ -140,11 +153,7 @@ def mwaa_key(target: EnvironmentTarget, request: DeliveryRequest) -> str:
     """Where ``request`` lives in the environment's source bucket."""
     if request.kind is ArtifactKind.DAG:
         return f"{target.dag_s3_path}/{request.relative_path}"
-    configured = {
-        ArtifactKind.REQUIREMENTS: target.requirements_s3_path,
-        ArtifactKind.PLUGINS: target.plugins_s3_path,
-        ArtifactKind.STARTUP: target.startup_s3_path,
-    }[request.kind]
+    configured, _ = target.artifact(request.kind)
     return configured or request.relative_path
 
 

@@ -147,11 +147,7 @@ def apply_pending(mwaa: MWAAClient, store: StateStore, environment: str, *, forc
     target = describe_environment(mwaa, environment)
     if target.status not in _UPDATABLE:
         raise EnvironmentBusyError(f"environment {environment} is {target.status}; UpdateEnvironment needs AVAILABLE")
-    before = {
-        ArtifactKind.REQUIREMENTS.value: (target.requirements_s3_path, target.requirements_version),
-        ArtifactKind.PLUGINS.value: (target.plugins_s3_path, target.plugins_version),
-        ArtifactKind.STARTUP.value: (target.startup_s3_path, target.startup_version),
-    }
+    before = {kind.value: target.artifact(kind) for kind in _PARAMETERS}
     arguments: dict[str, Any] = {"Name": environment}
     for kind, artifact in pending.items():
         path_parameter, version_parameter = _PARAMETERS[ArtifactKind(kind)]
@@ -213,8 +209,6 @@ def record_success(store: StateStore, attempt: UpdateAttempt) -> UpdateResult:
 
 def restore_known_good(s3: S3Client, mwaa: MWAAClient, store: StateStore, attempt: UpdateAttempt) -> UpdateResult:
     """UPDATE_FAILED: put the previous versions back as current objects and report MWAA's error."""
-    environment = mwaa.get_environment(Name=attempt.environment_name)["Environment"]
-    error = environment.get("LastUpdate", {}).get("Error", {})
     target = describe_environment(mwaa, attempt.environment_name)
     restored: list[str] = []
     for kind, before in attempt.before.items():
@@ -233,7 +227,8 @@ def restore_known_good(s3: S3Client, mwaa: MWAAClient, store: StateStore, attemp
             s3.delete_object(Bucket=target.source_bucket, Key=key)
             restored.append(f"{kind} removed (there was none before)")
     more = _drop_applied(store, attempt)
-    code, message = error.get("ErrorCode", "UNKNOWN"), error.get("ErrorMessage", "no error message from MWAA")
+    code = target.last_update_error_code or "UNKNOWN"
+    message = target.last_update_error_message or "no error message from MWAA"
     text = (
         f"Updating {attempt.environment_name} failed and MWAA rolled it back: {code}: {message}\n"
         f"Known-good versions restored in the MWAA bucket: {', '.join(restored) or 'nothing to restore'}.\n"
