@@ -84,6 +84,14 @@ def test_a_broken_dag_is_quarantined_with_a_report_and_a_notification(aws: Local
     assert "broken.py" in note["message"] and syntax[0]["rule"] in note["message"]
 
 
+def test_a_throttled_notification_is_retried_and_still_delivered(aws: LocalAws, inbox: Notifications) -> None:
+    fault = aws.faults.inject("sns", "Publish", error_code="Throttling", times=1)
+    upload_file(aws, f"{ENV}/dags/broken.py", "syntax_error_dag.py")
+    assert _final_states(aws, 1) == ["Quarantined"]
+    assert fault.injected == 1
+    assert [m for m in inbox.messages() if "rejected" in m["subject"]]
+
+
 def test_a_deletion_is_propagated_to_the_environment(aws: LocalAws) -> None:
     upload_file(aws, f"{ENV}/dags/good_dag.py", "good_dag.py")
     aws.wait_for_executions("dag-delivery", 1)
