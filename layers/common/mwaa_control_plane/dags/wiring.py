@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from mwaa_control_plane import clients
@@ -17,20 +18,23 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class DeliveryDependencies:
+    """Clients are built on first use: a step's cold start pays only for the services it calls."""
+
     settings: DagDeliverySettings
-    s3: S3Client
-    mwaa: MWAAClient
-    store: StateStore
     clock: Clock
+
+    @cached_property
+    def s3(self) -> S3Client:
+        return clients.s3(self.settings.region)
+
+    @cached_property
+    def mwaa(self) -> MWAAClient:
+        return clients.mwaa(self.settings.region)
+
+    @cached_property
+    def store(self) -> StateStore:
+        return StateStore(clients.dynamodb(self.settings.region), self.settings.state_table, self.clock)
 
 
 def delivery_dependencies() -> DeliveryDependencies:
-    settings = load_settings(DagDeliverySettings)
-    clock = get_clock()
-    return DeliveryDependencies(
-        settings=settings,
-        s3=clients.s3(settings.region),
-        mwaa=clients.mwaa(settings.region),
-        store=StateStore(clients.dynamodb(settings.region), settings.state_table, clock),
-        clock=clock,
-    )
+    return DeliveryDependencies(settings=load_settings(DagDeliverySettings), clock=get_clock())
