@@ -245,11 +245,7 @@ def bench_validator(folder: Path, repeat: int, airflow_version: str) -> dict[str
         started = time.perf_counter()
         loaded = load_paths([folder])
         loaded_at = time.perf_counter()
-        context = ValidationContext(
-            airflow_version=airflow_version,
-            sibling_modules=loaded.sibling_modules,
-            airflowignore=loaded.airflowignore,
-        )
+        context = loaded.context(with_requirements=False, airflow_version=airflow_version)
         report = validate_files(loaded.files, context)
         finished = time.perf_counter()
         totals.append(finished - started)
@@ -336,7 +332,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", type=int, default=1000, help="number of generated DAG files (default 1000)")
     parser.add_argument("--repeat", type=int, default=5, help="validator runs; the median is reported (default 5)")
-    parser.add_argument("--airflow-version", default="2.10.3", help="target version for the validator")
+    parser.add_argument(
+        "--airflow-version",
+        default=ValidationContext.model_fields["airflow_version"].default,
+        help="target version for the validator",
+    )
     parser.add_argument(
         "--airflow-python",
         default=os.environ.get("BENCH_AIRFLOW_PYTHON"),

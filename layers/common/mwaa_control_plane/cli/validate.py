@@ -14,7 +14,6 @@ import typer
 from pydantic import ValidationError
 
 from mwaa_control_plane.dags.validation import (
-    FileReport,
     Report,
     ValidationContext,
     render_json,
@@ -26,7 +25,7 @@ from mwaa_control_plane.dags.validation.models import FileKind
 from mwaa_control_plane.dags.validation.sources import load_paths
 from mwaa_control_plane.errors import InvalidInputError
 
-DEFAULT_AIRFLOW_VERSION = "2.10.3"
+DEFAULT_AIRFLOW_VERSION: str = ValidationContext.model_fields["airflow_version"].default
 
 
 class OutputFormat(StrEnum):
@@ -44,7 +43,7 @@ def _usage_error(message: str) -> typer.Exit:
 
 
 def _with_display_paths(report: Report, display: dict[str, str]) -> Report:
-    files = [FileReport(path=display.get(f.path, f.path), verdict=f.verdict, findings=f.findings) for f in report.files]
+    files = [f.model_copy(update={"path": display.get(f.path, f.path)}) for f in report.files]
     return Report(files=files, summary=report.summary)
 
 
@@ -80,7 +79,7 @@ def validate(
     )
     environment_files = [(path, kind) for path, kind in options if path is not None]
     try:
-        context = ValidationContext(airflow_version=airflow_version)
+        ValidationContext(airflow_version=airflow_version)
     except ValidationError:
         raise _usage_error(
             f"invalid --airflow-version {airflow_version!r}: expected a version such as 2.10.3"
@@ -89,13 +88,7 @@ def validate(
         loaded = load_paths(paths, dags_root=dags_root, environment_files=environment_files)
     except InvalidInputError as exc:
         raise _usage_error(str(exc)) from None
-    context = context.model_copy(
-        update={
-            "sibling_modules": loaded.sibling_modules,
-            "airflowignore": loaded.airflowignore,
-            "requirements": loaded.requirements,
-        }
-    )
+    context = loaded.context(airflow_version=airflow_version)
     report = _with_display_paths(validate_files(loaded.files, context), loaded.display)
     typer.echo(_RENDERERS[output_format](report), nl=False)
     raise typer.Exit(code=0 if report.ok else 1)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mwaa_control_plane.dags.validation import Report, ValidationContext, validate_files
+from mwaa_control_plane.dags.validation import Report, validate_files
 from mwaa_control_plane.dags.validation.sources import load_paths
 
 CORPUS = Path(__file__).resolve().parents[3] / "corpus"
@@ -45,10 +45,4 @@ def defect_cases() -> list[Case]:
 def validate_folder(folder: Path, airflow_version: str, **context: Any) -> Report:
     loaded = load_paths([folder])
     files = [f for f in loaded.files if f.path != "case.json"]
-    ctx = ValidationContext(
-        airflow_version=airflow_version,
-        sibling_modules=loaded.sibling_modules,
-        airflowignore=loaded.airflowignore,
-        **context,
-    )
-    return validate_files(files, ctx)
+    return validate_files(files, loaded.context(with_requirements=False, airflow_version=airflow_version, **context))

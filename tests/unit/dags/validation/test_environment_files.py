@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+
 import pytest
 
-from mwaa_control_plane.dags.validation import SourceFile, ValidationContext, validate_files
+from mwaa_control_plane.dags.validation import Severity, SourceFile, ValidationContext, validate_files
 from mwaa_control_plane.dags.validation.airflowignore import Syntax, build_rules
+from mwaa_control_plane.dags.validation.imports import modules_of_distribution
+from mwaa_control_plane.dags.validation.models import normalize_path
 from mwaa_control_plane.dags.validation.requirements import parse_requirements
-from mwaa_control_plane.dags.validation.target import make_target
+from mwaa_control_plane.dags.validation.target import make_target, normalize_distribution
 
 CONSTRAINT = "-c https://raw.githubusercontent.com/apache/airflow/constraints-2.10.3/constraints-3.11.txt\n"
 TARGET = make_target("2.10.3", None)
@@ -48,6 +53,33 @@ def test_a_typical_requirements_file_is_clean() -> None:
 )
 def test_requirement_lines(line: str, rule: str) -> None:
     assert requirement_rules(CONSTRAINT + line + "\n") == [rule]
+
+
+def test_every_distribution_import_is_found_by_its_normalized_name() -> None:
+    data = resources.files("mwaa_control_plane.dags.validation").joinpath("data", "distribution_imports.json")
+    raw: dict[str, list[str]] = json.loads(data.read_text("utf-8"))["distributions"]
+    assert {"pdfminer.six", "ruamel.yaml"} <= raw.keys()  # spelled as on PyPI, not normalized
+
+    for name, modules in raw.items():
+        assert modules_of_distribution(normalize_distribution(name)) == tuple(modules), name
+        assert modules_of_distribution(name) == tuple(modules), name
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["requirements.txt", "./requirements.txt", "/requirements.txt", "x/../requirements.txt", ".//requirements.txt"],
+)
+def test_odd_spellings_of_a_root_path_are_the_environment_file(path: str) -> None:
+    report = validate_files([SourceFile(path=path, content=b"pandas\n")], ValidationContext())
+
+    assert normalize_path(path) == "requirements.txt"
+    assert SourceFile(path=path, content=b"").resolved_kind == "requirements"
+    assert "requirements-unpinned" in {f.rule for f in report.files[0].findings}
+
+
+def test_requirements_txt_in_a_subfolder_is_dags_content() -> None:
+    assert SourceFile(path="x/requirements.txt", content=b"").resolved_kind == "dags"
+    assert SourceFile(path="x/./requirements.txt", content=b"").resolved_kind == "dags"
 
 
 def test_constraint_for_another_python_is_a_mismatch() -> None:
@@ -109,6 +141,9 @@ def test_airflowignore_from_context_is_used_and_its_problems_reported() -> None:
     by_path = {f.path: {x.rule for x in f.findings} for f in report.files}
     assert "dag-ignored" in by_path["scratch_dag.py"]
     assert by_path[".airflowignore"] == {"airflowignore-pattern-unsupported"}
+    ignore_report = next(f for f in report.files if f.path == ".airflowignore")
+    assert ignore_report.verdict == "pass"
+    assert report.summary.warnings == sum(x.severity is Severity.WARNING for f in report.files for x in f.findings)
 
 
 def test_lookaround_is_fine_on_airflow3_regexp_syntax() -> None:

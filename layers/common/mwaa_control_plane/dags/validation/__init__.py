@@ -17,7 +17,7 @@ from mwaa_control_plane.dags.validation.models import (
     Verdict,
 )
 from mwaa_control_plane.dags.validation.rules import RULES, Rule
-from mwaa_control_plane.dags.validation.validator import validate_file, validate_files
+from mwaa_control_plane.dags.validation.validator import validate_files
 
 __all__ = [
     "RULES",
@@ -34,6 +34,5 @@ __all__ = [
     "render_sarif",
     "render_text",
     "sarif_document",
-    "validate_file",
     "validate_files",
 ]

@@ -127,7 +127,11 @@ def _translate_segment(segment: str) -> str:
     return "".join(result)
 
 
-def _compile_glob(line: str, base: str) -> _Rule | str | None:
+#: A pattern Airflow drops: (rule id, message).
+_Problem = tuple[str, str]
+
+
+def _compile_glob(line: str, base: str) -> _Rule | _Problem | None:
     pattern = line.rstrip()
     if not pattern or pattern.strip() == "/":
         return None
@@ -144,21 +148,30 @@ def _compile_glob(line: str, base: str) -> _Rule | str | None:
     try:
         regex = re.compile(_glob_to_regex(body))
     except re.error as exc:
-        return f"pattern {line!r} is not a valid glob ({exc})"
+        return "airflowignore-pattern-invalid", f"pattern {line!r} is not a valid glob ({exc})"
     return _Rule(regex=regex, base=base, anchored=anchored, dir_only=dir_only, include=include)
 
 
-def _compile_regexp(line: str, base: str, re2: bool) -> _Rule | str:
+def _compile_regexp(line: str, base: str, re2: bool) -> _Rule | _Problem:
     if line != line.rstrip("\r"):
-        return f"pattern {line!r} ends with a carriage return (Windows line endings) and will never match"
+        return (
+            "airflowignore-pattern-invalid",
+            f"pattern {line!r} ends with a carriage return (Windows line endings) and will never match",
+        )
     try:
         regex = re.compile(line)
     except re.error as exc:
-        return f"pattern {line!r} is not a valid regular expression ({exc}); Airflow drops it"
+        return (
+            "airflowignore-pattern-invalid",
+            f"pattern {line!r} is not a valid regular expression ({exc}); Airflow drops it",
+        )
     if re2:
         for construct, what in _RE2_UNSUPPORTED:
             if construct.search(line):
-                return f"unsupported::pattern {line!r} uses {what}, which re2 rejects; Airflow 2 drops it"
+                return (
+                    "airflowignore-pattern-unsupported",
+                    f"pattern {line!r} uses {what}, which re2 rejects; Airflow 2 drops it",
+                )
     return _Rule(regex=regex, base=base, anchored=True, dir_only=False, include=True)
 
 
@@ -175,13 +188,9 @@ def build_rules(ignore_files: Iterable[tuple[str, str, str]], syntax: Syntax, re
             result = _compile_regexp(line, folder, re2) if syntax == "regexp" else _compile_glob(line, folder)
             if isinstance(result, _Rule):
                 compiled.append(result)
-            elif isinstance(result, str):
-                if result.startswith("unsupported::"):
-                    problems.append(
-                        finding("airflowignore-pattern-unsupported", result.removeprefix("unsupported::"), number)
-                    )
-                else:
-                    problems.append(finding("airflowignore-pattern-invalid", result, number))
+            elif result is not None:
+                rule_id, message = result
+                problems.append(finding(rule_id, message, number))
         rules.by_folder.setdefault(folder, []).extend(compiled)
         if problems:
             rules.findings.setdefault(report_path, []).extend(problems)

@@ -18,6 +18,7 @@ from mwaa_control_plane.dags.validation.rules import finding
 NATIVE_SUFFIXES = (".so", ".dylib", ".dll", ".pyd", ".exe", ".o", ".a")
 _SO_VERSIONED = re.compile(r"\.so(\.\d+)+$")
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # zipfile parses untrusted bytes and can fail in many ways (BadZipFile, zlib/lzma errors, struct.error,
 # UnicodeDecodeError on member names, an error for unknown compression methods...): any of them
 # means "not readable", never a crash of the validator.
@@ -27,18 +28,31 @@ _READ_ERRORS = (Exception,)
 @dataclass(slots=True)
 class Archive:
     zip: zipfile.ZipFile | None
-    members: list[zipfile.ZipInfo] = field(default_factory=list)
+    #: Members that are files (folder entries left out).
+    files: list[zipfile.ZipInfo] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def readable(self) -> bool:
-        """False when the archive is broken or too dangerous to decompress."""
-        return self.zip is not None
 
 
 def is_native(name: str) -> bool:
     lowered = name.lower()
     return lowered.endswith(NATIVE_SUFFIXES) or bool(_SO_VERSIONED.search(lowered))
+
+
+def top_level_module(path: str, *, native: bool = False) -> str | None:
+    """The module ``path`` makes importable when its root is on ``sys.path``, or None.
+
+    A folder gives its name, a root-level ``.py`` file its stem; with ``native``, a root-level
+    compiled library (``fast.cpython-311-x86_64-linux-gnu.so``) too.
+    """
+    first, _, rest = path.partition("/")
+    if not rest:
+        if first.endswith(".py"):
+            first = first[:-3]
+        elif native and is_native(first):
+            first = first.split(".", 1)[0]
+        else:
+            return None
+    return first if _IDENTIFIER.match(first) else None
 
 
 def _unsafe(name: str) -> bool:
@@ -75,13 +89,13 @@ def open_archive(data: bytes, context: ValidationContext) -> Archive:
             )
             break
     if findings:
-        return Archive(zip=None, members=members, findings=findings)
+        return Archive(zip=None, files=files, findings=findings)
     for member in members:
         if _unsafe(member.filename):
             findings.append(finding("zip-unsafe-path", f"member {member.filename!r} escapes the extraction folder"))
         if member.flag_bits & 0x1:
             findings.append(finding("zip-invalid", f"{member.filename}: encrypted members cannot be read by Airflow"))
-    return Archive(zip=archive, members=members, findings=findings)
+    return Archive(zip=archive, files=files, findings=findings)
 
 
 def read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int | None = None) -> bytes | Finding:

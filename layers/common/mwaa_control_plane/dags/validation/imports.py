@@ -7,13 +7,19 @@ requirements.txt, modules in the DAGs folder (it is on ``sys.path``) and plugins
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from enum import Enum
 
-from mwaa_control_plane.dags.validation.target import Target, distribution_imports, preinstalled, stdlib_modules
+from mwaa_control_plane.dags.validation.target import (
+    Target,
+    distribution_imports,
+    normalize_distribution,
+    preinstalled,
+    stdlib_modules,
+)
 
-_NORMALIZE = re.compile(r"[-_.]+")
 #: Namespace packages whose members come from many distributions: resolved one level deeper.
 NAMESPACE_PARENTS = frozenset({"google", "google.cloud"})
 # What googleapis-common-protos (preinstalled) puts under google.cloud.
@@ -25,11 +31,6 @@ class Resolution(Enum):
     FOUND = "found"
     MISSING = "missing"
     UNVERIFIED = "unverified"
-
-
-def normalize_distribution(name: str) -> str:
-    """PEP 503 normalization: lower case, runs of -, _ and . as one -."""
-    return _NORMALIZE.sub("-", name).lower()
 
 
 def provider_key(distribution: str) -> str | None:
@@ -81,9 +82,7 @@ class ImportEnv:
         local_modules: frozenset[str],
     ) -> ImportEnv:
         pre = preinstalled(target.major)
-        installed = {m for m in pre.modules if "." not in m}
         namespaces = {m.split(".", 1)[0] for m in pre.modules if "." in m}
-        dotted = {m for m in pre.modules if "." in m}
         requirement_modules: set[str] = set()
         requirement_dotted: set[str] = set()
         extra_providers: set[str] = set()
@@ -98,7 +97,7 @@ class ImportEnv:
         return cls(
             target=target,
             stdlib=stdlib_modules(target.python),
-            installed=frozenset(installed | dotted),
+            installed=pre.modules,
             namespaces=frozenset(namespaces),
             providers=pre.providers,
             extra_providers=frozenset(extra_providers),
@@ -112,19 +111,8 @@ class ImportEnv:
     def with_local(self, extra: frozenset[str]) -> ImportEnv:
         if not extra:
             return self
-        return ImportEnv(
-            target=self.target,
-            stdlib=self.stdlib,
-            installed=self.installed,
-            namespaces=self.namespaces,
-            providers=self.providers,
-            extra_providers=self.extra_providers,
-            requirement_modules=self.requirement_modules,
-            requirement_dotted=self.requirement_dotted,
-            requirement_names=self.requirement_names,
-            local=self.local | extra,
-            opaque_requirements=self.opaque_requirements,
-        )
+        # A fresh cache: resolutions change with the local modules.
+        return dataclasses.replace(self, local=self.local | extra, _cache={})
 
     def resolve(self, module: str) -> tuple[Resolution, str]:
         """Whether ``module`` (absolute, dotted) is importable; the str explains a miss."""

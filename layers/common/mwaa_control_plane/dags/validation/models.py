@@ -7,6 +7,7 @@ fields to ``Summary`` if needed; never rename or remove one.
 
 from __future__ import annotations
 
+import posixpath
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -17,13 +18,25 @@ Verdict = Literal["pass", "fail"]
 #: What a file is to MWAA. ``dags`` is anything synced from the DAGs folder.
 FileKind = Literal["dags", "requirements", "plugins", "startup"]
 
-_KIND_BY_NAME: dict[str, FileKind] = {
+#: MWAA's environment files, by their name at the DAGs folder root.
+ENVIRONMENT_FILES: dict[str, FileKind] = {
     "requirements.txt": "requirements",
     "plugins.zip": "plugins",
     "startup.sh": "startup",
 }
 
 MIB = 1024 * 1024
+
+
+def normalize_path(path: str) -> str:
+    """'/'-separated, no leading './' or '/', no '..' games."""
+    normalized = posixpath.normpath(path.replace("\\", "/")).lstrip("/")
+    return "" if normalized == "." else normalized
+
+
+def default_kind(path: str) -> FileKind:
+    """The kind of a file at ``path`` (already normalized) when none is given."""
+    return "dags" if "/" in path else ENVIRONMENT_FILES.get(path, "dags")
 
 
 def human_size(size: int) -> str:
@@ -33,6 +46,19 @@ def human_size(size: int) -> str:
     if size < MIB:
         return f"{size / 1024:.1f} KiB"
     return f"{size / MIB:.1f} MiB"
+
+
+def over_limit(size: int, limit: int) -> str:
+    """'2.0 MiB, over the 1.0 MiB limit'; messages of the size rules."""
+    return f"{human_size(size)}, over the {human_size(limit)} limit"
+
+
+def decode_utf8(content: bytes) -> str:
+    """``content`` read the way Python reads a source file: UTF-8, a leading BOM dropped.
+
+    Raises UnicodeDecodeError; callers word the finding.
+    """
+    return content.decode("utf-8").removeprefix("\ufeff")
 
 
 class Severity(StrEnum):
@@ -88,7 +114,8 @@ class SourceFile(BaseModel):
     """A file to check: its path relative to the DAGs folder root (``/`` separators) and its bytes.
 
     ``kind`` defaults from the file name: ``requirements.txt``, ``plugins.zip`` and ``startup.sh``
-    at the root are MWAA's environment files, everything else is DAG-folder content.
+    at the root (after :func:`normalize_path`) are MWAA's environment files, everything else is
+    DAG-folder content.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -101,8 +128,7 @@ class SourceFile(BaseModel):
     def resolved_kind(self) -> FileKind:
         if self.kind is not None:
             return self.kind
-        name = self.path.replace("\\", "/").removeprefix("./")
-        return "dags" if "/" in name else _KIND_BY_NAME.get(name, "dags")
+        return default_kind(normalize_path(self.path))
 
 
 class ValidationContext(BaseModel):

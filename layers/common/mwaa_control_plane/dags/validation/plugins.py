@@ -9,9 +9,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from mwaa_control_plane.dags.validation.archives import is_native, open_archive, prefixed, read_member
+from mwaa_control_plane.dags.validation.archives import (
+    is_native,
+    open_archive,
+    prefixed,
+    read_member,
+    top_level_module,
+)
 from mwaa_control_plane.dags.validation.imports import ImportEnv
-from mwaa_control_plane.dags.validation.models import Finding, ValidationContext, human_size
+from mwaa_control_plane.dags.validation.models import Finding, ValidationContext, decode_utf8, over_limit
 from mwaa_control_plane.dags.validation.python_rules import analyze_python
 from mwaa_control_plane.dags.validation.rules import finding
 from mwaa_control_plane.dags.validation.target import Target
@@ -24,7 +30,6 @@ _ACCEPTED_ELF = {0x3E}
 _WHEEL = re.compile(
     r"^(?P<name>[^-]+)-(?P<version>[^-]+)(?:-(?P<build>\d[^-]*))?-(?P<python>[^-]+)-(?P<abi>[^-]+)-(?P<platform>[^-]+)\.whl$"
 )
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(slots=True)
@@ -75,32 +80,16 @@ def wheel_problem(filename: str, target: Target) -> str | None:
     return f"Python tag {match.group('python')}/{abi} does not match Python {target.python_text}"
 
 
-def _module_name(member: str) -> str | None:
-    first, _, rest = member.partition("/")
-    if not rest:
-        if first.endswith(".py"):
-            first = first[:-3]
-        elif is_native(first):
-            first = first.split(".", 1)[0]
-        else:
-            return None
-    return first if _IDENTIFIER.match(first) else None
-
-
 def check_plugins(data: bytes, context: ValidationContext, target: Target) -> PluginsResult:
     """Findings for plugins.zip, the modules it makes importable and its Python sources."""
     result = PluginsResult()
     if len(data) > context.max_plugins_bytes:
-        result.findings.append(
-            finding(
-                "plugins-too-large", f"{human_size(len(data))}, over the {human_size(context.max_plugins_bytes)} limit"
-            )
-        )
+        result.findings.append(finding("plugins-too-large", over_limit(len(data), context.max_plugins_bytes)))
     archive = open_archive(data, context)
     result.findings.extend(archive.findings)
     if archive.zip is None:
         return result
-    files = [m for m in archive.members if not m.is_dir()]
+    files = archive.files
     names = [m.filename.replace("\\", "/") for m in files]
     if names and all(name.startswith("plugins/") for name in names):
         result.findings.append(
@@ -112,7 +101,7 @@ def check_plugins(data: bytes, context: ValidationContext, target: Target) -> Pl
         )
     modules: set[str] = set()
     for member, name in zip(files, names, strict=True):
-        module = _module_name(name)
+        module = top_level_module(name, native=True)
         if module is not None:
             modules.add(module)
         lowered = name.lower()
@@ -143,10 +132,10 @@ def plugin_source_findings(sources: list[tuple[str, bytes]], target: Target, imp
     found: list[Finding] = []
     for name, content in sources:
         try:
-            text = content.decode("utf-8")
+            text = decode_utf8(content)
         except UnicodeDecodeError:
             found.append(finding("envelope-not-utf8", f"{name}: not valid UTF-8"))
             continue
-        for item in analyze_python(text.removeprefix("\ufeff"), target, imports, role="plugin").findings:
+        for item in analyze_python(text, target, imports, role="plugin").findings:
             found.append(prefixed(name, item))
     return found

@@ -38,9 +38,7 @@ _MAX_GROUP_KEY = 200
 
 _DAG_DECORATORS = frozenset({"airflow.decorators.dag", "airflow.sdk.dag", "airflow.decorators.dag.dag"})
 _TASK_DECORATOR_BASES = ("airflow.decorators.task", "airflow.sdk.task", "airflow.decorators.setup", "airflow.sdk.setup")
-_TASK_DECORATOR_EXTRA = frozenset(
-    {"airflow.decorators.teardown", "airflow.sdk.teardown", "airflow.decorators.setup", "airflow.sdk.setup"}
-)
+_TASK_DECORATOR_EXTRA = frozenset({"airflow.decorators.teardown", "airflow.sdk.teardown"})
 _NOT_TASK_DECORATORS = frozenset({"run_if", "skip_if"})
 _TASK_GROUP_DECORATORS = frozenset({"airflow.decorators.task_group", "airflow.sdk.task_group"})
 _DEPENDENCY_HELPERS = frozenset({"chain", "chain_linear", "cross_downstream"})
@@ -153,6 +151,13 @@ _ISOLATED_OPERATORS = ("VirtualenvOperator", "ExternalPythonOperator", "DockerOp
 _CONTEXT_NAMES = frozenset({"context", "kwargs", "ctx", "kw", "ti_context"})
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 _JINJA_OPEN = r"\{\{[^}]*?(?<![\w.])"
+
+
+@cache
+def _context_pattern(keys: frozenset[str]) -> re.Pattern[str]:
+    """A context key used in a Jinja expression; the longest key first so that prefixes do not win."""
+    alternatives = "|".join(sorted(keys, key=len, reverse=True))
+    return re.compile(_JINJA_OPEN + "(?P<key>" + alternatives + r")\b")
 
 
 def _airflow_path_note(target: Target, dotted: str, *, exact_only: bool) -> tuple[str, str] | None:
@@ -359,9 +364,8 @@ def _compatible(a: tuple[tuple[int, int], ...], b: tuple[tuple[int, int], ...]) 
 
 
 class _Analyzer:
-    # Slots: 36 attributes are more than CPython keeps inline, and every handler reads several.
+    # Slots: 33 attributes are more than CPython keeps inline, and every handler reads several.
     __slots__ = (
-        "_context_re",
         "_lines",
         "aliases",
         "bindings",
@@ -392,7 +396,6 @@ class _Analyzer:
         "role",
         "seen_context_lines",
         "target",
-        "taskflow",
         "taskflow_calls",
         "text",
         "type_checking",
@@ -415,7 +418,6 @@ class _Analyzer:
         self.dynamic_reason = ""
         self.aliases: dict[str, str] = {}
         self.bindings: dict[str, _Value] = {}
-        self.taskflow: dict[str, _TaskFlow] = {}
         self.dag_functions: dict[str, int] = {}
         self.called_names: set[str] = set()
         self.edges: list[tuple[_Task, _Task, int]] = []
@@ -437,7 +439,6 @@ class _Analyzer:
         self.seen_context_lines: set[int] = set()
         #: Calls to now()/random/uuid seen so far; DAG arguments are checked against their positions.
         self.nondeterministic_calls: list[ast.Call] = []
-        self._context_re: re.Pattern[str] | None = None
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -596,8 +597,7 @@ class _Analyzer:
                 else None
             )
             task_id = explicit or node.name
-            self.taskflow[node.name] = _TaskFlow(task_id=task_id, group=kind == "task_group")
-            self.bindings[node.name] = self.taskflow[node.name]
+            self.bindings[node.name] = _TaskFlow(task_id=task_id, group=kind == "task_group")
             self._check_context_params(node)
             if kind == "task":
                 self._check_id("task-id-invalid", task_id, node.lineno, "task_id")
@@ -657,10 +657,7 @@ class _Analyzer:
         dag_id = _constant_str(dag_id_node) if dag_id_node is not None else node.name
         if not self.in_function:
             self.dag_functions[node.name] = node.lineno
-        if decorator is not None:
-            self._dag_arguments(decorator, node.lineno)
-        else:
-            self._dag_defaults_missing(node.lineno)
+        self._dag_arguments(decorator, node.lineno)
         scope = self._register_dag(dag_id, dag_id_node, node.lineno)
         # The body of a @dag function runs when the function is called at module level: parse time.
         self._body(node, parse_time=self.parse_time and not self.in_function, scope=scope, in_function=False)
@@ -1226,15 +1223,16 @@ class _Analyzer:
         self.dags.append(DagDef(dag_id=dag_id, line=line))
         return scope
 
-    def _dag_arguments(self, call: ast.Call, line: int) -> None:
-        keywords = {kw.arg: kw.value for kw in call.keywords if kw.arg is not None}
-        has_kwargs_splat = any(kw.arg is None for kw in call.keywords)
+    def _dag_arguments(self, call: ast.Call | None, line: int) -> None:
+        """The DAG's arguments; ``call`` is None for a bare ``@dag`` decorator (no arguments at all)."""
+        keywords = {kw.arg: kw.value for kw in call.keywords if kw.arg is not None} if call is not None else {}
+        has_kwargs_splat = call is not None and any(kw.arg is None for kw in call.keywords)
         for name, value in keywords.items():
             change = self.changes.dag_arguments.get(name)
             if change is not None:
                 self._argument_change(name, change.deprecated_in, change.removed_in, change.replacement, value.lineno)
         schedule_keys: list[str] = [k for k in ("schedule", "schedule_interval", "timetable") if k in keywords]
-        if not schedule_keys and len(call.args) < 3 and not has_kwargs_splat:
+        if not schedule_keys and (call is None or len(call.args) < 3) and not has_kwargs_splat:
             self._schedule_missing(line)
         for key in schedule_keys:
             self._check_schedule(keywords[key], keywords)
@@ -1268,17 +1266,6 @@ class _Analyzer:
         self.add(
             "schedule-missing",
             f"no schedule: Airflow {self.target.airflow_text} defaults to {default}; set schedule= explicitly",
-            line,
-        )
-
-    def _dag_defaults_missing(self, line: int) -> None:
-        """A bare @dag decorator: no schedule, start_date or catchup."""
-        self._schedule_missing(line)
-        self.add("dag-start-date-missing", "no static start_date on the DAG or in default_args", line)
-        default_catchup = "True (catchup_by_default)" if self.target.major < 3 else "False"
-        self.add(
-            "dag-catchup-missing",
-            f"catchup not set: defaults to {default_catchup} on Airflow {self.target.major}",
             line,
         )
 
@@ -1401,10 +1388,7 @@ class _Analyzer:
                 self._context_key(arg.arg, arg.lineno)
 
     def _jinja(self, text: str, line: int) -> None:
-        if self._context_re is None:
-            keys = "|".join(sorted(self.changes.context_keys, key=len, reverse=True))
-            self._context_re = re.compile(_JINJA_OPEN + "(?P<key>" + keys + r")\b")
-        match = self._context_re.search(text)
+        match = _context_pattern(self.changes.context_keys).search(text)
         if match is not None:
             self._context_key(match.group("key"), line)
 
@@ -1616,9 +1600,7 @@ def parse(text: str, target: Target) -> tuple[ast.Module | None, Finding | None]
     except SyntaxError as exc:
         try:
             _parse(text, None)
-        except SyntaxError:
-            return None, finding("syntax-error", exc.msg, exc.lineno)
-        except (ValueError, MemoryError, RecursionError):
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
             return None, finding("syntax-error", exc.msg, exc.lineno)
         return None, finding(
             "syntax-python-version",

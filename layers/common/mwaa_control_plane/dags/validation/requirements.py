@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from mwaa_control_plane.dags.validation.imports import normalize_distribution
 from mwaa_control_plane.dags.validation.models import Finding
 from mwaa_control_plane.dags.validation.rules import finding
-from mwaa_control_plane.dags.validation.target import Target
+from mwaa_control_plane.dags.validation.target import Target, normalize_distribution
 
 _NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
 _REQUIREMENT = re.compile(

@@ -10,22 +10,17 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from mwaa_control_plane.dags.validation.models import FileKind, SourceFile
+from mwaa_control_plane.dags.validation.models import ENVIRONMENT_FILES, FileKind, SourceFile, ValidationContext
 from mwaa_control_plane.errors import InvalidInputError
 
-_ENVIRONMENT_FILES: dict[str, FileKind] = {
-    "requirements.txt": "requirements",
-    "plugins.zip": "plugins",
-    "startup.sh": "startup",
-}
 # Version-control metadata is never meant for the DAGs folder and can be huge: not walked.
 _SKIPPED_FOLDERS = frozenset({".git", ".hg", ".svn"})
 
 
 @dataclass(slots=True)
 class LoadedFiles:
-    root: Path
     files: list[SourceFile] = field(default_factory=list)
     #: analysis path (relative to root, or the given path for environment files) -> path to show
     display: dict[str, str] = field(default_factory=dict)
@@ -33,6 +28,17 @@ class LoadedFiles:
     airflowignore: str | None = None
     #: requirements.txt at the DAGs root when only some files were given: context for imports.
     requirements: str | None = None
+
+    def context(self, *, with_requirements: bool = True, **settings: Any) -> ValidationContext:
+        """The context these files give: sibling modules, the root .airflowignore and requirements.txt.
+
+        ``settings`` are other ``ValidationContext`` fields (the Airflow version...) and win over
+        what the files give; ``with_requirements=False`` leaves the root requirements.txt out.
+        """
+        fields: dict[str, Any] = {"sibling_modules": self.sibling_modules, "airflowignore": self.airflowignore}
+        if with_requirements:
+            fields["requirements"] = self.requirements
+        return ValidationContext(**(fields | settings))
 
 
 def _read(path: Path | str) -> bytes:
@@ -112,7 +118,7 @@ def load_paths(
         if not path.is_file():
             raise InvalidInputError(f"no such file: {path}")
     root = _root_for(paths, dags_root)
-    loaded = LoadedFiles(root=root, sibling_modules=_sibling_modules(root))
+    loaded = LoadedFiles(sibling_modules=_sibling_modules(root))
     root_prefix = str(root).rstrip(os.sep) + os.sep
     seen: set[str] = set()
     for path in paths:
@@ -127,7 +133,7 @@ def load_paths(
                 continue
             seen.add(absolute)
             if not absolute.startswith(root_prefix):
-                kind = _ENVIRONMENT_FILES.get(os.path.basename(absolute))
+                kind = ENVIRONMENT_FILES.get(os.path.basename(absolute))
                 if kind is None:
                     raise InvalidInputError(f"{shown} is outside the DAGs folder {_display(root)}")
                 # requirements.txt next to the DAGs folder (a pre-commit run passes it with the DAGs).

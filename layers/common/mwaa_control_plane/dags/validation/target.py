@@ -6,6 +6,7 @@ Data files live in ``data/`` (see its README for their sources) and are loaded o
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass
 from functools import cache
@@ -13,6 +14,8 @@ from importlib import resources
 from typing import Any, Literal
 
 Version = tuple[int, int, int]
+
+_DISTRIBUTION_SEPARATORS = re.compile(r"[-_.]+")
 
 # Python of each Airflow version MWAA offers (MWAA user guide; docs/mwaa-facts.md). Versions not
 # listed fall back to the closest rule below, so a new patch release needs no code change.
@@ -63,6 +66,11 @@ _STDLIB_REMOVED_IN: dict[str, tuple[int, int]] = {
     ),
 }
 _STDLIB_ADDED_IN: dict[str, tuple[int, int]] = {"tomllib": (3, 11)}
+
+
+def normalize_distribution(name: str) -> str:
+    """PEP 503 normalization: lower case, runs of -, _ and . as one -."""
+    return _DISTRIBUTION_SEPARATORS.sub("-", name).lower()
 
 
 def parse_version(text: str) -> Version:
@@ -134,18 +142,13 @@ def _load(name: str) -> Any:
 class Preinstalled:
     modules: frozenset[str]
     providers: frozenset[str]
-    reference_version: str
 
 
 @cache
 def preinstalled(major: int) -> Preinstalled:
     """Top-level import names and providers MWAA installs for this Airflow major version."""
     entry = _load("preinstalled.json")["airflow3" if major >= 3 else "airflow2"]
-    return Preinstalled(
-        modules=frozenset(entry["modules"]),
-        providers=frozenset(entry["providers"]),
-        reference_version=entry["reference_version"],
-    )
+    return Preinstalled(modules=frozenset(entry["modules"]), providers=frozenset(entry["providers"]))
 
 
 @cache
@@ -230,8 +233,9 @@ def airflow_changes() -> AirflowChanges:
 
 @cache
 def distribution_imports() -> dict[str, tuple[str, ...]]:
+    """Import names by normalized distribution name (the file keeps the names as PyPI spells them)."""
     raw: dict[str, list[str]] = _load("distribution_imports.json")["distributions"]
-    return {name: tuple(modules) for name, modules in raw.items()}
+    return {normalize_distribution(name): tuple(modules) for name, modules in raw.items()}
 
 
 @cache

@@ -7,12 +7,17 @@ bytes it is given: no file system, no network, no import or execution of the che
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from mwaa_control_plane.dags.validation.airflowignore import IgnoreRules, build_rules
-from mwaa_control_plane.dags.validation.archives import is_native, open_archive, prefixed, read_member
+from mwaa_control_plane.dags.validation.archives import (
+    is_native,
+    open_archive,
+    prefixed,
+    read_member,
+    top_level_module,
+)
 from mwaa_control_plane.dags.validation.credentials import scan_text
 from mwaa_control_plane.dags.validation.imports import ImportEnv
 from mwaa_control_plane.dags.validation.models import (
@@ -24,7 +29,10 @@ from mwaa_control_plane.dags.validation.models import (
     SourceFile,
     Summary,
     ValidationContext,
-    human_size,
+    decode_utf8,
+    default_kind,
+    normalize_path,
+    over_limit,
 )
 from mwaa_control_plane.dags.validation.plugins import check_plugins, plugin_source_findings
 from mwaa_control_plane.dags.validation.python_rules import DagDef, PythonResult, analyze_python
@@ -62,23 +70,17 @@ _JUNK_FOLDERS = frozenset(
     {".git", ".svn", ".hg", ".idea", ".vscode", ".ipynb_checkpoints", ".venv", "venv", "node_modules"}
 )
 _JUNK_SUFFIXES = (".swp", ".swo", "~", ".orig", ".rej", ".bak")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def normalize_path(path: str) -> str:
-    """'/'-separated, no leading './' or '/', no '..' games."""
-    normalized = posixpath.normpath(path.replace("\\", "/")).lstrip("/")
-    return "" if normalized == "." else normalized
 
 
 @dataclass(slots=True)
 class _FileState:
     source: SourceFile
     path: str
-    kind: FileKind  # source.resolved_kind, computed once: it is a property doing string work
+    kind: FileKind  # source.resolved_kind, computed once from ``path``
     findings: list[Finding] = field(default_factory=list)
     dags: list[DagDef] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)  # plugins.zip only
+    plugin_sources: list[tuple[str, bytes]] = field(default_factory=list)  # plugins.zip only
 
 
 def _finding_order(item: Finding) -> tuple[int, str, str]:
@@ -89,10 +91,22 @@ def _suffix(path: str) -> str:
     return posixpath.splitext(path)[1].lower()
 
 
-def _top_level_module(path: str) -> str | None:
-    first, _, rest = path.partition("/")
-    name = first if rest else (first[:-3] if first.endswith(".py") else None)
-    return name if name and _IDENTIFIER.match(name) else None
+def _state(source: SourceFile) -> _FileState:
+    path = normalize_path(source.path)
+    return _FileState(source=source, path=path, kind=source.kind or default_kind(path))
+
+
+def _severity_counts(found: list[Finding]) -> tuple[int, int, int]:
+    """(errors, warnings, infos) among ``found``."""
+    errors = warnings = infos = 0
+    for item in found:
+        if item.severity is Severity.ERROR:
+            errors += 1
+        elif item.severity is Severity.WARNING:
+            warnings += 1
+        else:
+            infos += 1
+    return errors, warnings, infos
 
 
 def _might_contain_dag(content: bytes, target: Target) -> bool:
@@ -107,7 +121,7 @@ def _might_contain_dag(content: bytes, target: Target) -> bool:
 
 def _decode(content: bytes, state: _FileState, what: str = "") -> str | None:
     try:
-        return content.decode("utf-8").removeprefix("\ufeff")
+        return decode_utf8(content)
     except UnicodeDecodeError as exc:
         state.findings.append(
             finding("envelope-not-utf8", f"{what}not valid UTF-8 (byte {exc.start}); save the file as UTF-8")
@@ -121,21 +135,20 @@ class _Run:
     def __init__(self, files: Sequence[SourceFile], context: ValidationContext) -> None:
         self.context = context
         self.target = make_target(context.airflow_version, context.python_version)
-        self.states = [_FileState(source=f, path=normalize_path(f.path), kind=f.resolved_kind) for f in files]
+        self.states = [_state(f) for f in files]
         self.requirements = self._requirements()
         plugin_modules = set(context.plugin_modules)
-        self.plugin_sources: dict[int, list[tuple[str, bytes]]] = {}
-        for index, state in enumerate(self.states):
+        for state in self.states:
             if state.kind == "plugins":
                 result = check_plugins(state.source.content, context, self.target)
                 state.findings.extend(result.findings)
                 plugin_modules |= result.modules
                 state.modules = sorted(result.modules)
-                self.plugin_sources[index] = result.sources
+                state.plugin_sources = result.sources
         siblings = set(context.sibling_modules)
         for state in self.states:
             if state.kind == "dags":
-                module = _top_level_module(state.path)
+                module = top_level_module(state.path)
                 if module is not None:
                     siblings.add(module)
         self.imports = ImportEnv.build(
@@ -175,7 +188,7 @@ class _Run:
     # -- per file ---------------------------------------------------------------------------------
 
     def check(self) -> None:
-        for index, state in enumerate(self.states):
+        for state in self.states:
             kind = state.kind
             if kind == "dags":
                 self._dags_folder_file(state)
@@ -185,9 +198,7 @@ class _Run:
                     state.findings.extend(check_startup(state.source.content, text))
                     state.findings.extend(scan_text(text))
             elif kind == "plugins":
-                state.findings.extend(
-                    plugin_source_findings(self.plugin_sources.get(index, []), self.target, self.imports)
-                )
+                state.findings.extend(plugin_source_findings(state.plugin_sources, self.target, self.imports))
         self._dag_id_conflicts()
 
     def _dags_folder_file(self, state: _FileState) -> None:
@@ -214,14 +225,12 @@ class _Run:
             state.findings.append(finding("envelope-junk-file", "not part of the DAGs: exclude it from the sync"))
         limit = self.context.max_python_file_bytes if suffix == ".py" else self.context.max_file_bytes
         if len(content) > limit:
-            state.findings.append(
-                finding("envelope-file-too-large", f"{human_size(len(content))}, over the {human_size(limit)} limit")
-            )
+            state.findings.append(finding("envelope-file-too-large", over_limit(len(content), limit)))
             return
         if suffix == ".py":
             text = _decode(content, state)
             if text is not None:
-                self._python(state, content, text, self.imports, path)
+                self._python(state, content, text, self.imports)
         elif suffix == ".zip":
             self._dag_zip(state)
         elif name == ".airflowignore":  # decoded and compiled with the other ignore files
@@ -232,18 +241,19 @@ class _Run:
                 state.findings.extend(scan_text(text))
 
     def _python(
-        self, state: _FileState, content: bytes, text: str, imports: ImportEnv, path: str, member: str | None = None
+        self, state: _FileState, content: bytes, text: str, imports: ImportEnv, member: str | None = None
     ) -> None:
+        """The Python rules on ``state``'s file, or on its archive ``member`` (a packaged DAG)."""
         result = analyze_python(text, self.target, imports)
         found = [*result.findings, *scan_text(text)]
-        if member is None:
-            self._discovery(result, content, path, found)
-        elif "/" not in member:
-            self._discovery(result, content, path, found, in_zip=True)
+        # What Airflow loads DAGs from: the file itself, or a root-level module of a packaged DAG.
+        top = member is None or "/" not in member
+        if top:
+            self._discovery(result, content, state.path, found, in_zip=member is not None)
         if member is not None:
             found = [prefixed(member, f) for f in found]
         state.findings.extend(found)
-        if member is None or "/" not in member:
+        if top:
             state.dags.extend(result.dags)
 
     def _discovery(
@@ -269,11 +279,10 @@ class _Run:
         state.findings.extend(archive.findings)
         if archive.zip is None:
             return
-        files = [m for m in archive.members if not m.is_dir()]
         # Airflow puts the archive on sys.path while it loads the root-level modules.
-        local = frozenset(m for m in (_top_level_module(f.filename) for f in files) if m is not None)
+        local = frozenset(m for m in (top_level_module(f.filename) for f in archive.files) if m is not None)
         imports = self.imports.with_local(local)
-        for member in files:
+        for member in archive.files:
             name = member.filename
             lowered = name.lower()
             if "__pycache__" in lowered.split("/") or lowered.endswith((".pyc", ".pyo")):
@@ -287,8 +296,7 @@ class _Run:
                     state.findings.append(
                         finding(
                             "envelope-file-too-large",
-                            f"{name}: {human_size(member.file_size)}, over the "
-                            f"{human_size(self.context.max_python_file_bytes)} limit",
+                            f"{name}: {over_limit(member.file_size, self.context.max_python_file_bytes)}",
                         )
                     )
                     continue
@@ -298,7 +306,7 @@ class _Run:
                     continue
                 text = _decode(data, state, f"{name}: ")
                 if text is not None:
-                    self._python(state, data, text, imports, state.path, member=name)
+                    self._python(state, data, text, imports, member=name)
 
     # -- across files -----------------------------------------------------------------------------
 
@@ -333,15 +341,9 @@ class _Run:
         errors = warnings = infos = failed = 0
         for state in self.states:
             found = sorted(state.findings, key=_finding_order) if len(state.findings) > 1 else list(state.findings)
-            has_error = False
-            for item in found:
-                if item.severity is Severity.ERROR:
-                    errors += 1
-                    has_error = True
-                elif item.severity is Severity.WARNING:
-                    warnings += 1
-                else:
-                    infos += 1
+            file_errors, file_warnings, file_infos = _severity_counts(found)
+            errors, warnings, infos = errors + file_errors, warnings + file_warnings, infos + file_infos
+            has_error = file_errors > 0
             failed += has_error
             # Plain construction: pydantic-core's check of these few fields is faster than
             # model_construct(), which copies them in Python; the Finding objects are kept as they are.
@@ -357,8 +359,10 @@ class _Run:
         known = {state.source.path for state in self.states}
         for path, found in self.ignore.findings.items():
             if path not in known:  # the .airflowignore came from the context, not from the files
-                warnings += len(found)
-                reports.append(FileReport(path=path, verdict="pass", findings=found))
+                file_errors, file_warnings, file_infos = _severity_counts(found)
+                errors, warnings, infos = errors + file_errors, warnings + file_warnings, infos + file_infos
+                failed += file_errors > 0
+                reports.append(FileReport(path=path, verdict="fail" if file_errors else "pass", findings=found))
         summary = Summary(
             files=len(reports),
             passed=len(reports) - failed,
@@ -382,8 +386,3 @@ def validate_files(files: Sequence[SourceFile], context: ValidationContext) -> R
     run = _Run(files, context)
     run.check()
     return run.report()
-
-
-def validate_file(path: str, content: bytes, context: ValidationContext) -> FileReport:
-    """Convenience for one file: the report of ``path`` alone."""
-    return validate_files([SourceFile(path=path, content=content)], context).files[0]
