@@ -97,6 +97,12 @@ def test_safe_mode_only_considers_files_mentioning_airflow_and_dag() -> None:
     assert not might_contain_dag("def helper():\n    return 'airflow'\n")
 
 
+def test_safe_mode_on_airflow_3_also_considers_files_mentioning_asset() -> None:
+    source = "from airflow.sdk import Asset\n"
+    assert might_contain_dag(source, 3)
+    assert not might_contain_dag(source, 2)
+
+
 # ------------------------------------------------------------------------------- fixtures
 
 
@@ -234,6 +240,24 @@ def test_airflowignore_uses_regular_expressions_on_airflow_2(airflow2: Env, cloc
     airflow2.upload("hello.py", HELLO)
     clock.advance(SYNC_AND_LIST)
     assert airflow2.dag_ids() == ["hello"]
+
+
+def test_a_nested_airflowignore_regexp_is_matched_against_the_path_from_the_dags_folder(
+    airflow2: Env, clock: ManualClock
+) -> None:
+    airflow2.upload("team/.airflowignore", b"^team/draft_  # drafts stay out\n")
+    airflow2.upload("team/draft_one.py", HELLO.replace(b'"hello"', b'"draft"'))
+    airflow2.upload("hello.py", HELLO)
+    clock.advance(SYNC_AND_LIST)
+    assert airflow2.dag_ids() == ["hello"]
+
+
+def test_airflowignore_globs_support_character_classes(airflow3: Env, clock: ManualClock) -> None:
+    airflow3.upload(".airflowignore", b"scratch_[ab].py\n")
+    airflow3.upload("scratch_a.py", HELLO.replace(b'"hello"', b'"a"'))
+    airflow3.upload("scratch_c.py", HELLO.replace(b'"hello"', b'"c"'))
+    clock.advance(SYNC_AND_LIST)
+    assert airflow3.dag_ids() == ["c"]
 
 
 def test_airflowignore_uses_globs_on_airflow_3(airflow3: Env, clock: ManualClock) -> None:

@@ -10,7 +10,8 @@ from typing import Any
 
 from rich.console import Console
 
-_TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+#: Step Functions execution statuses after which nothing changes any more.
+TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 _FAILURES = (
     "TaskFailed",
     "LambdaFunctionFailed",
@@ -92,7 +93,7 @@ def follow_execution(
         for event in events[shown:]:
             renderer.render(event)
         shown = len(events)
-        if description["status"] in _TERMINAL:
+        if description["status"] in TERMINAL_STATUSES:
             renderer.flush()
             return description
         if time.monotonic() > deadline:

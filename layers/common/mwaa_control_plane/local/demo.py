@@ -18,6 +18,7 @@ from rich.table import Table
 from mwaa_control_plane.cli.envs import environments_table
 from mwaa_control_plane.cli.progress import follow_execution
 from mwaa_control_plane.environments.inventory import list_environment_summaries
+from mwaa_control_plane.local.inbox import Inbox
 from mwaa_control_plane.local.runtime import LocalAws
 from mwaa_control_plane.local.seed import create_environment, source_bucket_name
 
@@ -54,15 +55,7 @@ def run_demo(console: Console) -> bool:
     console.print("Provisioning template.yaml into the embedded local AWS (moto + project plugins)...")
     with LocalAws() as aws:
         resources = aws.stack.resources
-        console.print(
-            f"  {len(resources)} resources created; flows: "
-            + ", ".join(
-                sorted(
-                    r.attributes["Name"].removeprefix(f"{aws.stack_name}-")
-                    for r in aws.stack.of_type("AWS::StepFunctions::StateMachine").values()
-                )
-            )
-        )
+        console.print(f"  {len(resources)} resources created; flows: " + ", ".join(aws.flows()))
         sections: list[tuple[str, Callable[[LocalAws, Console], bool]]] = [
             ("MWAA environments in the emulator", _environments),
             ("Environment health, started by the daily schedule", _environment_health),
@@ -147,7 +140,7 @@ def _follow_new_executions(aws: LocalAws, console: Console, already: int, count:
 def _dag_delivery(aws: LocalAws, console: Console) -> bool:
     s3 = aws.client("s3")
     staging = aws.stack.ref("StagingBucket")
-    inbox = _subscribe_inbox(aws)
+    inbox = Inbox(aws, queue_name="demo-inbox")
     console.print(f"aws s3 cp ... s3://{staging}/dev-analytics/dags/good_dag.py   (and nightly_export.py)")
     good = HELLO_DAG.replace(b"hello_mwaa", b"good_dag")
     s3.put_object(Bucket=staging, Key="dev-analytics/dags/good_dag.py", Body=good)
@@ -171,9 +164,9 @@ def _dag_delivery(aws: LocalAws, console: Console) -> bool:
     for finding in report["files"][0]["findings"]:
         table.add_row(finding["rule"], finding["severity"], str(finding["line"] or "-"), finding["message"])
     console.print(table)
-    rejected = [m for m in _drain(aws, inbox) if "rejected" in m[0]]
+    rejected = [m for m in inbox.messages() if "rejected" in m["subject"]]
     if rejected:
-        console.print(Panel(rejected[0][1], title=f"SNS: {rejected[0][0]}", style="yellow"))
+        console.print(Panel(rejected[0]["message"], title=f"SNS: {rejected[0]['subject']}", style="yellow"))
     try:
         s3.head_object(Bucket=source_bucket_name("dev-analytics"), Key="dags/nightly_export.py")
         quarantined = False
@@ -202,22 +195,3 @@ def _requirements(aws: LocalAws, console: Console) -> bool:
         highlight=False,
     )
     return result["status"] == "SUCCEEDED" and environment["LastUpdate"]["Status"] == "SUCCESS"
-
-
-def _subscribe_inbox(aws: LocalAws) -> str:
-    sqs = aws.client("sqs")
-    url = str(sqs.create_queue(QueueName="demo-inbox")["QueueUrl"])
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    aws.client("sns").subscribe(TopicArn=aws.stack.ref("NotificationTopic"), Protocol="sqs", Endpoint=arn)
-    return url
-
-
-def _drain(aws: LocalAws, url: str) -> list[tuple[str, str]]:
-    sqs = aws.client("sqs")
-    found = []
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in batch:
-            envelope = json.loads(message["Body"])
-            found.append((envelope.get("Subject", ""), envelope["Message"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return found

@@ -20,6 +20,7 @@ import functools
 import itertools
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -39,23 +40,51 @@ _REASONS = {
 }
 
 
-def _now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def event_envelope(
+    *,
+    detail_type: str,
+    source: str,
+    account: str,
+    region: str,
+    resources: list[str],
+    detail: dict[str, Any],
+) -> dict[str, Any]:
+    """An EventBridge event as AWS services send it: a fresh id and the current time around ``detail``."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": account,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": resources,
+        "detail": detail,
+    }
 
 
 class EventDelivery:
-    """Delivers events to targets on a small thread pool and remembers what it did."""
+    """Delivers events to targets on a small thread pool."""
 
     def __init__(self, *, account_id: str, region: str, dispatcher: LambdaDispatcher) -> None:
         self.account_id = account_id
         self.region = region
         self.dispatcher = dispatcher
-        self.delivered: list[tuple[str, dict[str, Any]]] = []
-        self.failed: list[tuple[str, str]] = []
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="eventbridge")
         self._pending: set[Future[None]] = set()
         self._lock = threading.Lock()
         self._sequencer = itertools.count(0x6000000000000000)
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+        # moto's own Rule.send_to_targets, set by install(): it still serves targets other than ours.
+        self._original_send_to_targets: Callable[..., None] | None = None
+
+    def _client(self, service: str) -> Any:
+        """A boto3 client, made on first use (after fault injection is installed, so faults reach it)."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+            return self._clients[service]
 
     # ------------------------------------------------------------------ S3 events
     def next_sequencer(self) -> str:
@@ -72,17 +101,14 @@ class EventDelivery:
             "source-ip-address": "127.0.0.1",
             "reason": reason,
         }
-        return {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": detail_type,
-            "source": "aws.s3",
-            "account": self.account_id,
-            "time": _now_iso(),
-            "region": bucket.region_name,
-            "resources": [f"arn:aws:s3:::{bucket.name}"],
-            "detail": detail,
-        }
+        return event_envelope(
+            detail_type=detail_type,
+            source="aws.s3",
+            account=self.account_id,
+            region=bucket.region_name,
+            resources=[f"arn:aws:s3:::{bucket.name}"],
+            detail=detail,
+        )
 
     def publish(self, event: dict[str, Any]) -> None:
         """Match ``event`` against every enabled rule of every bus and deliver it."""
@@ -100,13 +126,15 @@ class EventDelivery:
             arn: str = target["Arn"]
             service = arn.split(":")[2]
             if service not in ("lambda", "states", "sns"):
+                if self._original_send_to_targets is None:
+                    raise RuntimeError("EventDelivery is not installed into moto")
                 single = copy.copy(rule)
                 single.targets = [target]
-                _ORIGINAL_SEND_TO_TARGETS(single, event)
+                self._original_send_to_targets(single, event)
                 continue
-            self._submit(functools.partial(self._deliver, rule, target, _target_input(target, event)))
+            self._submit(functools.partial(self._deliver, rule.arn, target, _target_input(target, event)))
 
-    def _deliver(self, rule: Any, target: dict[str, Any], payload: Any) -> None:
+    def _deliver(self, source_arn: str, target: dict[str, Any], payload: Any) -> None:
         arn: str = target["Arn"]
         service = arn.split(":")[2]
         try:
@@ -116,25 +144,21 @@ class EventDelivery:
                     raise NotFoundError(f"function {arn} does not exist")
                 self.dispatcher.invoke(function, payload)
             elif service == "states":
-                boto3.client("stepfunctions", region_name=self.region).start_execution(
-                    stateMachineArn=arn, input=json.dumps(payload)
-                )
+                self._client("stepfunctions").start_execution(stateMachineArn=arn, input=json.dumps(payload))
             else:
-                boto3.client("sns", region_name=self.region).publish(
+                self._client("sns").publish(
                     TopicArn=arn, Message=json.dumps(payload) if not isinstance(payload, str) else payload
                 )
-            self.delivered.append((arn, payload if isinstance(payload, dict) else {"input": payload}))
         except Exception as exc:  # EventBridge swallows delivery errors and uses the DLQ
-            self.failed.append((arn, f"{type(exc).__name__}: {exc}"))
             dlq = target.get("DeadLetterConfig", {}).get("Arn")
             if dlq:
                 queue_name = dlq.split(":")[-1]
-                sqs = boto3.client("sqs", region_name=self.region)
+                sqs = self._client("sqs")
                 sqs.send_message(
                     QueueUrl=sqs.get_queue_url(QueueName=queue_name)["QueueUrl"],
                     MessageBody=json.dumps(payload),
                     MessageAttributes={
-                        "RULE_ARN": {"DataType": "String", "StringValue": rule.arn},
+                        "RULE_ARN": {"DataType": "String", "StringValue": source_arn},
                         "TARGET_ARN": {"DataType": "String", "StringValue": arn},
                         "ERROR_MESSAGE": {"DataType": "String", "StringValue": str(exc)[:256]},
                     },
@@ -151,15 +175,18 @@ class EventDelivery:
             self._pending.discard(future)
 
     def drain(self, timeout: float = 30.0) -> None:
-        """Wait until every event handed to a target has been delivered (tests, demo)."""
+        """Wait until every event handed to a target has been delivered, or ``timeout`` seconds (tests, demo)."""
         import concurrent.futures
 
+        # One deadline for the whole drain: deliveries may start deliveries (an execution's status events).
+        deadline = time.monotonic() + timeout
         while True:
             with self._lock:
                 pending = list(self._pending)
-            if not pending:
+            remaining = deadline - time.monotonic()
+            if not pending or remaining <= 0:
                 return
-            concurrent.futures.wait(pending, timeout=timeout)
+            concurrent.futures.wait(pending, timeout=remaining)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=False)
@@ -179,8 +206,7 @@ class EventDelivery:
             payload = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise InvalidInputError(f"schedule {name} has an Input that is not JSON: {exc}") from exc
-        fake_rule = type("ScheduleAsRule", (), {"arn": schedule.arn})()
-        self._submit(functools.partial(self._deliver, fake_rule, target, payload))
+        self._submit(functools.partial(self._deliver, schedule.arn, target, payload))
 
     def fire_rule(self, name: str, bus: str = "default") -> None:
         """Deliver the ``Scheduled Event`` a ``ScheduleExpression`` rule sends when it comes due."""
@@ -190,17 +216,14 @@ class EventDelivery:
         rule = backend.event_buses[bus].rules.get(name) if bus in backend.event_buses else None
         if rule is None or not rule.schedule_exp:
             raise NotFoundError(f"no scheduled rule {name!r} on bus {bus!r}")
-        event = {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": self.account_id,
-            "time": _now_iso(),
-            "region": self.region,
-            "resources": [rule.arn],
-            "detail": {},
-        }
+        event = event_envelope(
+            detail_type="Scheduled Event",
+            source="aws.events",
+            account=self.account_id,
+            region=self.region,
+            resources=[rule.arn],
+            detail={},
+        )
         self._deliver_to_rule(rule, event)
 
 
@@ -230,12 +253,8 @@ def _json_path(document: Any, path: str) -> Any:
 
 
 # ---------------------------------------------------------------------- moto patches
-_ORIGINAL_SEND_TO_TARGETS: Callable[..., None]
-
-
 def install(delivery: EventDelivery) -> Callable[[], None]:
     """Patch moto so rules deliver through ``delivery`` and S3 emits real-shaped events."""
-    global _ORIGINAL_SEND_TO_TARGETS
     from moto.events import models as events_models
     from moto.s3 import models as s3_models
     from moto.s3 import notifications as s3_notifications
@@ -244,7 +263,7 @@ def install(delivery: EventDelivery) -> Callable[[], None]:
     original_send = rule_cls.send_to_targets
     original_eventbridge = s3_notifications._send_event_bridge_message
     original_delete = s3_models.S3Backend.delete_object
-    _ORIGINAL_SEND_TO_TARGETS = original_send
+    delivery._original_send_to_targets = original_send
 
     def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:  # noqa: ARG001
         if self.event_pattern.matches_event(original_event):

@@ -54,7 +54,8 @@ class Invocation:
     error_type: str | None = None
     error_message: str | None = None
     log: str = ""
-    duration_ms: float = 0.0
+    # Named once per invocation: the context reports it and the captured output is written to it.
+    log_stream_name: str = ""
 
 
 @dataclass
@@ -105,7 +106,12 @@ class LambdaDispatcher:
     def invoke(self, function: LocalFunction, payload: Any) -> Invocation:
         """Run the handler; never raises for handler errors (they are in the result)."""
         request_id = str(uuid.uuid4())
-        record = Invocation(function_name=function.name, request_id=request_id, payload=payload)
+        record = Invocation(
+            function_name=function.name,
+            request_id=request_id,
+            payload=payload,
+            log_stream_name=f"{time.strftime('%Y/%m/%d')}/[$LATEST]{request_id.replace('-', '')}",
+        )
         with self._lock:
             environment = {
                 **self.base_environment,
@@ -129,12 +135,11 @@ class LambdaDispatcher:
                 aws_request_id=request_id,
                 timeout_seconds=function.timeout_seconds,
                 log_group_name=f"/aws/lambda/{function.name}",
-                log_stream_name=f"{time.strftime('%Y/%m/%d')}/[$LATEST]{request_id.replace('-', '')}",
+                log_stream_name=record.log_stream_name,
                 _deadline=time.monotonic() + function.timeout_seconds,
             )
             saved = dict(os.environ)
             router = streams.install()
-            started = time.perf_counter()
             try:
                 os.environ.update(environment)
                 _configure_powertools(environment)
@@ -161,7 +166,6 @@ class LambdaDispatcher:
             finally:
                 os.environ.clear()
                 os.environ.update(saved)
-                record.duration_ms = (time.perf_counter() - started) * 1000
             self.invocations.append(record)
         for listener in self._listeners:
             listener(record)
@@ -258,7 +262,7 @@ def _write_logs(account_id: str, region: str, function_name: str, record: Invoca
     group = f"/aws/lambda/{function_name}"
     if group not in backend.groups:
         backend.create_log_group(group, {})
-    stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{record.request_id.replace('-', '')}"
+    stream = record.log_stream_name
     backend.create_log_stream(group, stream)
     now = int(time.time() * 1000)
     lines = [line for line in record.log.splitlines() if line.strip()] or ["(no output)"]

@@ -17,7 +17,7 @@ import json
 import re
 import sys
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,11 +69,21 @@ class ProvisionedStack:
         return {k: r for k, r in self.resources.items() if r.type == resource_type}
 
 
-class _ManagedPolicyMap:
+def _no_managed_policies() -> dict[str, str]:
     """The translator only needs names of AWS managed policies it bundles; no IAM call offline."""
+    return {}
 
-    def load(self) -> dict[str, str]:
-        return {}
+
+def pseudo_parameters(*, region: str, account_id: str, stack_name: str) -> dict[str, str]:
+    """CloudFormation's pseudo parameters (``AWS::Region``, ``AWS::StackName``, ...) for the local stack."""
+    return {
+        "AWS::Region": region,
+        "AWS::AccountId": account_id,
+        "AWS::StackName": stack_name,
+        "AWS::StackId": f"arn:aws:cloudformation:{region}:{account_id}:stack/{stack_name}/local",
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+    }
 
 
 def load_template(path: Path) -> dict[str, Any]:
@@ -118,19 +128,12 @@ def translate(
                 props["Definition"] = json.loads(asl.read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError) as exc:
                 raise ProvisioningError(f"state machine {logical_id}: {asl} is not readable JSON: {exc}") from exc
-    values = {
-        **parameters,
-        "AWS::Region": region,
-        "AWS::AccountId": account_id,
-        "AWS::StackName": stack_name,
-        "AWS::Partition": "aws",
-        "AWS::URLSuffix": "amazonaws.com",
-    }
+    values = {**parameters, **pseudo_parameters(region=region, account_id=account_id, stack_name=stack_name)}
     try:
         # The translator asks a boto3 session for the region: hand it one, never the process environment.
         translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
         translated = translator.translate(
-            template, parameter_values=values, get_managed_policy_map=_ManagedPolicyMap().load
+            template, parameter_values=values, get_managed_policy_map=_no_managed_policies
         )
     except Exception as exc:
         raise ProvisioningError(f"SAM translation failed: {exc}") from exc
@@ -303,9 +306,15 @@ class Provisioner:
         self.account_id = account_id
         self.parameters = dict(parameters)
         self.dispatcher = dispatcher
+        # SAM logical id -> local folder of functions' code and layers' content; set by provision().
+        self._local_paths: dict[str, Path] = {}
+        self._clients: dict[str, Any] = {}
 
     def _client(self, service: str) -> Any:
-        return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+        """A boto3 client per service, made on first use (after fault injection is installed)."""
+        if service not in self._clients:
+            self._clients[service] = boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+        return self._clients[service]
 
     def provision(self) -> ProvisionedStack:
         sam = load_template(self.template_path)
@@ -319,14 +328,7 @@ class Provisioner:
             stack_name=self.stack_name,
         )
         self._local_paths = local_paths
-        pseudo = {
-            "AWS::Region": self.region,
-            "AWS::AccountId": self.account_id,
-            "AWS::StackName": self.stack_name,
-            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{self.stack_name}/local",
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
-        }
+        pseudo = pseudo_parameters(region=self.region, account_id=self.account_id, stack_name=self.stack_name)
         resolver = _Resolver(cfn, parameters, pseudo)
         resources: dict[str, Any] = cfn["Resources"]
         for logical_id in _creation_order(resources):
@@ -525,7 +527,8 @@ class Provisioner:
         )
 
     def _layer(self, logical_id: str, props: dict[str, Any]) -> Resource:
-        content = self._local_paths.get(logical_id) or self._local_paths.get(_sam_logical_id(logical_id, self))
+        paths = self._local_paths
+        content = paths.get(logical_id) or paths.get(_sam_logical_id(logical_id, paths))
         if content is not None and str(content) not in sys.path:
             sys.path.insert(0, str(content))  # "attaching" the layer: its package becomes importable
         arn = self._client("lambda").publish_layer_version(
@@ -708,9 +711,9 @@ def _is_tls_only_deny(statement: dict[str, Any]) -> bool:
     return statement.get("Effect") == "Deny" and condition == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def _sam_logical_id(logical_id: str, provisioner: Provisioner) -> str:
+def _sam_logical_id(logical_id: str, sam_ids: Iterable[str]) -> str:
     # The translator renames layers to "<LogicalId><hash>"; map back to the SAM logical id.
-    for sam_id in provisioner._local_paths:
+    for sam_id in sam_ids:
         if logical_id.startswith(sam_id):
             return sam_id
     return logical_id

@@ -26,6 +26,7 @@ import boto3
 
 from mwaa_control_plane import clients, config
 from mwaa_control_plane.airflow import transport
+from mwaa_control_plane.cli.progress import TERMINAL_STATUSES
 from mwaa_control_plane.errors import InvalidInputError, NotFoundError
 from mwaa_control_plane.local import eventbridge, faults, lambda_dispatch, stepfunctions, streams, timewarp
 from mwaa_control_plane.local.provisioner import ProvisionedStack, Provisioner
@@ -48,7 +49,6 @@ _LAMBDA_RUNTIME_ENVIRONMENT = {
     "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
     "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
 }
-_TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
 class LocalAws:
@@ -159,17 +159,20 @@ class LocalAws:
             self._clients[service] = boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
         return self._clients[service]
 
+    def flows(self) -> list[str]:
+        """The stack's flows, sorted: its state machines' names without the ``<stack>-`` prefix."""
+        return sorted(
+            r.attributes["Name"].removeprefix(f"{self.stack_name}-")
+            for r in self.stack.of_type("AWS::StepFunctions::StateMachine").values()
+        )
+
     def state_machine_arn(self, flow: str) -> str:
         """The ARN of flow ``flow`` (state machines are named ``<stack>-<flow>``)."""
         wanted = f"{self.stack_name}-{flow}"
         for resource in self.stack.of_type("AWS::StepFunctions::StateMachine").values():
             if resource.attributes["Name"] in (wanted, flow):
                 return resource.ref
-        known = sorted(
-            r.attributes["Name"].removeprefix(f"{self.stack_name}-")
-            for r in self.stack.of_type("AWS::StepFunctions::StateMachine").values()
-        )
-        raise NotFoundError(f"no flow named {flow!r}; flows: {', '.join(known)}")
+        raise NotFoundError(f"no flow named {flow!r}; flows: {', '.join(self.flows())}")
 
     # ------------------------------------------------------------------ executions
     def start_execution(self, flow: str, payload: Any, name: str | None = None) -> str:
@@ -184,7 +187,7 @@ class LocalAws:
         deadline = time.monotonic() + timeout
         while True:
             description: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
-            if description["status"] in _TERMINAL:
+            if description["status"] in TERMINAL_STATUSES:
                 return description
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {execution_arn} still {description['status']} after {timeout} s")
@@ -203,7 +206,7 @@ class LocalAws:
         while True:
             self.events.drain(timeout=max(0.1, deadline - time.monotonic()))
             found = self.executions(flow)
-            if len(found) >= count and all(e["status"] in _TERMINAL for e in found):
+            if len(found) >= count and all(e["status"] in TERMINAL_STATUSES for e in found):
                 return found
             if time.monotonic() > deadline:
                 states = [e["status"] for e in found]

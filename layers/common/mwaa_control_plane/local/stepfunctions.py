@@ -17,6 +17,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from mwaa_control_plane.local.eventbridge import event_envelope
+
 _SPECIAL = {
     "dynamodb": "DynamoDb",
     "stepfunctions": "Sfn",
@@ -39,23 +41,18 @@ def sdk_error_name(service: str, error_code: str) -> str:
 
 def status_change_event(execution: Any, status: str) -> dict[str, Any]:
     """The EventBridge event Step Functions sends when an execution starts or ends."""
-    import uuid
-    from datetime import UTC, datetime
 
     def millis(moment: Any) -> int | None:
         return int(moment.timestamp() * 1000) if moment else None
 
     output = getattr(execution, "output", None)
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Step Functions Execution Status Change",
-        "source": "aws.states",
-        "account": execution.account_id,
-        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": execution.region_name,
-        "resources": [execution.exec_arn],
-        "detail": {
+    return event_envelope(
+        detail_type="Step Functions Execution Status Change",
+        source="aws.states",
+        account=execution.account_id,
+        region=execution.region_name,
+        resources=[execution.exec_arn],
+        detail={
             "executionArn": execution.exec_arn,
             "stateMachineArn": execution.state_machine_arn,
             "name": execution.name,
@@ -67,7 +64,7 @@ def status_change_event(execution: Any, status: str) -> dict[str, Any]:
             "error": getattr(execution, "error", None),
             "cause": getattr(execution, "cause", None),
         },
-    }
+    )
 
 
 def install(publish: Callable[[dict[str, Any]], None]) -> Callable[[], None]:

@@ -78,13 +78,6 @@ def backend(account_id: str = "123456789012", region: str = "us-east-1") -> Mwaa
     return found
 
 
-def airflow_instance(
-    environment_name: str, account_id: str = "123456789012", region: str = "us-east-1"
-) -> AirflowInstance | None:
-    """The Airflow an environment runs now, synced with its bucket; None while it has none."""
-    return backend(account_id, region).airflow_instance(environment_name)
-
-
 __all__ = [
     "DEFAULT_AIRFLOW_VERSION",
     "SUPPORTED_AIRFLOW_VERSIONS",
@@ -92,7 +85,6 @@ __all__ = [
     "DagProcessingTimings",
     "MwaaBackend",
     "Settings",
-    "airflow_instance",
     "backend",
     "configure",
     "fail_next_update",

@@ -13,8 +13,9 @@ What it emulates, and why each piece exists:
   earlier than it would on MWAA.
 * Parsing never executes DAG code: :func:`parse_dag_file` reads the module with ``ast``.
   A syntax error or a module-level ``raise`` becomes an import error, DAG ids are found
-  statically. Safe mode (files must mention "airflow" and "dag") and ``.airflowignore``
-  (regexp on Airflow 2, glob on Airflow 3) are honoured.
+  statically. Safe mode (files must mention "airflow" and "dag", or "asset" on Airflow 3)
+  and ``.airflowignore`` (regexp on Airflow 2, glob on Airflow 3, with the validator's rules)
+  are honoured.
 * The metadata the control plane touches: DAG pause flags, manual DAG runs, variables,
   pools and import errors, served through the stable REST API v1 (Airflow 2) or the
   REST API v2 (Airflow 3) as ``InvokeRestApi`` forwards them, and a small CLI subset as
@@ -27,15 +28,17 @@ import ast
 import base64
 import functools
 import json
+import posixpath
 import re
 import shlex
 import traceback
 from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, cast
 from urllib.parse import unquote
 
+from mwaa_control_plane.dags.validation.airflowignore import Syntax, build_rules
 from mwaa_control_plane.local.mwaa.s3 import ObjectVersion
 
 DAGS_FOLDER = "/usr/local/airflow/dags"
@@ -93,10 +96,15 @@ class ParseResult:
     error: str | None = None
 
 
-def might_contain_dag(source: str) -> bool:
-    """Airflow's safe mode: only files mentioning both words are imported at all."""
+def might_contain_dag(source: str, major: int = 2) -> bool:
+    """Airflow's safe mode: only files mentioning "airflow" and "dag" (or, on Airflow 3, "asset") are imported.
+
+    The same heuristic as the validator's (``might_contain_dag_via_default_heuristic``).
+    """
     lowered = source.lower()
-    return "airflow" in lowered and "dag" in lowered
+    if "airflow" not in lowered:
+        return False
+    return "dag" in lowered or (major >= 3 and "asset" in lowered)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -278,80 +286,8 @@ def _parsed_dag(dag_id: str, relative_path: str, keywords: Mapping[str, Any]) ->
 # --------------------------------------------------------------------------------------------
 
 IGNORE_FILE = ".airflowignore"
-
-
-class _IgnoreRule(NamedTuple):
-    base_dir: str
-    pattern: re.Pattern[str]
-    negated: bool
-    directory_only: bool
-
-
-def _ignore_rules(base_dir: str, content: str, syntax: str) -> list[_IgnoreRule]:
-    rules: list[_IgnoreRule] = []
-    for raw in content.splitlines():
-        line = raw.split("#", 1)[0].strip() if syntax == "regexp" else raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if syntax == "regexp":
-            try:
-                rules.append(_IgnoreRule(base_dir, re.compile(line), negated=False, directory_only=False))
-            except re.error:
-                # MWAA compiles with re2 and drops what it cannot compile with only a log line.
-                continue
-        else:
-            negated = line.startswith("!")
-            line = line.removeprefix("!")
-            directory_only = line.endswith("/")
-            rules.append(
-                _IgnoreRule(
-                    base_dir, _glob_regex(line.strip("/"), anchored="/" in line.rstrip("/")), negated, directory_only
-                )
-            )
-    return rules
-
-
-def _glob_regex(pattern: str, *, anchored: bool) -> re.Pattern[str]:
-    """gitignore-style glob: ``*`` stays inside a path segment, ``**`` crosses them."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    prefix = "^" if anchored else "^(?:.*/)?"
-    # A pattern that matches a directory ignores everything below it.
-    return re.compile(prefix + "".join(out) + "(?:/.*)?$")
-
-
-def _is_ignored(relative_path: str, rules: Iterable[_IgnoreRule], syntax: str) -> bool:
-    ignored = False
-    for rule in rules:
-        if rule.base_dir and not relative_path.startswith(rule.base_dir + "/"):
-            continue
-        local = relative_path[len(rule.base_dir) + 1 :] if rule.base_dir else relative_path
-        if syntax == "regexp":
-            if rule.pattern.search(local):
-                return True
-            continue
-        candidate = local.rsplit("/", 1)[0] if rule.directory_only and "/" in local else local
-        if rule.directory_only and "/" not in local:
-            continue
-        if rule.pattern.match(candidate):
-            ignored = not rule.negated
-    return ignored
+# The engine is the validator's (mwaa_control_plane.dags.validation.airflowignore): the emulator
+# ignores exactly the files the validator says Airflow ignores.
 
 
 # --------------------------------------------------------------------------------------------
@@ -579,10 +515,10 @@ class AirflowInstance:
             self.folder = DagFolder(bucket_arn, prefix)
         return self.folder
 
-    def _ignore_syntax(self) -> str:
+    def _ignore_syntax(self) -> Syntax:
         configured = self.configuration.get("core.dag_ignore_file_syntax")
         if configured in ("regexp", "glob"):
-            return configured
+            return cast(Syntax, configured)
         return "regexp" if self.major < 3 else "glob"
 
     def dag_bag(self, now: datetime, timings: DagProcessingTimings) -> DagBag:
@@ -598,21 +534,24 @@ class AirflowInstance:
         return self._parse(files)
 
     def _parse(self, files: list[VisibleFile], *, keep_last_good: bool = False) -> DagBag:
-        syntax = self._ignore_syntax()
-        rules: list[_IgnoreRule] = []
-        for file in files:
-            if file.relative_path.rsplit("/", 1)[-1] == IGNORE_FILE:
-                base_dir = file.relative_path.rsplit("/", 1)[0] if "/" in file.relative_path else ""
-                rules.extend(_ignore_rules(base_dir, file.content.decode("utf-8", "replace"), syntax))
+        rules = build_rules(
+            [
+                (file.relative_path, posixpath.dirname(file.relative_path), file.content.decode("utf-8", "replace"))
+                for file in files
+                if posixpath.basename(file.relative_path) == IGNORE_FILE
+            ],
+            self._ignore_syntax(),
+            re2=self.major < 3,
+        )
         dags: dict[str, ParsedDag] = {}
         errors: dict[str, tuple[str, datetime]] = {}
         last_parsed: dict[str, datetime] = {}
         for file in files:
             path = file.relative_path
-            if not path.endswith(".py") or "__pycache__" in path.split("/") or _is_ignored(path, rules, syntax):
+            if not path.endswith(".py") or "__pycache__" in path.split("/") or rules.is_ignored(path):
                 continue
             source = file.content.decode("utf-8", "replace")
-            if not might_contain_dag(source):
+            if not might_contain_dag(source, self.major):
                 continue
             result = parse_dag_file(path, source)
             if result.error is not None:

@@ -608,7 +608,6 @@ class MwaaBackend(BaseBackend):  # type: ignore[misc, unused-ignore]  # moto is 
         super().__init__(region_name, account_id)
         self.environments: dict[str, Environment] = {}
         self.cli_tokens: dict[str, _Token] = {}
-        self.web_tokens: dict[str, _Token] = {}
         self.lock = threading.RLock()
 
     @property
@@ -878,7 +877,6 @@ class MwaaBackend(BaseBackend):  # type: ignore[misc, unused-ignore]  # moto is 
         with self.lock:
             environment = self._environment(name, now)
             token = secrets.token_urlsafe(48)
-            self.web_tokens[token] = _Token(name, now + timedelta(seconds=_settings.token_seconds))
             return {
                 "WebToken": token,
                 "WebServerHostname": environment.webserver_hostname,
@@ -954,14 +952,6 @@ class MwaaBackend(BaseBackend):  # type: ignore[misc, unused-ignore]  # moto is 
             if warning is None:
                 warning = AIRFLOW2_CLI_WARNING if airflow.major < 3 else ""
             return 200, run_cli(airflow, command, now=now, timings=_settings.timings, warning=warning)
-
-    # -- helpers for the local runtime and tests ------------------------------------------------
-
-    def airflow_instance(self, name: str) -> AirflowInstance | None:
-        """The environment's Airflow as it runs now (synced with S3), or None."""
-        now = get_clock().now()
-        with self.lock:
-            return self._environment(name, now).running_airflow(now)
 
 
 mwaa_backends = BackendDict(MwaaBackend, "mwaa")
