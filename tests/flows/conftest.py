@@ -7,9 +7,19 @@ from collections.abc import Iterator
 import pytest
 
 from mwaa_control_plane.local.runtime import LocalAws
+from tests.flows.iam import IamRecorder
 
 
 @pytest.fixture
 def aws() -> Iterator[LocalAws]:
     with LocalAws() as runtime:
         yield runtime
+
+
+@pytest.fixture(autouse=True)
+def iam_policies_allow_every_call() -> Iterator[IamRecorder]:
+    """Every AWS call a handler makes in a flow test is allowed by its role (moto does not enforce IAM)."""
+    recorder = IamRecorder()
+    with recorder.installed():
+        yield recorder
+    assert not recorder.denied, "calls the function roles do not allow:\n" + "\n".join(sorted(set(recorder.denied)))

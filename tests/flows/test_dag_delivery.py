@@ -155,6 +155,13 @@ def test_modules_of_an_applied_plugins_zip_resolve_in_later_dags(aws: LocalAws) 
     assert mwaa_object(aws, ENV, "dags/uses_plugin.py") is not None
 
 
+def test_a_rejected_requirements_file_does_not_hold_later_updates_back(aws: LocalAws) -> None:
+    upload(aws, f"{ENV}/requirements.txt", "apache-airflow==2.10.3\n")  # requirements-airflow-listed
+    assert _final_states(aws, 1) == ["Quarantined"]
+    upload_file(aws, f"{ENV}/requirements.txt", "requirements_good.txt")
+    assert _final_states(aws, 2)[1] == "Environment updated"
+
+
 def test_a_failed_update_restores_the_known_good_requirements(aws: LocalAws, inbox: Notifications) -> None:
     upload_file(aws, f"{ENV}/requirements.txt", "requirements_good.txt")
     aws.wait_for_executions("dag-delivery", 1)
