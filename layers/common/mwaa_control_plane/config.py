@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mwaa_control_plane.errors import ConfigurationError
+from mwaa_control_plane.payloads import validation_problems
 
 Stage = Literal["dev", "test", "staging", "prod"]
 
@@ -53,10 +54,7 @@ def load_settings[S: Settings](model: type[S]) -> S:
     try:
         return model.model_validate(dict(os.environ))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
-        )
-        raise ConfigurationError(f"invalid settings for {model.__name__}: {problems}") from None
+        raise ConfigurationError(f"invalid settings for {model.__name__}: {validation_problems(exc)}") from None
 
 
 def clear_settings_cache() -> None:

@@ -22,13 +22,17 @@ class Payload(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+def validation_problems(exc: ValidationError) -> str:
+    """'field.path: what is wrong; ...', never the offending values (they may be secrets)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '(input)'}: {err['msg']}"
+        for err in exc.errors(include_url=False, include_input=False)
+    )
+
+
 def parse_input[P: BaseModel](model: type[P], event: Any) -> P:
     """Validate ``event`` into ``model`` or raise InvalidInputError that says what is wrong and where."""
     try:
         return model.model_validate(event)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(input)'}: {err['msg']}"
-            for err in exc.errors(include_url=False)
-        )
-        raise InvalidInputError(f"invalid {model.__name__}: {problems}") from None
+        raise InvalidInputError(f"invalid {model.__name__}: {validation_problems(exc)}") from None

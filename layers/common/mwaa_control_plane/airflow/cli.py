@@ -25,13 +25,12 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
-from pydantic import BaseModel, ConfigDict
-
 from mwaa_control_plane.airflow.models import Dag, DagImportError, DagRun, Pool, Variable
 from mwaa_control_plane.airflow.resilience import HttpStatusError, RetryPolicy
 from mwaa_control_plane.airflow.rest import parse_payload
 from mwaa_control_plane.errors import AirflowApiError, UnsupportedAirflowVersionError
 from mwaa_control_plane.observability import logger
+from mwaa_control_plane.payloads import Payload
 
 if TYPE_CHECKING:
     from mypy_boto3_mwaa import MWAAClient
@@ -94,26 +93,22 @@ class _Token:
     minted_at: datetime
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class _CliDag(_Wire):
+class _CliDag(Payload):
     dag_id: str
     filepath: str | None = None
     paused: bool | None = None
 
 
-class _CliImportError(_Wire):
+class _CliImportError(Payload):
     filepath: str
     error: str
 
 
-class _CliVariable(_Wire):
+class _CliVariable(Payload):
     key: str
 
 
-class _CliPool(_Wire):
+class _CliPool(Payload):
     pool: str
     slots: int
     description: str | None = None

@@ -22,12 +22,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from mwaa_control_plane.airflow.models import Dag, DagImportError, DagRun, Pool, Variable
 from mwaa_control_plane.airflow.resilience import HttpStatusError, RetryPolicy, is_conflict, is_not_found
 from mwaa_control_plane.errors import AirflowApiError, InvalidInputError
 from mwaa_control_plane.observability import logger
+from mwaa_control_plane.payloads import Payload, validation_problems
 
 if TYPE_CHECKING:
     from mypy_boto3_mwaa import MWAAClient
@@ -43,15 +44,11 @@ MAX_PATH_LENGTH = 64  # InvokeRestApi's Path constraint.
 _MAX_PAGES = 10_000  # a server that ignores offset must not loop us forever
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class _WireTag(_Wire):
+class _WireTag(Payload):
     name: str
 
 
-class _WireDag(_Wire):
+class _WireDag(Payload):
     dag_id: str
     fileloc: str | None = None
     is_paused: bool | None = None
@@ -72,7 +69,7 @@ class _WireDag(_Wire):
         )
 
 
-class _WireImportError(_Wire):
+class _WireImportError(Payload):
     filename: str | None = None
     stack_trace: str | None = None
     timestamp: datetime | None = None
@@ -83,7 +80,7 @@ class _WireImportError(_Wire):
         )
 
 
-class _WireVariable(_Wire):
+class _WireVariable(Payload):
     key: str
     value: str | None = None
     description: str | None = None
@@ -92,7 +89,7 @@ class _WireVariable(_Wire):
         return Variable(key=self.key, value=self.value, description=self.description)
 
 
-class _WirePool(_Wire):
+class _WirePool(Payload):
     name: str
     slots: int
     occupied_slots: int | None = None
@@ -105,7 +102,7 @@ class _WirePool(_Wire):
         return Pool(**self.model_dump())
 
 
-class _WireDagRun(_Wire):
+class _WireDagRun(Payload):
     dag_id: str
     dag_run_id: str
     state: str | None = None
@@ -275,11 +272,7 @@ def parse_payload[W: BaseModel](model: type[W], payload: object, operation: str)
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
-            for err in exc.errors(include_url=False, include_input=False)
-        )
-        raise AirflowApiError(f"{operation}: malformed response: {problems}") from None
+        raise AirflowApiError(f"{operation}: malformed response: {validation_problems(exc)}") from None
 
 
 def _page(payload: object, items_key: str, *, operation: str) -> tuple[list[object], int | None]:
