@@ -28,10 +28,10 @@ ENV = "dev-analytics"
 
 
 @pytest.fixture
-def aws() -> Iterator[LocalAws]:
-    with LocalAws() as runtime:
-        create_environment(runtime, ENV)
-        yield runtime
+def aws(aws: LocalAws) -> LocalAws:
+    """The runtime of tests/flows/conftest.py, with the environment every test here delivers to."""
+    create_environment(aws, ENV)
+    return aws
 
 
 @pytest.fixture

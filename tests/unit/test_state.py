@@ -35,11 +35,6 @@ def dynamodb() -> Iterator[object]:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def store(dynamodb, clock: ManualClock) -> StateStore:
     return StateStore(dynamodb, TABLE, clock)
 

@@ -9,11 +9,6 @@ from .fakes import FakeCliTransport, FakeMwaa
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def mwaa(clock: ManualClock) -> FakeMwaa:
     return FakeMwaa(clock)
 
