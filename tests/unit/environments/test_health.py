@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
 from mwaa_control_plane.airflow.models import Dag, DagImportError
 from mwaa_control_plane.environments.health import MAX_NAMED_IMPORT_ERRORS, check_environment_health
+from mwaa_control_plane.errors import NotFoundError, ThrottledError
 
 from .fakes import FakeAirflow, FakeMwaa
 
@@ -133,3 +135,17 @@ def test_every_problem_is_listed() -> None:
     assert len(health.problems) == 2
     assert health.problems[0] == "environment is UNAVAILABLE, not AVAILABLE"
     assert health.problems[1].startswith("last update failed")
+
+
+def test_an_environment_deleted_since_the_state_machine_described_it_is_a_not_found_error() -> None:
+    with pytest.raises(NotFoundError):
+        check_environment_health(FakeMwaa({}), FakeAirflow(DAGS), "dev-analytics")  # type: ignore[arg-type]
+
+
+def test_throttled_get_environment_becomes_a_throttled_error_for_the_asl_retrier() -> None:
+    mwaa = FakeMwaa({"dev-analytics": AVAILABLE})
+    mwaa.errors["dev-analytics"] = ClientError(
+        {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "GetEnvironment"
+    )
+    with pytest.raises(ThrottledError):
+        check_environment_health(mwaa, FakeAirflow(DAGS), "dev-analytics")  # type: ignore[arg-type]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from botocore.exceptions import ClientError
+
+from mwaa_control_plane.airflow.resilience import translate_error
 from mwaa_control_plane.environments.inventory import USABLE_STATES, EnvironmentConfiguration, configuration_of
 
 if TYPE_CHECKING:
@@ -31,7 +34,11 @@ def check_environment_health(mwaa: MWAAClient, airflow: AirflowReader, name: str
 
     Unhealthy means: not AVAILABLE, the last update failed, or Airflow reports import errors.
     """
-    environment = mwaa.get_environment(Name=name)["Environment"]
+    try:
+        environment = mwaa.get_environment(Name=name)["Environment"]
+    except ClientError as exc:
+        # Throttling and 5xx reach the ASL retriers by name; a deleted environment is a NotFoundError.
+        raise translate_error(exc, operation="GetEnvironment") or exc from exc
     configuration = configuration_of(environment)
     status = configuration["status"]
     usable = status in USABLE_STATES
