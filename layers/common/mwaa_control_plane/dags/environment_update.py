@@ -157,9 +157,12 @@ def apply_pending(mwaa: MWAAClient, store: StateStore, environment: str, *, forc
     try:
         mwaa.update_environment(**arguments)
     except ClientError as exc:
-        code = exc.response["Error"]["Code"]
-        if code == "ValidationException" and "state" in exc.response["Error"].get("Message", "").lower():
-            raise EnvironmentBusyError(exc.response["Error"]["Message"]) from exc
+        if exc.response["Error"]["Code"] == "ValidationException":
+            # MWAA answers ValidationException both for bad arguments and for an environment that left AVAILABLE
+            # since it was described (another update started): its status tells which, not the message text.
+            status = describe_environment(mwaa, environment).status
+            if status not in _UPDATABLE:
+                raise EnvironmentBusyError(f"environment {environment} is {status}; UpdateEnvironment waits") from exc
         raise translate_client_error(exc) from exc
     return UpdateAttempt(
         environment_name=environment,
