@@ -4,8 +4,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mwaa_control_plane.dags.delivery import validate_object
 from mwaa_control_plane.dags.events import DeliveryRequest
+from mwaa_control_plane.dags.validate_step import validate_object
 from mwaa_control_plane.dags.wiring import delivery_dependencies
 from mwaa_control_plane.observability import MetricUnit, instrumented, logger, metrics
 from mwaa_control_plane.payloads import Payload, parse_input

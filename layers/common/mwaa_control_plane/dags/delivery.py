@@ -1,4 +1,6 @@
-"""DAG delivery, step by step: validate exactly one object version, sync it, verify it, roll it back.
+"""DAG delivery, step by step: accept the event, sync the validated version, verify it, roll it back.
+
+(Validation itself is in ``validate_step``, so that only its Lambda loads the validator.)
 
 Every step takes its collaborators (S3 and MWAA clients, the state store, an Airflow
 reader, a clock) as arguments. Ordering is enforced twice: the first step refuses events
@@ -9,20 +11,16 @@ older version can never overwrite a newer one, whatever order executions run in.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from botocore.exceptions import ClientError
 
 from mwaa_control_plane.clock import Clock
-from mwaa_control_plane.dags.events import REPORTS_PREFIX, Action, ArtifactKind, DeliveryDecision, DeliveryRequest
-from mwaa_control_plane.dags.validation import validate_files
-from mwaa_control_plane.dags.validation.models import FileKind, FileReport, SourceFile, ValidationContext
+from mwaa_control_plane.dags.events import Action, ArtifactKind, DeliveryDecision, DeliveryRequest
 from mwaa_control_plane.errors import (
     THROTTLING_CODES,
     UNAVAILABLE_CODES,
-    InvalidInputError,
     NotFoundError,
     ServiceUnavailableError,
     ThrottledError,
@@ -157,81 +155,9 @@ def mwaa_key(target: EnvironmentTarget, request: DeliveryRequest) -> str:
     return configured or request.relative_path
 
 
-def _read_text(s3: S3Client, bucket: str, key: str | None, version: str | None = None) -> str | None:
-    if not key:
-        return None
-    args: dict[str, Any] = {"Bucket": bucket, "Key": key}
-    if version:
-        args["VersionId"] = version
-    try:
-        body: bytes = s3.get_object(**args)["Body"].read()
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("NoSuchKey", "NoSuchVersion", "404"):
-            return None
-        raise translate_client_error(exc) from exc
-    return body.decode("utf-8", errors="replace")
-
-
-def _module_names(keys: list[str], root: str) -> frozenset[str]:
-    """Top-level importable names of the .py files and packages below ``root``."""
-    names: set[str] = set()
-    for key in keys:
-        relative = key.removeprefix(root).lstrip("/")
-        if not relative:
-            continue
-        head = relative.split("/", 1)[0]
-        if "/" in relative:
-            names.add(head)
-        elif head.endswith(".py"):
-            names.add(head.removesuffix(".py"))
-    return frozenset(names)
-
-
-def _list_keys(s3: S3Client, bucket: str, prefix: str) -> list[str]:
-    keys: list[str] = []
-    try:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            keys.extend(obj["Key"] for obj in page.get("Contents", []))
-    except ClientError as exc:
-        raise translate_client_error(exc) from exc
-    return keys
-
-
 def dag_index(store: StateStore, environment: str) -> dict[str, str]:
     """dag_id -> relative path of the file that owns it, for ``environment``."""
     return {dag_id: str(item["path"]) for dag_id, item in store.query(f"dagindex#{environment}").items()}
-
-
-def validation_context(
-    s3: S3Client, store: StateStore, target: EnvironmentTarget, request: DeliveryRequest
-) -> ValidationContext:
-    """What the validator must know about the environment the file goes to."""
-    mwaa_dags = _list_keys(s3, target.source_bucket, f"{target.dag_s3_path}/")
-    staged = _list_keys(s3, request.staging_bucket, f"{request.environment_name}/dags/")
-    siblings = _module_names(mwaa_dags, target.dag_s3_path) | _module_names(staged, f"{request.environment_name}/dags")
-    plugins = store.get(f"env#{request.environment_name}", "plugins") or {}
-    owners = {k: v for k, v in dag_index(store, request.environment_name).items() if v != request.relative_path}
-    return ValidationContext(
-        airflow_version=target.airflow_version,
-        requirements=_read_text(s3, target.source_bucket, target.requirements_s3_path, target.requirements_version),
-        sibling_modules=siblings,
-        plugin_modules=frozenset(plugins.get("modules", [])),
-        airflowignore=_read_text(s3, target.source_bucket, f"{target.dag_s3_path}/.airflowignore"),
-        dag_id_owners=owners,
-    )
-
-
-def _notification_for(request: DeliveryRequest, report: FileReport, report_key: str, bucket: str) -> str:
-    lines = [
-        f"{request.key} (version {request.version_id}) was REJECTED and not delivered to {request.environment_name}."
-    ]
-    for finding in report.findings:
-        if finding.severity == "error":
-            where = f"line {finding.line}" if finding.line else "whole file"
-            lines.append(f"- [{finding.rule}] {where}: {finding.message}")
-    lines.append(f"Full report: s3://{bucket}/{report_key}")
-    lines.append("Fix the file and upload it again; `mwaa-cp validate <file>` shows the same findings locally.")
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------- steps
@@ -276,67 +202,6 @@ def clear_in_flight(store: StateStore, request: DeliveryRequest) -> None:
     item = store.get(f"inflight#{request.environment_name}", request.key)
     if item is not None and item.get("version_id") == request.version_id:
         store.delete(f"inflight#{request.environment_name}", request.key)
-
-
-def validate_object(s3: S3Client, mwaa: MWAAClient, store: StateStore, request: DeliveryRequest) -> ValidationOutcome:
-    """Validate exactly ``request.version_id`` and write the JSON report next to it in the staging bucket."""
-    if request.action is not Action.CREATED or not request.version_id:
-        raise InvalidInputError("only created object versions are validated")
-    target = describe_environment(mwaa, request.environment_name)
-    try:
-        obj = s3.get_object(
-            Bucket=request.staging_bucket,
-            Key=request.key,
-            VersionId=request.version_id,
-        )
-        content: bytes = obj["Body"].read()
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("NoSuchKey", "NoSuchVersion", "404"):
-            clear_in_flight(store, request)
-            return ValidationOutcome(
-                request=request,
-                verdict="gone",
-                notification=f"{request.key} version {request.version_id} no longer exists",
-            )
-        raise translate_client_error(exc) from exc
-    context = validation_context(s3, store, target, request)
-    kind: FileKind = "dags" if request.kind is ArtifactKind.DAG else request.kind.value  # type: ignore[assignment]
-    report = validate_files([SourceFile(path=request.relative_path, content=content, kind=kind)], context)
-    file_report = report.files[0]
-    report_key = f"{REPORTS_PREFIX}{request.environment_name}/{request.relative_path}/{request.version_id}.json"
-    document = {
-        "object": {
-            "bucket": request.staging_bucket,
-            "key": request.key,
-            "version_id": request.version_id,
-            "sequencer": request.sequencer,
-        },
-        "environment": {"name": target.name, "airflow_version": target.airflow_version},
-        "dag_ids": file_report.dag_ids,
-        **report.model_dump(mode="json"),
-    }
-    try:
-        s3.put_object(
-            Bucket=request.staging_bucket,
-            Key=report_key,
-            Body=json.dumps(document, indent=2).encode(),
-            ContentType="application/json",
-        )
-    except ClientError as exc:
-        raise translate_client_error(exc) from exc
-    failed = file_report.verdict == "fail"
-    if failed and request.kind is not ArtifactKind.DAG:
-        clear_in_flight(store, request)
-    return ValidationOutcome(
-        request=request,
-        verdict="fail" if failed else "pass",
-        report_key=report_key,
-        dag_ids=file_report.dag_ids,
-        modules=file_report.modules,
-        errors=sum(1 for f in file_report.findings if f.severity == "error"),
-        warnings=sum(1 for f in file_report.findings if f.severity == "warning"),
-        notification=_notification_for(request, file_report, report_key, request.staging_bucket) if failed else "",
-    )
 
 
 def still_latest(store: StateStore, request: DeliveryRequest) -> bool:
