@@ -22,7 +22,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_input(HealthRequest, event)
     settings = load_settings(CommonSettings)
     mwaa = clients.mwaa(settings.region)
-    airflow = AirflowClient(clients.mwaa(settings.region, max_attempts=1), request.environment_name, clock=get_clock())
+    airflow = AirflowClient.for_environment(request.environment_name, region=settings.region, clock=get_clock())
     report = check_environment_health(mwaa, airflow, request.environment_name)
     metrics.add_metric(
         name="EnvironmentHealthy" if report.healthy else "EnvironmentUnhealthy", unit=MetricUnit.Count, value=1

@@ -4,7 +4,6 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mwaa_control_plane import clients
 from mwaa_control_plane.airflow import AirflowClient
 from mwaa_control_plane.dags.delivery import SyncOutcome, verify_dag_file
 from mwaa_control_plane.dags.wiring import delivery_dependencies
@@ -20,8 +19,8 @@ class VerifyInput(Payload):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     synced = parse_input(VerifyInput, event).synced
     deps = delivery_dependencies()
-    airflow = AirflowClient(
-        clients.mwaa(deps.settings.region, max_attempts=1), synced.request.environment_name, clock=deps.clock
+    airflow = AirflowClient.for_environment(
+        synced.request.environment_name, region=deps.settings.region, clock=deps.clock
     )
     outcome = verify_dag_file(airflow, deps.clock, synced)
     state = outcome.verification.state if outcome.verification else "skipped"

@@ -18,14 +18,13 @@ import base64
 import binascii
 import json
 import re
-import secrets
 import shlex
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
-from mwaa_control_plane.airflow.models import Dag, DagImportError, DagRun, Pool, Variable
+from mwaa_control_plane.airflow.models import Dag, DagImportError, DagRun, Pool, Variable, new_run_id
 from mwaa_control_plane.airflow.resilience import HttpStatusError, RetryPolicy
 from mwaa_control_plane.airflow.rest import parse_payload
 from mwaa_control_plane.errors import AirflowApiError, UnsupportedAirflowVersionError
@@ -157,7 +156,7 @@ class CliBackend:
         # Name the run ourselves: the result is known whatever the output format, and a retried
         # command that already ran meets "already exists" instead of starting a second run.
         generated = run_id is None
-        name = run_id or f"manual__{self._clock.now().isoformat()}_{secrets.token_hex(3)}"
+        name = run_id or new_run_id(self._clock.now())
         args = ["dags", "trigger", dag_id, "-r", name]
         if conf:
             args += ["-c", json.dumps(conf)]

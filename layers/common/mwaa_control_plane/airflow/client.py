@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from mwaa_control_plane import clients
 from mwaa_control_plane.airflow.cli import DEFAULT_TOKEN_TTL_SECONDS, CliBackend
 from mwaa_control_plane.airflow.models import (
     REST_API_MIN_VERSION,
@@ -100,6 +101,11 @@ class AirflowClient:
         )
         self._info: EnvironmentInfo | None = None
         self._backend: AirflowBackend | None = None
+
+    @classmethod
+    def for_environment(cls, environment: str, *, region: str | None, clock: Clock) -> AirflowClient:
+        """The client a Lambda uses: botocore does not retry, so RetryPolicy alone paces and retries."""
+        return cls(clients.mwaa(region, max_attempts=1), environment, clock=clock)
 
     # -- what the environment runs ----------------------------------------------------------
 

@@ -8,6 +8,7 @@ the Airflow version. Fields an interface cannot provide are ``None`` (or empty).
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import datetime
 from typing import Annotated
 
@@ -81,6 +82,11 @@ def parse_airflow_version(text: str) -> AirflowVersion:
     while len(parts) < 3:
         parts.append(0)
     return parts[0], parts[1], parts[2]
+
+
+def new_run_id(now: datetime) -> str:
+    """A run id in Airflow's manual style, unique enough that a retried trigger meets "already exists"."""
+    return f"manual__{now.isoformat()}_{secrets.token_hex(3)}"
 
 
 def format_version(version: AirflowVersion) -> str:

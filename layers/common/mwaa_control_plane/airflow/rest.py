@@ -16,7 +16,6 @@ handled in the wire models below:
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,7 +23,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 
-from mwaa_control_plane.airflow.models import Dag, DagImportError, DagRun, Pool, Variable
+from mwaa_control_plane.airflow.models import Dag, DagImportError, DagRun, Pool, Variable, new_run_id
 from mwaa_control_plane.airflow.resilience import HttpStatusError, RetryPolicy, is_conflict, is_not_found
 from mwaa_control_plane.errors import AirflowApiError, InvalidInputError
 from mwaa_control_plane.observability import logger
@@ -159,7 +158,7 @@ class RestBackend:
         path = _path("/dags/", dag_id, "/dagRuns", what="DAG id")
         # Always name the run: a retry after a lost answer then meets 409 instead of starting a second run.
         generated = run_id is None
-        name = run_id or f"manual__{self._clock.now().isoformat()}_{secrets.token_hex(3)}"
+        name = run_id or new_run_id(self._clock.now())
         body: dict[str, Any] = {"dag_run_id": name, "conf": conf or {}}
         if self._api_version == "v2":
             body["logical_date"] = None  # required key on Airflow 3.0; null = "now, no data interval"
