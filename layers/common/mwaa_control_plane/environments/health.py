@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
+from pydantic import computed_field
 
 from mwaa_control_plane.airflow.resilience import translate_error
 from mwaa_control_plane.environments.inventory import USABLE_STATES, EnvironmentConfiguration, configuration_of
@@ -25,8 +26,12 @@ class EnvironmentHealth(EnvironmentConfiguration):
     paused_dag_count: int = 0
     import_error_count: int = 0
     import_error_files: list[str] = []
-    healthy: bool
     problems: list[str] = []
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
 
 
 def check_environment_health(mwaa: MWAAClient, airflow: AirflowReader, name: str) -> EnvironmentHealth:
@@ -63,6 +68,5 @@ def check_environment_health(mwaa: MWAAClient, airflow: AirflowReader, name: str
         paused_dag_count=sum(1 for d in dags if d.is_paused),
         import_error_count=len(import_errors),
         import_error_files=sorted({e.filename for e in import_errors})[:MAX_NAMED_IMPORT_ERRORS],
-        healthy=not problems,
         problems=problems,
     )
