@@ -53,7 +53,7 @@ test: $(STAMP)
 lint: $(STAMP) $(SAM_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict layers/common/mwaa_control_plane functions
+	$(BIN)/mypy --strict layers/common/mwaa_control_plane cli/mwaa_cp_cli local/mwaa_cp_local functions
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint --region $(AWS_REGION)
 

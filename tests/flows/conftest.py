@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mwaa_control_plane.local.runtime import LocalAws
+from mwaa_cp_local.runtime import LocalAws
 from tests.flows.iam import IamRecorder
 
 

@@ -6,9 +6,9 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from mwaa_control_plane.local.inbox import Inbox
-from mwaa_control_plane.local.runtime import LocalAws
-from mwaa_control_plane.local.seed import source_bucket_name
+from mwaa_cp_local.inbox import Inbox
+from mwaa_cp_local.runtime import LocalAws
+from mwaa_cp_local.seed import source_bucket_name
 
 FILES = Path(__file__).parent / "files"
 

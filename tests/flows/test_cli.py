@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from mwaa_control_plane.local.demo import run_demo
-from mwaa_control_plane.local.runtime import LocalAws
-from mwaa_control_plane.local.seed import create_environment
-from mwaa_control_plane.local.server import LocalServer
+from mwaa_cp_cli.demo import run_demo
+from mwaa_cp_local.runtime import LocalAws
+from mwaa_cp_local.seed import create_environment
+from mwaa_cp_local.server import LocalServer
 from tests.conftest import EVENTS, REPO
 
 pytestmark = pytest.mark.flow
-CLI = [sys.executable, "-m", "mwaa_control_plane.cli.main"]
+CLI = [sys.executable, "-m", "mwaa_cp_cli.main"]
 
 
 def _mwaa_cp(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

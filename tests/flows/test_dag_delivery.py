@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from mwaa_control_plane.local import mwaa
-from mwaa_control_plane.local.runtime import LocalAws
-from mwaa_control_plane.local.seed import create_environment, source_bucket_name, wait_for_status
+from mwaa_cp_local import mwaa
+from mwaa_cp_local.runtime import LocalAws
+from mwaa_cp_local.seed import create_environment, source_bucket_name, wait_for_status
 from tests.conftest import load_event
 from tests.flows.helpers import (
     FILES,

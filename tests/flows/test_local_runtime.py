@@ -9,10 +9,10 @@ import pytest
 from botocore.config import Config
 
 from mwaa_control_plane.errors import InvalidInputError, NotFoundError
-from mwaa_control_plane.local.provisioner import ProvisioningError
-from mwaa_control_plane.local.runtime import LocalAws
-from mwaa_control_plane.local.seed import create_environment, source_bucket_name, wait_for_status
-from mwaa_control_plane.local.server import LocalServer
+from mwaa_cp_local.provisioner import ProvisioningError
+from mwaa_cp_local.runtime import LocalAws
+from mwaa_cp_local.seed import create_environment, source_bucket_name, wait_for_status
+from mwaa_cp_local.server import LocalServer
 from tests.conftest import REPO, load_event
 from tests.flows.helpers import staging_bucket, upload
 

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from mwaa_control_plane.clock import Clock, ManualClock, get_clock, set_clock
-from mwaa_control_plane.local import mwaa
+from mwaa_cp_local import mwaa
 
 REGION = "us-east-1"
 BUCKET = "analytics-mwaa-source"

@@ -11,8 +11,8 @@ import boto3
 import pytest
 
 from mwaa_control_plane.clock import ManualClock
-from mwaa_control_plane.local import mwaa
-from mwaa_control_plane.local.mwaa.airflow import might_contain_dag, parse_dag_file
+from mwaa_cp_local import mwaa
+from mwaa_cp_local.mwaa.airflow import might_contain_dag, parse_dag_file
 
 pytestmark = pytest.mark.usefixtures("clock")
 REGION = "us-east-1"

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from mwaa_control_plane.local.eventbridge import EventDelivery
-from mwaa_control_plane.local.lambda_dispatch import LambdaDispatcher
+from mwaa_cp_local.eventbridge import EventDelivery
+from mwaa_cp_local.lambda_dispatch import LambdaDispatcher
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from mwaa_control_plane.local import faults
-from mwaa_control_plane.local.faults import FaultInjector
+from mwaa_cp_local import faults
+from mwaa_cp_local.faults import FaultInjector
 
 # One attempt per call: botocore would otherwise retry a throttle and hide the count.
 NO_RETRIES = Config(retries={"total_max_attempts": 1})

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from mwaa_control_plane import config
-from mwaa_control_plane.local import streams
-from mwaa_control_plane.local.lambda_dispatch import (
+from mwaa_cp_local import streams
+from mwaa_cp_local.lambda_dispatch import (
     Invocation,
     LambdaDispatcher,
     LocalFunction,

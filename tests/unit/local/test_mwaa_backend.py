@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from mwaa_control_plane.clock import ManualClock
-from mwaa_control_plane.local import mwaa
+from mwaa_cp_local import mwaa
 
 pytestmark = pytest.mark.usefixtures("clock")
 REGION = "us-east-1"
@@ -368,7 +368,7 @@ def test_an_update_cannot_change_subnets_kms_key_or_endpoint_management(
 ) -> None:
     # botocore cannot even serialize these members for UpdateEnvironment; other SDKs or raw
     # HTTP could, so the backend is called directly.
-    from mwaa_control_plane.local.mwaa.models import ValidationException
+    from mwaa_cp_local.mwaa.models import ValidationException
 
     available(client, clock)
     with pytest.raises(ValidationException, match="cannot be changed"):

@@ -11,9 +11,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from mwaa_control_plane.local import streams
-from mwaa_control_plane.local.lambda_dispatch import LambdaDispatcher
-from mwaa_control_plane.local.provisioner import (
+from mwaa_cp_local import streams
+from mwaa_cp_local.lambda_dispatch import LambdaDispatcher
+from mwaa_cp_local.provisioner import (
     Provisioner,
     ProvisioningError,
     Resource,

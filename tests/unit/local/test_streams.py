@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from mwaa_control_plane.local import streams
-from mwaa_control_plane.local.streams import ThreadRoutedStream
+from mwaa_cp_local import streams
+from mwaa_cp_local.streams import ThreadRoutedStream
 
 
 @pytest.fixture

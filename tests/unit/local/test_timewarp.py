@@ -14,8 +14,8 @@ import pytest
 
 from mwaa_control_plane import clock as clock_module
 from mwaa_control_plane.clock import ManualClock
-from mwaa_control_plane.local import timewarp
-from mwaa_control_plane.local.timewarp import CompressedClock
+from mwaa_cp_local import timewarp
+from mwaa_cp_local.timewarp import CompressedClock
 
 
 @pytest.mark.parametrize("scale", [0, -0.5, 1.5, math.inf, math.nan])

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from mwaa_control_plane.cli.validate import register
+from mwaa_cp_cli.validate import register
 from tests.unit.dags.validation.corpus import CLEAN, DEFECTS
 
 runner = CliRunner()

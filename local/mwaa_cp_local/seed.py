@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from mwaa_control_plane.errors import EnvironmentStateError
-from mwaa_control_plane.local.runtime import LocalAws
+from mwaa_cp_local.runtime import LocalAws
 
 _TRUST = {
     "Version": "2012-10-17",

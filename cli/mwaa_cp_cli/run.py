@@ -8,8 +8,8 @@ import typer
 from rich.console import Console
 
 from mwaa_control_plane import clients
-from mwaa_control_plane.cli.progress import follow_execution, load_json_file, print_outcome
 from mwaa_control_plane.errors import NotFoundError
+from mwaa_cp_cli.progress import follow_execution, load_json_file, print_outcome
 
 
 def state_machine_arn(sfn: object, stack_name: str, flow: str) -> str:
@@ -42,8 +42,8 @@ def register(app: typer.Typer) -> None:
         console = Console()
         payload = load_json_file(input_file)
         if local:
-            from mwaa_control_plane.local.runtime import LocalAws
-            from mwaa_control_plane.local.seed import create_environment
+            from mwaa_cp_local.runtime import LocalAws
+            from mwaa_cp_local.seed import create_environment
 
             with LocalAws(stack_name=stack_name) as aws:
                 create_environment(aws, "dev-analytics")

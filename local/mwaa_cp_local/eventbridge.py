@@ -30,7 +30,7 @@ from typing import Any
 import boto3
 
 from mwaa_control_plane.errors import InvalidInputError, NotFoundError
-from mwaa_control_plane.local.lambda_dispatch import LambdaDispatcher
+from mwaa_cp_local.lambda_dispatch import LambdaDispatcher
 
 _REASONS = {
     "s3:ObjectCreated:Put": "PutObject",

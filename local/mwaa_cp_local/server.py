@@ -58,7 +58,7 @@ class LocalServer:
 def _with_cli_endpoint(app: Callable[[Environ, StartResponse], Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
     def wsgi(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/aws_mwaa/cli" and environ.get("REQUEST_METHOD") == "POST":
-            from mwaa_control_plane.local.mwaa import handle_cli_request
+            from mwaa_cp_local.mwaa import handle_cli_request
 
             length = int(environ.get("CONTENT_LENGTH") or 0)
             body = environ["wsgi.input"].read(length).decode("utf-8", errors="replace")

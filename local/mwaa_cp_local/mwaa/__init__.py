@@ -23,9 +23,9 @@ import re
 import sys
 import threading
 
-from mwaa_control_plane.local.mwaa import models, s3
-from mwaa_control_plane.local.mwaa.airflow import AirflowInstance, DagProcessingTimings
-from mwaa_control_plane.local.mwaa.models import (
+from mwaa_cp_local.mwaa import models, s3
+from mwaa_cp_local.mwaa.airflow import AirflowInstance, DagProcessingTimings
+from mwaa_cp_local.mwaa.models import (
     DEFAULT_AIRFLOW_VERSION,
     SUPPORTED_AIRFLOW_VERSIONS,
     MwaaBackend,
@@ -36,7 +36,7 @@ from mwaa_control_plane.local.mwaa.models import (
     reset,
     settings,
 )
-from mwaa_control_plane.local.mwaa.responses import API_URL_BASE, WEBSERVER_URL_BASE
+from mwaa_cp_local.mwaa.responses import API_URL_BASE, WEBSERVER_URL_BASE
 
 SERVICE = "mwaa"
 URL_PATTERNS = (re.compile(API_URL_BASE), re.compile(WEBSERVER_URL_BASE))

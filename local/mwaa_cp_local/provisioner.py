@@ -26,7 +26,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mwaa_control_plane.errors import ControlPlaneError
-from mwaa_control_plane.local.lambda_dispatch import LambdaDispatcher, LocalFunction
+from mwaa_cp_local.lambda_dispatch import LambdaDispatcher, LocalFunction
 
 
 class ProvisioningError(ControlPlaneError):

@@ -1,6 +1,6 @@
 """The fake Amazon MWAA service: environments, their lifecycle and the API's rules.
 
-moto discovers this module as ``moto.mwaa`` (see :func:`mwaa_control_plane.local.mwaa.register`)
+moto discovers this module as ``moto.mwaa`` (see :func:`mwaa_cp_local.mwaa.register`)
 and reads :data:`mwaa_backends` from it, like any of its own services.
 
 Status transitions are lazy: an operation records when it started and the phases it goes
@@ -31,8 +31,8 @@ from moto.core.exceptions import ServiceException
 from moto.utilities.utils import get_partition
 
 from mwaa_control_plane.clock import get_clock
-from mwaa_control_plane.local.mwaa import s3
-from mwaa_control_plane.local.mwaa.airflow import (
+from mwaa_cp_local.mwaa import s3
+from mwaa_cp_local.mwaa.airflow import (
     AirflowInstance,
     CliResult,
     DagProcessingTimings,
@@ -613,7 +613,7 @@ class MwaaBackend(BaseBackend):  # type: ignore[misc, unused-ignore]  # moto is 
     @property
     def _url_module(self) -> Any:
         # moto derives the urls module from the models module's name; ours lives in responses.py.
-        from mwaa_control_plane.local.mwaa import responses
+        from mwaa_cp_local.mwaa import responses
 
         return responses
 

@@ -26,12 +26,11 @@ import boto3
 
 from mwaa_control_plane import clients, config
 from mwaa_control_plane.airflow import transport
-from mwaa_control_plane.cli.progress import TERMINAL_STATUSES
 from mwaa_control_plane.errors import InvalidInputError, NotFoundError
-from mwaa_control_plane.local import eventbridge, faults, lambda_dispatch, stepfunctions, streams, timewarp
-from mwaa_control_plane.local.provisioner import ProvisionedStack, Provisioner
+from mwaa_cp_local import eventbridge, faults, lambda_dispatch, stepfunctions, streams, timewarp
+from mwaa_cp_local.provisioner import ProvisionedStack, Provisioner
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
 ACCOUNT_ID = "123456789012"
 
@@ -49,6 +48,10 @@ _LAMBDA_RUNTIME_ENVIRONMENT = {
     "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
     "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
 }
+
+
+# Step Functions execution statuses that never change again.
+TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 
 class LocalAws:
@@ -83,7 +86,7 @@ class LocalAws:
     def start(self) -> Self:
         from moto import mock_aws
 
-        from mwaa_control_plane.local import mwaa
+        from mwaa_cp_local import mwaa
 
         saved_environment = {k: os.environ.get(k) for k in (*_FAKE_CREDENTIALS, "AWS_DEFAULT_REGION", "AWS_REGION")}
         os.environ.update(_FAKE_CREDENTIALS)
@@ -239,7 +242,7 @@ class _EmulatedCliTransport:
     """MWAA's CLI endpoint (https://<web server>/aws_mwaa/cli), answered in-process by the emulator."""
 
     def post(self, url: str, headers: Mapping[str, str], body: bytes, timeout: float) -> tuple[int, bytes]:  # noqa: ARG002
-        from mwaa_control_plane.local.mwaa import handle_cli_request
+        from mwaa_cp_local.mwaa import handle_cli_request
 
         host = urlsplit(url).netloc
         authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), "")

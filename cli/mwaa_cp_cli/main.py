@@ -14,9 +14,9 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from rich.console import Console
 
 from mwaa_control_plane import __version__
-from mwaa_control_plane.cli import envs, local, run, validate
 from mwaa_control_plane.config import CliSettings, load_settings
 from mwaa_control_plane.errors import ControlPlaneError
+from mwaa_cp_cli import envs, local, run, validate
 
 app = typer.Typer(
     name="mwaa-cp",

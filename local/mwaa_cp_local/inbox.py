@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mwaa_control_plane.local.runtime import LocalAws
+    from mwaa_cp_local.runtime import LocalAws
 
 
 class Inbox:

@@ -27,7 +27,7 @@ from types import ModuleType
 from typing import Any
 
 from mwaa_control_plane import config
-from mwaa_control_plane.local import streams
+from mwaa_cp_local import streams
 
 
 @dataclass(frozen=True)

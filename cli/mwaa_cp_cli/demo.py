@@ -15,12 +15,12 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from mwaa_control_plane.cli.envs import environments_table
-from mwaa_control_plane.cli.progress import follow_execution
 from mwaa_control_plane.environments.inventory import list_environment_summaries
-from mwaa_control_plane.local.inbox import Inbox
-from mwaa_control_plane.local.runtime import LocalAws
-from mwaa_control_plane.local.seed import create_environment, source_bucket_name
+from mwaa_cp_cli.envs import environments_table
+from mwaa_cp_cli.progress import follow_execution
+from mwaa_cp_local.inbox import Inbox
+from mwaa_cp_local.runtime import LocalAws
+from mwaa_cp_local.seed import create_environment, source_bucket_name
 
 HELLO_DAG = b"""from datetime import datetime
 

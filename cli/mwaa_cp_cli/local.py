@@ -24,9 +24,9 @@ def up(
     seed: bool = typer.Option(True, "--seed/--no-seed", help="Create the dev-analytics MWAA environment."),
 ) -> None:
     """Serve the local runtime, provisioned with the stack, for the AWS CLI and boto3 (--endpoint-url)."""
-    from mwaa_control_plane.local.runtime import LocalAws
-    from mwaa_control_plane.local.seed import create_environment
-    from mwaa_control_plane.local.server import LocalServer
+    from mwaa_cp_local.runtime import LocalAws
+    from mwaa_cp_local.seed import create_environment
+    from mwaa_cp_local.server import LocalServer
 
     console = Console()
     with LocalAws(time_scale=None if time_scale == 1.0 else time_scale) as aws:
@@ -65,7 +65,7 @@ def up(
 @local_app.command("demo")
 def demo() -> None:
     """Provision the stack offline and show every flow built so far working."""
-    from mwaa_control_plane.local.demo import run_demo
+    from mwaa_cp_cli.demo import run_demo
 
     if not run_demo(Console()):
         raise typer.Exit(1)

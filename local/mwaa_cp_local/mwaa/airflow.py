@@ -39,7 +39,7 @@ from typing import Any, cast
 from urllib.parse import unquote
 
 from mwaa_control_plane.dags.validation.airflowignore import Syntax, build_rules
-from mwaa_control_plane.local.mwaa.s3 import ObjectVersion
+from mwaa_cp_local.mwaa.s3 import ObjectVersion
 
 DAGS_FOLDER = "/usr/local/airflow/dags"
 BUNDLE_NAME = "dags-folder"

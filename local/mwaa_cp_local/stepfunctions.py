@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from mwaa_control_plane.local.eventbridge import event_envelope
+from mwaa_cp_local.eventbridge import event_envelope
 
 _SPECIAL = {
     "dynamodb": "DynamoDb",

@@ -12,7 +12,7 @@ from typing import Any
 
 from moto.core.responses import ActionResult, BaseResponse, EmptyResult
 
-from mwaa_control_plane.local.mwaa.models import MwaaBackend, handle_cli_request, mwaa_backends
+from mwaa_cp_local.mwaa.models import MwaaBackend, handle_cli_request, mwaa_backends
 
 # botocore prefixes MWAA hosts with api./env./ops.; clients on a custom endpoint
 # (inject_host_prefix=False) and moto's server (which rebuilds the host from the SigV4
