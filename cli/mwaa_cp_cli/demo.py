@@ -17,6 +17,7 @@ from rich.table import Table
 
 from mwaa_control_plane.environments.inventory import list_environment_summaries
 from mwaa_cp_cli.envs import environments_table
+from mwaa_cp_cli.output import print_whole
 from mwaa_cp_cli.progress import follow_execution
 from mwaa_cp_local.inbox import Inbox
 from mwaa_cp_local.runtime import LocalAws
@@ -83,7 +84,7 @@ def _environments(aws: LocalAws, console: Console) -> bool:
     )
     aws.client("s3").put_object(Bucket=source_bucket_name("dev-analytics"), Key="dags/hello_mwaa.py", Body=HELLO_DAG)
     summaries = list_environment_summaries(aws.client("mwaa"))
-    console.print(environments_table(summaries))
+    print_whole(console, environments_table(summaries))
     return [s.status for s in summaries] == ["AVAILABLE", "AVAILABLE"]
 
 
@@ -111,13 +112,14 @@ def _environment_health(aws: LocalAws, console: Console) -> bool:
             str(report.get("import_error_count")),
             "[green]yes[/]" if report["healthy"] else "[red]no[/]",
         )
-    console.print(table)
-    console.print(
+    print_whole(console, table)
+    print_whole(
+        console,
         Panel.fit(
             f"{len(aws.lambdas.invocations)} in-process Lambda invocations; logs are in "
             "CloudWatch Logs of the local runtime (/aws/lambda/...)",
             style="dim",
-        )
+        ),
     )
     by_name = {r["environment_name"]: r for r in reports}
     return len(reports) == 2 and all(r["healthy"] for r in reports) and by_name["dev-analytics"]["dag_count"] >= 1
@@ -163,10 +165,10 @@ def _dag_delivery(aws: LocalAws, console: Console) -> bool:
         table.add_column(column)
     for finding in report["files"][0]["findings"]:
         table.add_row(finding["rule"], finding["severity"], str(finding["line"] or "-"), finding["message"])
-    console.print(table)
+    print_whole(console, table)
     rejected = [m for m in inbox.messages() if "rejected" in m["subject"]]
     if rejected:
-        console.print(Panel(rejected[0]["message"], title=f"SNS: {rejected[0]['subject']}", style="yellow"))
+        print_whole(console, Panel(rejected[0]["message"], title=f"SNS: {rejected[0]['subject']}", style="yellow"))
     try:
         s3.head_object(Bucket=source_bucket_name("dev-analytics"), Key="dags/nightly_export.py")
         quarantined = False

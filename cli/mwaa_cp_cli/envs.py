@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from mwaa_control_plane import clients
 from mwaa_control_plane.environments.inventory import EnvironmentSummary, list_environment_summaries
+from mwaa_cp_cli.output import make_console, print_whole
 
 
 def environments_table(summaries: list[EnvironmentSummary]) -> Table:
@@ -44,6 +44,6 @@ def register(app: typer.Typer) -> None:
         if output == "json":
             typer.echo(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
         elif not summaries:
-            Console().print("no MWAA environments in this account and Region")
+            make_console().print("no MWAA environments in this account and Region")
         else:
-            Console().print(environments_table(summaries))
+            print_whole(make_console(), environments_table(summaries))

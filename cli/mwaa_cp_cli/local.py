@@ -6,7 +6,8 @@ import signal
 import threading
 
 import typer
-from rich.console import Console
+
+from mwaa_cp_cli.output import make_console
 
 local_app = typer.Typer(help="The offline runtime: the real template.yaml on an embedded AWS.", no_args_is_help=True)
 
@@ -28,7 +29,7 @@ def up(
     from mwaa_cp_local.seed import create_environment
     from mwaa_cp_local.server import LocalServer
 
-    console = Console()
+    console = make_console()
     with LocalAws(time_scale=None if time_scale == 1.0 else time_scale) as aws:
         server = LocalServer(port=port).start()
         try:
@@ -67,5 +68,5 @@ def demo() -> None:
     """Provision the stack offline and show every flow built so far working."""
     from mwaa_cp_cli.demo import run_demo
 
-    if not run_demo(Console()):
+    if not run_demo(make_console()):
         raise typer.Exit(1)

@@ -11,12 +11,12 @@ import sys
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
-from rich.console import Console
 
 from mwaa_control_plane import __version__
 from mwaa_control_plane.config import CliSettings, load_settings
 from mwaa_control_plane.errors import ControlPlaneError
 from mwaa_cp_cli import envs, local, run, validate
+from mwaa_cp_cli.output import make_console
 
 app = typer.Typer(
     name="mwaa-cp",
@@ -43,7 +43,7 @@ def root(
 
 
 def main() -> None:
-    err = Console(stderr=True)
+    err = make_console(stderr=True)
     try:
         app()
     except ControlPlaneError as exc:

@@ -9,6 +9,7 @@ from rich.console import Console
 
 from mwaa_control_plane import clients
 from mwaa_control_plane.errors import NotFoundError
+from mwaa_cp_cli.output import make_console
 from mwaa_cp_cli.progress import follow_execution, load_json_file, print_outcome
 
 
@@ -39,7 +40,7 @@ def register(app: typer.Typer) -> None:
         timeout: float = typer.Option(3600.0, "--timeout", help="Give up following after this many seconds."),
     ) -> None:
         """Start FLOW with the JSON in --input and follow the execution step by step until it ends."""
-        console = Console()
+        console = make_console()
         payload = load_json_file(input_file)
         if local:
             from mwaa_cp_local.runtime import LocalAws

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from mwaa_cp_cli.demo import run_demo
+from mwaa_cp_cli.output import make_console
 from mwaa_cp_local.runtime import LocalAws
 from mwaa_cp_local.seed import create_environment
 from mwaa_cp_local.server import LocalServer
@@ -23,9 +24,15 @@ CLI = [sys.executable, "-m", "mwaa_cp_cli.main"]
 
 
 def _mwaa_cp(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run mwaa-cp with stdout and stderr piped, and no COLUMNS: what `mwaa-cp ... | cat` sees."""
     import os
 
-    environment = {**os.environ, "PYTHONPATH": str(REPO / "layers" / "common"), "COLUMNS": "200", **(env or {})}
+    inherited = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    environment = {
+        **inherited,
+        "PYTHONPATH": os.pathsep.join(str(REPO / p) for p in ("cli", "layers/common", "local")),
+        **(env or {}),
+    }
     return subprocess.run([*CLI, *args], capture_output=True, text=True, env=environment, timeout=120, check=False)
 
 
@@ -101,6 +108,33 @@ def test_run_starts_a_flow_and_follows_it_to_the_end(served: tuple[LocalAws, str
     assert "SUCCEEDED" in result.stdout
 
 
+def test_piped_output_keeps_long_names_and_arns_whole(served: tuple[LocalAws, str]) -> None:
+    aws, url = served
+    long_name = "customer-reporting-analytics-for-the-finance-team-eu"  # 52: its bucket name must fit 63
+    create_environment(aws, long_name)
+
+    table = _mwaa_cp("envs", "--endpoint-url", url)
+    run = _mwaa_cp(
+        "run",
+        "environment-health",
+        "--input",
+        str(EVENTS / "environment-health" / "all-environments.json"),
+        "--endpoint-url",
+        url,
+    )
+
+    assert table.returncode == 0, table.stderr
+    assert long_name in table.stdout
+    assert "dev-analytics" in table.stdout
+    assert run.returncode == 0, run.stderr
+    started = next(line for line in run.stdout.splitlines() if " started: " in line)
+    arn = started.split(" started: ")[1]
+    assert len(arn) > 80
+    assert re.fullmatch(r"arn:aws:states:[a-z0-9-]+:\d{12}:execution:[\w-]+:[0-9a-f-]{36}", arn)
+    assert f"SUCCEEDED  {arn}" in run.stdout
+    assert f'"environment_name": "{long_name}"' in run.stdout
+
+
 def test_run_names_the_known_flows_when_the_flow_does_not_exist(served: tuple[LocalAws, str]) -> None:
     _, url = served
     result = _mwaa_cp(
@@ -111,8 +145,8 @@ def test_run_names_the_known_flows_when_the_flow_does_not_exist(served: tuple[Lo
 
 
 def test_the_demo_shows_every_flow_working() -> None:
-    output = io.StringIO()
-    assert run_demo(Console(file=output, width=160)) is True
+    output = io.StringIO()  # not a terminal: the console of `mwaa-cp local demo | cat`
+    assert run_demo(make_console(file=output)) is True
     text = output.getvalue()
     assert "Delivered and verified" in text
     assert "Quarantined" in text

@@ -147,3 +147,21 @@ def test_a_file_outside_the_dags_root_is_a_usage_error(app: typer.Typer, tmp_pat
 
     assert result.exit_code == 2
     assert "outside the DAGs folder" in result.output
+
+
+def test_text_output_keeps_long_paths_and_messages_whole(app: typer.Typer, tmp_path: Path) -> None:
+    # CliRunner's output is not a terminal, as with `mwaa-cp validate ... | cat`: nothing may be cut at 80 columns.
+    folder = tmp_path / "a_rather_long_folder_name_for_the_customer_reporting_team"
+    folder.mkdir()
+    dag = folder / "nightly_export_of_every_customer_table_to_the_warehouse.py"
+    dag.write_text(
+        "from datetime import datetime\nfrom airflow import DAG\n\n"
+        'with DAG(dag_id="nightly", start_date=datetime.now(), schedule="@daily", catchup=False):\n    pass\n'
+    )
+
+    result = runner.invoke(app, ["validate", str(folder)])
+
+    [line] = [line for line in result.output.splitlines() if "[dag-argument-nondeterministic]" in line]
+    assert f"{folder.name}/{dag.name}:4: warning" in line
+    assert line.endswith("use a fixed datetime such as pendulum.datetime(2024, 1, 1, tz='UTC')")
+    assert len(line) > 120
