@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from rich.console import Console
 from rich.panel import Panel
@@ -23,30 +24,11 @@ from mwaa_cp_local.inbox import Inbox
 from mwaa_cp_local.runtime import LocalAws
 from mwaa_cp_local.seed import create_environment, source_bucket_name
 
-HELLO_DAG = b"""from datetime import datetime
-
-from airflow import DAG
-from airflow.operators.empty import EmptyOperator
-
-with DAG(dag_id="hello_mwaa", start_date=datetime(2024, 1, 1), schedule="@daily", catchup=False):
-    EmptyOperator(task_id="start")
-"""
-
-
-BROKEN_DAG = b"""from datetime import datetime
-
-from airflow import DAG
-from airflow.contrib.operators.bash_operator import BashOperator
-
-AWS_SECRET = "AKIAIOSFODNN7EXAMPLE"
-
-with DAG(dag_id="nightly_export", start_date=datetime.now(), schedule_interval="0 25 * * *"):
-    BashOperator(task_id="export", bash_command="echo export")
-"""
-
-REQUIREMENTS = b"""--constraint "https://raw.githubusercontent.com/apache/airflow/constraints-2.10.3/constraints-3.11.txt"
-apache-airflow-providers-snowflake==5.8.0
-"""
+# The demo pushes the same files a new user validates by hand (README: `mwaa-cp validate examples/dags/...`).
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+HELLO_DAG = EXAMPLES / "dags" / "good" / "hello_mwaa.py"
+BROKEN_DAG = EXAMPLES / "dags" / "broken" / "nightly_export.py"
+REQUIREMENTS = EXAMPLES / "requirements.txt"
 
 
 def run_demo(console: Console) -> bool:
@@ -82,7 +64,9 @@ def _environments(aws: LocalAws, console: Console) -> bool:
     create_environment(
         aws, "legacy-etl", airflow_version="2.2.2", environment_class="mw1.micro", Schedulers=1, MaxWorkers=1
     )
-    aws.client("s3").put_object(Bucket=source_bucket_name("dev-analytics"), Key="dags/hello_mwaa.py", Body=HELLO_DAG)
+    aws.client("s3").put_object(
+        Bucket=source_bucket_name("dev-analytics"), Key="dags/hello_mwaa.py", Body=HELLO_DAG.read_bytes()
+    )
     summaries = list_environment_summaries(aws.client("mwaa"))
     print_whole(console, environments_table(summaries))
     return [s.status for s in summaries] == ["AVAILABLE", "AVAILABLE"]
@@ -143,13 +127,20 @@ def _dag_delivery(aws: LocalAws, console: Console) -> bool:
     s3 = aws.client("s3")
     staging = aws.stack.ref("StagingBucket")
     inbox = Inbox(aws, queue_name="demo-inbox")
-    console.print(f"aws s3 cp ... s3://{staging}/dev-analytics/dags/good_dag.py   (and nightly_export.py)")
-    good = HELLO_DAG.replace(b"hello_mwaa", b"good_dag")
+    console.print(
+        f"aws s3 cp examples/dags/good/hello_mwaa.py s3://{staging}/dev-analytics/dags/good_dag.py   "
+        "(dag_id renamed good_dag)\n"
+        f"aws s3 cp examples/dags/broken/nightly_export.py s3://{staging}/dev-analytics/dags/nightly_export.py",
+        highlight=False,
+    )
+    good = HELLO_DAG.read_bytes().replace(b"hello_mwaa", b"good_dag")
     s3.put_object(Bucket=staging, Key="dev-analytics/dags/good_dag.py", Body=good)
-    broken_version = s3.put_object(Bucket=staging, Key="dev-analytics/dags/nightly_export.py", Body=BROKEN_DAG)[
-        "VersionId"
-    ]
+    broken_version = s3.put_object(
+        Bucket=staging, Key="dev-analytics/dags/nightly_export.py", Body=BROKEN_DAG.read_bytes()
+    )["VersionId"]
     results = _follow_new_executions(aws, console, 0, 2)
+    if any(r["status"] != "SUCCEEDED" for r in results):
+        return False  # the steps above show why; there is no delivered file or report to read
     delivered = s3.get_object(Bucket=source_bucket_name("dev-analytics"), Key="dags/good_dag.py")
     airflow = aws.client("mwaa").invoke_rest_api(Name="dev-analytics", Path="/dags", Method="GET")
     dag_ids = [d["dag_id"] for d in airflow["RestApiResponse"]["dags"]]
@@ -174,21 +165,15 @@ def _dag_delivery(aws: LocalAws, console: Console) -> bool:
         quarantined = False
     except s3.exceptions.ClientError:
         quarantined = True
-    return (
-        all(r["status"] == "SUCCEEDED" for r in results)
-        and "good_dag" in dag_ids
-        and quarantined
-        and report["files"][0]["verdict"] == "fail"
-        and bool(rejected)
-    )
+    return "good_dag" in dag_ids and quarantined and report["files"][0]["verdict"] == "fail" and bool(rejected)
 
 
 def _requirements(aws: LocalAws, console: Console) -> bool:
     s3 = aws.client("s3")
     staging = aws.stack.ref("StagingBucket")
     already = len(aws.executions("dag-delivery"))
-    console.print(f"aws s3 cp requirements.txt s3://{staging}/dev-analytics/requirements.txt")
-    s3.put_object(Bucket=staging, Key="dev-analytics/requirements.txt", Body=REQUIREMENTS)
+    console.print(f"aws s3 cp examples/requirements.txt s3://{staging}/dev-analytics/requirements.txt", highlight=False)
+    s3.put_object(Bucket=staging, Key="dev-analytics/requirements.txt", Body=REQUIREMENTS.read_bytes())
     [result] = _follow_new_executions(aws, console, already, 1)
     environment = aws.client("mwaa").get_environment(Name="dev-analytics")["Environment"]
     console.print(

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from mwaa_cp_cli.demo import run_demo
+from mwaa_control_plane.dags.validation import SourceFile, ValidationContext, validate_files
+from mwaa_cp_cli.demo import BROKEN_DAG, run_demo
 from mwaa_cp_cli.output import make_console
 from mwaa_cp_local.runtime import LocalAws
 from mwaa_cp_local.seed import create_environment
@@ -152,3 +153,10 @@ def test_the_demo_shows_every_flow_working() -> None:
     assert "Quarantined" in text
     assert "Environment updated" in text
     assert "demo passed" in text
+    rejected = validate_files(
+        [SourceFile(path="nightly_export.py", content=BROKEN_DAG.read_bytes())], ValidationContext()
+    )
+    messages = [finding.message for finding in rejected.files[0].findings]
+    assert max(len(m) for m in messages) > 80
+    for message in messages:
+        assert message in text, "a finding of the broken example is cut or wrapped in the demo's table"
