@@ -7,7 +7,6 @@ the Airflow version. Fields an interface cannot provide are ``None`` (or empty).
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import datetime
 from typing import Annotated
@@ -15,8 +14,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from mwaa_control_plane.errors import UnsupportedAirflowVersionError
+from mwaa_control_plane.versions import InvalidVersion, Release, release
 
-AirflowVersion = tuple[int, int, int]
+AirflowVersion = Release
 
 # InvokeRestApi exists from this version on; older environments only have the CLI endpoint.
 REST_API_MIN_VERSION: AirflowVersion = (2, 4, 3)
@@ -70,18 +70,12 @@ class DagRun(AirflowModel):
     """None on Airflow 3 for runs triggered without a logical date, or when the CLI output did not show it."""
 
 
-_VERSION_PART = re.compile(r"\d+")
-
-
 def parse_airflow_version(text: str) -> AirflowVersion:
     """``"2.10.3"`` -> ``(2, 10, 3)``; suffixes such as ``rc1`` or ``+amzn`` are ignored, missing parts are 0."""
-    head = re.split(r"[^\d.]", text.strip(), maxsplit=1)[0]
-    parts = [int(p) for p in _VERSION_PART.findall(head)][:3]
-    if not parts:
-        raise UnsupportedAirflowVersionError(f"cannot read an Airflow version from {text!r}")
-    while len(parts) < 3:
-        parts.append(0)
-    return parts[0], parts[1], parts[2]
+    try:
+        return release(text)
+    except InvalidVersion:
+        raise UnsupportedAirflowVersionError(f"cannot read an Airflow version from {text!r}") from None
 
 
 def new_run_id(now: datetime) -> str:

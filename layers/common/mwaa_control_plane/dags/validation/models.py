@@ -11,7 +11,9 @@ import posixpath
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from mwaa_control_plane.versions import parse_version
 
 Verdict = Literal["pass", "fail"]
 
@@ -26,6 +28,12 @@ ENVIRONMENT_FILES: dict[str, FileKind] = {
 }
 
 MIB = 1024 * 1024
+
+
+def _airflow_version(text: str) -> str:
+    """A PEP 440 version (``2.10.3``, ``2.11``, ``3.1.0rc1``), read by the project's one version parser."""
+    parse_version(text)  # InvalidVersion is a ValueError: pydantic reports it as a validation error
+    return text.strip()
 
 
 def normalize_path(path: str) -> str:
@@ -140,7 +148,7 @@ class ValidationContext(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    airflow_version: Annotated[str, Field(pattern=r"^\d+\.\d+(\.\d+)?$")] = "2.10.3"
+    airflow_version: Annotated[str, AfterValidator(_airflow_version)] = "2.10.3"
     #: Python of the environment, e.g. "3.11"; derived from ``airflow_version`` when None.
     python_version: Annotated[str | None, Field(pattern=r"^3\.\d{1,2}$")] = None
     #: The environment's requirements.txt (None: the environment has none).

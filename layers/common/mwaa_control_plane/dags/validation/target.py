@@ -13,7 +13,10 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-Version = tuple[int, int, int]
+from mwaa_control_plane.versions import Release, release
+
+#: An Airflow version as (major, minor, micro), read by the project's one version parser.
+Version = Release
 
 _DISTRIBUTION_SEPARATORS = re.compile(r"[-_.]+")
 
@@ -73,13 +76,6 @@ def normalize_distribution(name: str) -> str:
     return _DISTRIBUTION_SEPARATORS.sub("-", name).lower()
 
 
-def parse_version(text: str) -> Version:
-    parts = [int(p) for p in text.split(".")]
-    while len(parts) < 3:
-        parts.append(0)
-    return (parts[0], parts[1], parts[2])
-
-
 def python_for_airflow(version: Version) -> tuple[int, int]:
     """The Python an MWAA environment of this Airflow version runs."""
     if version[0] >= 3:
@@ -125,12 +121,8 @@ class Target:
 
 @cache
 def make_target(airflow_version: str, python_version: str | None) -> Target:
-    airflow = parse_version(airflow_version)
-    if python_version is None:
-        python = python_for_airflow(airflow)
-    else:
-        major, minor = python_version.split(".")
-        python = (int(major), int(minor))
+    airflow = release(airflow_version)
+    python = python_for_airflow(airflow) if python_version is None else release(python_version)[:2]
     return Target(airflow=airflow, python=python, airflow_text=airflow_version)
 
 
@@ -160,7 +152,7 @@ def stdlib_modules(python: tuple[int, int]) -> frozenset[str]:
 
 
 def _version_or_none(text: str | None) -> Version | None:
-    return None if text is None else parse_version(text)
+    return None if text is None else release(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,8 +218,8 @@ def airflow_changes() -> AirflowChanges:
         dag_arguments=_argument_changes(raw["dag_arguments"]),
         operator_arguments=_argument_changes(raw["operator_arguments"]),
         context_keys=frozenset(context["keys"]),
-        context_deprecated_in=parse_version(context["deprecated_in"]),
-        context_removed_in=parse_version(context["removed_in"]),
+        context_deprecated_in=release(context["deprecated_in"]),
+        context_removed_in=release(context["removed_in"]),
     )
 
 
