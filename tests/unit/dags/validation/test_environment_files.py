@@ -131,6 +131,36 @@ def test_glob_double_star() -> None:
     assert _ignored("**/generated/**\n", paths, "glob") == {"a/generated/x.py", "generated/y.py", "a/b/generated/z.py"}
 
 
+def test_a_glob_pattern_with_a_trailing_slash_ignores_folders_not_files_of_that_name() -> None:
+    paths = ["build/x.py", "a/build/y.py", "build", "a/build"]
+    assert _ignored("build/\n", paths, "glob") == {"build/x.py", "a/build/y.py"}
+
+
+def test_glob_patterns_are_evaluated_in_order_so_a_later_negation_wins() -> None:
+    paths = ["a.py", "keep.py", "team/keep.py"]
+    assert _ignored("*.py\n!keep.py\n", paths, "glob") == {"a.py"}
+
+
+def test_a_glob_folder_pattern_ending_in_double_star_slash_ignores_what_is_below_it() -> None:
+    # pathspec's reading, as Airflow uses it: "foo/**/" matches foo/ and every path below it.
+    assert _ignored("foo/**/\n", ["foo/x.py", "foo/bar/y.py", "food.py"], "glob") == {"foo/x.py", "foo/bar/y.py"}
+
+
+def test_glob_lines_are_read_like_airflow_reads_them() -> None:
+    # Leading spaces are dropped (Airflow's pathspec strips them), Windows line endings never reach
+    # the pattern, "/" alone is a no-op, and an escaped trailing space is part of the name.
+    text = "  lead.py\ncrlf.py\r\n/\ntrail\\ \n"
+    paths = ["lead.py", "crlf.py", "other.py", "trail ", "trail"]
+    assert _ignored(text, paths, "glob") == {"lead.py", "crlf.py", "trail "}
+
+
+@pytest.mark.parametrize("pattern", ["!", "drafts\\", "x\\#not a comment"])
+def test_a_glob_pattern_pathspec_rejects_is_reported(pattern: str) -> None:
+    rules = build_rules([(".airflowignore", "", pattern + "\n")], "glob", re2=False)
+
+    assert [f.rule for f in rules.findings[".airflowignore"]] == ["airflowignore-pattern-invalid"]
+
+
 def test_airflowignore_from_context_is_used_and_its_problems_reported() -> None:
     dag = b'from airflow import DAG\nDAG("d", schedule=None, catchup=False)\n'
     report = validate_files(

@@ -6,16 +6,18 @@ those of its parent folders; a matching folder is skipped with everything below 
 - ``regexp`` (Airflow 2's default): each line is a regular expression searched in the path
   relative to the DAGs folder. Airflow 2 compiles them with re2; a pattern re2 rejects
   (look-around, back-references) is dropped with only a log line.
-- ``glob`` (Airflow 3's default): gitignore-style patterns; a pattern without a ``/`` matches
-  a file or folder name at any depth, one with a ``/`` is relative to its ``.airflowignore``,
-  ``!`` re-includes.
+- ``glob`` (Airflow 3's default): gitignore-style patterns compiled by pathspec, as Airflow's
+  ``_GlobIgnoreRule`` does; a pattern without a ``/`` (other than a trailing one) is matched
+  against the file or folder name, one with a ``/`` against the path relative to its
+  ``.airflowignore``; ``!`` re-includes; a folder's path gets a trailing ``/`` for patterns
+  written with one.
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -38,10 +40,10 @@ _RE2_UNSUPPORTED = (
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
-    regex: re.Pattern[str]
+    matches: Callable[[str], object]  # truthy when the pattern matches the subject
     base: str  # folder of the .airflowignore that defined it ("" for the DAGs root)
     anchored: bool
-    dir_only: bool
+    folder_slash: bool  # a folder is matched as "name/" (glob patterns written with a trailing "/")
     include: bool
 
 
@@ -65,14 +67,14 @@ class IgnoreRules:
         if not rules:
             return False
         if self.syntax == "regexp":
-            return any(rule.regex.search(path) is not None for rule in rules)
+            return any(rule.matches(path) for rule in rules)
         matched = False
         name = posixpath.basename(path)
         for rule in rules:
-            if rule.dir_only and not is_dir:
-                continue
             subject = path[len(rule.base) + 1 :] if rule.anchored and rule.base else path if rule.anchored else name
-            if rule.regex.fullmatch(subject) is not None:
+            if is_dir and rule.folder_slash:
+                subject += "/"
+            if rule.matches(subject):
                 matched = rule.include
         return matched
 
@@ -87,69 +89,34 @@ class IgnoreRules:
         return self._matches(path, is_dir=False)
 
 
-def _glob_to_regex(pattern: str) -> str:
-    segments = pattern.split("/")
-    out: list[str] = []
-    for index, segment in enumerate(segments):
-        last = index == len(segments) - 1
-        if segment == "**":
-            out.append(".*" if last else "(?:.*/)?")
-            continue
-        out.append(_translate_segment(segment) + ("" if last else "/"))
-    return "".join(out)
-
-
-def _translate_segment(segment: str) -> str:
-    result: list[str] = []
-    i = 0
-    while i < len(segment):
-        char = segment[i]
-        if char == "*":
-            result.append("[^/]*")
-        elif char == "?":
-            result.append("[^/]")
-        elif char == "[":
-            end = segment.find("]", i + 2)
-            if end == -1:
-                result.append(re.escape(char))
-            else:
-                body = segment[i + 1 : end]
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                result.append("[" + body.replace("\\", "\\\\") + "]")
-                i = end
-        elif char == "\\" and i + 1 < len(segment):
-            i += 1
-            result.append(re.escape(segment[i]))
-        else:
-            result.append(re.escape(char))
-        i += 1
-    return "".join(result)
-
-
 #: A pattern Airflow drops: (rule id, message).
 _Problem = tuple[str, str]
 
 
 def _compile_glob(line: str, base: str) -> _Rule | _Problem | None:
-    pattern = line.rstrip()
-    if not pattern or pattern.strip() == "/":
-        return None
-    include = True
-    if pattern.startswith("!"):
-        include, pattern = False, pattern[1:]
-    elif pattern.startswith("\\!") or pattern.startswith("\\#"):
-        pattern = pattern[1:]
-    dir_only = pattern.endswith("/")
-    anchored = pattern.startswith("/") or "/" in pattern.rstrip("/")
-    body = pattern.strip("/")
-    if not body:
-        return None
+    # Airflow reads .airflowignore in text mode: Windows line endings never reach the pattern.
+    pattern = line.rstrip("\r")
+    if pattern.strip() == "/":
+        return None  # a no-op in gitignore; Airflow drops it with a log line
+    # Imported here: only glob syntax (Airflow 3) with an .airflowignore needs pathspec.
+    from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
     try:
-        regex = re.compile(_glob_to_regex(body))
-    except re.error as exc:
+        # GitIgnoreSpecPattern is pathspec 1.x's name for the "gitwildmatch" pattern Airflow uses (0.12.1
+        # behaviour). 0.12.1 stripped leading spaces, 1.x keeps them: strip them as Airflow's pathspec does.
+        compiled = GitIgnoreSpecPattern(pattern.lstrip())
+    except ValueError as exc:  # GitIgnorePatternError
         return "airflowignore-pattern-invalid", f"pattern {line!r} is not a valid glob ({exc})"
-    return _Rule(regex=regex, base=base, anchored=anchored, dir_only=dir_only, include=include)
+    if compiled.include is None:
+        return None
+    return _Rule(
+        matches=compiled.match_file,
+        base=base,
+        # Airflow's rule, on the pattern as written: a "/" at the start or in the middle anchors it.
+        anchored=pattern.startswith("/") or "/" in pattern.rstrip("/"),
+        folder_slash=pattern.endswith("/"),
+        include=compiled.include,
+    )
 
 
 def _compile_regexp(line: str, base: str, re2: bool) -> _Rule | _Problem:
@@ -172,7 +139,7 @@ def _compile_regexp(line: str, base: str, re2: bool) -> _Rule | _Problem:
                     "airflowignore-pattern-unsupported",
                     f"pattern {line!r} uses {what}, which re2 rejects; Airflow 2 drops it",
                 )
-    return _Rule(regex=regex, base=base, anchored=True, dir_only=False, include=True)
+    return _Rule(matches=regex.search, base=base, anchored=True, folder_slash=False, include=True)
 
 
 def build_rules(ignore_files: Iterable[tuple[str, str, str]], syntax: Syntax, re2: bool) -> IgnoreRules:
