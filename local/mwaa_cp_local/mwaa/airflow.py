@@ -14,8 +14,8 @@ What it emulates, and why each piece exists:
 * Parsing never executes DAG code: :func:`parse_dag_file` reads the module with ``ast``.
   A syntax error or a module-level ``raise`` becomes an import error, DAG ids are found
   statically. Safe mode (files must mention "airflow" and "dag", or "asset" on Airflow 3)
-  and ``.airflowignore`` (regexp on Airflow 2, glob on Airflow 3, with the validator's rules)
-  are honoured.
+  and ``.airflowignore`` (regexp on Airflow 2, glob on Airflow 3, read by :mod:`.airflowignore`, not by
+  the validator's engine) are honoured.
 * The metadata the control plane touches: DAG pause flags, manual DAG runs, variables,
   pools and import errors, served through the stable REST API v1 (Airflow 2) or the
   REST API v2 (Airflow 3) as ``InvokeRestApi`` forwards them, and a small CLI subset as
@@ -28,7 +28,6 @@ import ast
 import base64
 import functools
 import json
-import posixpath
 import re
 import shlex
 import traceback
@@ -38,7 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from urllib.parse import unquote
 
-from mwaa_control_plane.dags.validation.airflowignore import Syntax, build_rules
+from mwaa_cp_local.mwaa.airflowignore import AirflowIgnore, Syntax
 from mwaa_cp_local.mwaa.s3 import ObjectVersion
 
 DAGS_FOLDER = "/usr/local/airflow/dags"
@@ -279,15 +278,6 @@ def _parsed_dag(dag_id: str, relative_path: str, keywords: Mapping[str, Any]) ->
         max_active_runs=number("max_active_runs", 16),
         max_active_tasks=number("max_active_tasks", 16),
     )
-
-
-# --------------------------------------------------------------------------------------------
-# .airflowignore
-# --------------------------------------------------------------------------------------------
-
-IGNORE_FILE = ".airflowignore"
-# The engine is the validator's (mwaa_control_plane.dags.validation.airflowignore): the emulator
-# ignores exactly the files the validator says Airflow ignores.
 
 
 # --------------------------------------------------------------------------------------------
@@ -534,21 +524,13 @@ class AirflowInstance:
         return self._parse(files)
 
     def _parse(self, files: list[VisibleFile], *, keep_last_good: bool = False) -> DagBag:
-        rules = build_rules(
-            [
-                (file.relative_path, posixpath.dirname(file.relative_path), file.content.decode("utf-8", "replace"))
-                for file in files
-                if posixpath.basename(file.relative_path) == IGNORE_FILE
-            ],
-            self._ignore_syntax(),
-            re2=self.major < 3,
-        )
+        ignore = AirflowIgnore.of_folder(((file.relative_path, file.content) for file in files), self._ignore_syntax())
         dags: dict[str, ParsedDag] = {}
         errors: dict[str, tuple[str, datetime]] = {}
         last_parsed: dict[str, datetime] = {}
         for file in files:
             path = file.relative_path
-            if not path.endswith(".py") or "__pycache__" in path.split("/") or rules.is_ignored(path):
+            if not path.endswith(".py") or "__pycache__" in path.split("/") or ignore.is_ignored(path):
                 continue
             source = file.content.decode("utf-8", "replace")
             if not might_contain_dag(source, self.major):

@@ -148,7 +148,7 @@ class Env:
         return base64.b64decode(answer["stdout"]).decode(), base64.b64decode(answer["stderr"]).decode()
 
 
-def _environment(s3: Any, clock: ManualClock, version: str) -> Env:
+def _environment(s3: Any, clock: ManualClock, version: str, **options: Any) -> Env:
     client = boto3.client("mwaa", region_name=REGION)
     client.create_environment(
         Name="analytics",
@@ -157,6 +157,7 @@ def _environment(s3: Any, clock: ManualClock, version: str) -> Env:
         DagS3Path="dags",
         NetworkConfiguration={"SubnetIds": ["subnet-0aaa", "subnet-0bbb"], "SecurityGroupIds": ["sg-0aaa"]},
         AirflowVersion=version,
+        **options,
     )
     clock.advance(mwaa.settings().create_seconds)
     return Env(client, s3, clock)
@@ -267,6 +268,25 @@ def test_airflowignore_uses_globs_on_airflow_3(airflow3: Env, clock: ManualClock
     airflow3.upload("hello.py", HELLO)
     clock.advance(SYNC_AND_LIST)
     assert airflow3.dag_ids() == ["hello"]
+
+
+def test_a_nested_airflowignore_re_includes_with_a_negated_glob_on_airflow_3(airflow3: Env, clock: ManualClock) -> None:
+    airflow3.upload(".airflowignore", b"*_wip.py\n")
+    airflow3.upload("team/.airflowignore", b"!ready_wip.py\n")
+    airflow3.upload("team/ready_wip.py", HELLO.replace(b'"hello"', b'"ready"'))
+    airflow3.upload("team/other_wip.py", HELLO.replace(b'"hello"', b'"other"'))
+    airflow3.upload("ready_wip.py", HELLO.replace(b'"hello"', b'"top"'))
+    clock.advance(SYNC_AND_LIST)
+    assert airflow3.dag_ids() == ["ready"]
+
+
+def test_the_glob_syntax_can_be_configured_on_airflow_2(s3: Any, clock: ManualClock) -> None:
+    env = _environment(s3, clock, "2.10.3", AirflowConfigurationOptions={"core.dag_ignore_file_syntax": "glob"})
+    env.upload(".airflowignore", b"*_wip.py\n")
+    env.upload("two_wip.py", HELLO.replace(b'"hello"', b'"two"'))
+    env.upload("hello.py", HELLO)
+    clock.advance(SYNC_AND_LIST)
+    assert env.dag_ids() == ["hello"]
 
 
 # ------------------------------------------------------------------------------- REST API v1 (Airflow 2)
