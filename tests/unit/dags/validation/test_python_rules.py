@@ -369,6 +369,10 @@ def test_literal_secrets_ignore_templates_ids_and_placeholders() -> None:
         "0 0 1,15 * *",
         "0 0 * * 5#2",
         "0 0 * * * 30",
+        "0 0 1 1 * 0 2030",
+        "@quarterly",
+        "@annually",
+        "@DAILY",
     ],
 )
 def test_valid_schedules_pass(schedule: str) -> None:
@@ -381,7 +385,21 @@ def test_valid_schedules_pass(schedule: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "schedule", ["* * *", "60 * * * *", "0 0 32 * *", "0 0 * 13 *", "0 0 * * 8", "@every_day", "*/0 * * * *", ""]
+    "schedule",
+    [
+        "* * *",
+        "60 * * * *",
+        "0 0 32 * *",
+        "0 0 * 13 *",
+        "0 0 * * 8",
+        "@every_day",
+        "*/0 * * * *",
+        "",
+        # croniter (Airflow's cron parser) has no W in day of month, and Airflow matches @once exactly.
+        "0 0 15W * *",
+        "@ONCE",
+        "H * * * *",
+    ],
 )
 def test_invalid_schedules_fail(schedule: str) -> None:
     source = HEAD + (

@@ -1302,7 +1302,7 @@ class _Analyzer:
         if problem is not None:
             self.add("schedule-invalid", f"schedule {expression!r}: {problem}", value.lineno)
             return
-        if expression.strip().lower() == "@continuous":
+        if expression == "@continuous":
             runs = keywords.get("max_active_runs")
             if not (isinstance(runs, ast.Constant) and runs.value == 1):
                 self.add("schedule-invalid", "schedule '@continuous' requires max_active_runs=1", value.lineno)
