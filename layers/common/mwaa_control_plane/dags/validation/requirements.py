@@ -1,26 +1,23 @@
 """requirements.txt as MWAA's ``pip install -r`` will read it.
 
-Besides its own findings the parse yields the distributions the environment installs,
-which import resolution uses.
+Requirement lines are PEP 508, parsed by ``packaging`` (the parser pip vendors); pip's own
+syntax around them (options, URLs and paths, line continuations) is handled here. Besides its
+own findings the parse yields the distributions the environment installs, which import
+resolution uses.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 
 from mwaa_control_plane.dags.validation.models import Finding
 from mwaa_control_plane.dags.validation.rules import finding
 from mwaa_control_plane.dags.validation.target import Target, normalize_distribution
+from mwaa_control_plane.versions import parse_version, release
 
-_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
-_REQUIREMENT = re.compile(
-    rf"^(?P<name>{_NAME})\s*(?:\[(?P<extras>[A-Za-z0-9._,\s-]*)\])?\s*(?P<rest>.*)$",
-)
-_VERSION = r"[A-Za-z0-9.*+!_-]+"
-_SPECIFIER = re.compile(rf"^\s*(?P<op>~=|===|==|!=|<=|>=|<|>)\s*(?P<version>{_VERSION})\s*$")
 _CONSTRAINT_URL = re.compile(r"constraints-(?P<airflow>\d+\.\d+\.\d+)/constraints-(?P<python>\d+\.\d+)\.txt")
-_WHEEL = re.compile(r"(?:^|/)(?P<name>[A-Za-z0-9_.]+)-[^-/]+(?:-[^-/]+)?-[^-/]+-[^-/]+-[^-/]+\.whl$")
 _EGG_FRAGMENT = re.compile(r"#egg=(?P<name>[A-Za-z0-9_.-]+)")
 _COMMENT = re.compile(r"(?:^|\s)#.*$")
 
@@ -105,7 +102,7 @@ def _option(line: str, number: int, target: Target, parsed: Requirements) -> str
         match = _CONSTRAINT_URL.search(value)
         if match is not None:
             airflow, python = match.group("airflow"), match.group("python")
-            if airflow != target.airflow_text or python != target.python_text:
+            if parse_version(airflow) != parse_version(target.airflow_text) or release(python)[:2] != target.python:
                 parsed.findings.append(
                     finding(
                         "requirements-constraint-mismatch",
@@ -129,51 +126,36 @@ def _option(line: str, number: int, target: Target, parsed: Requirements) -> str
 
 
 def _requirement(line: str, number: int, parsed: Requirements) -> None:
+    # Imported here: only environments with a requirements.txt need it (about 30 ms at a cold start).
+    from packaging.requirements import InvalidRequirement, Requirement
+
     spec = line
     for option in _PER_REQUIREMENT_OPTIONS:
         index = spec.find(" " + option)
         if index != -1:
             spec = spec[:index].strip()
     if "://" in spec.split(";")[0].split("@")[0] or spec.startswith(("/", "./", "../", "git+", "file:")):
-        # A URL or a path without a name: the wheel file name still tells the distribution.
-        wheel = _WHEEL.search(spec.split(";")[0].split("#")[0].strip())
+        # pip's own syntax, not PEP 508: a URL or a path without a name. A wheel's file name or an
+        # #egg= fragment still tells the distribution.
+        name = _wheel_name(spec.split(";")[0].split("#")[0].strip())
         egg = _EGG_FRAGMENT.search(spec)
-        name = wheel.group("name") if wheel else egg.group("name") if egg else None
+        name = name or (egg.group("name") if egg else None)
         if name is None:
             parsed.opaque = True
         else:
             parsed.distributions.append(name)
         return
-    match = _REQUIREMENT.match(spec)
-    if match is None:
-        parsed.findings.append(finding("requirements-invalid-line", f"cannot parse {line!r}", number))
+    try:
+        requirement = Requirement(spec)
+    except InvalidRequirement as exc:
+        reason = str(exc).splitlines()[0]
+        parsed.findings.append(finding("requirements-invalid-line", f"cannot parse {line!r}: {reason}", number))
         return
-    name, rest = match.group("name"), match.group("rest").strip()
-    version_part, _, marker = rest.partition(";")
-    version_part = version_part.strip()
-    if version_part.startswith("@"):
-        parsed.distributions.append(name)
-        _check_airflow(name, number, parsed)
-        return
-    if version_part.startswith("(") and version_part.endswith(")"):
-        version_part = version_part[1:-1]
-    specifiers = [part for part in version_part.split(",") if part.strip()] if version_part else []
-    for part in specifiers:
-        if not _SPECIFIER.match(part):
-            parsed.findings.append(
-                finding("requirements-invalid-line", f"invalid version specifier {part.strip()!r} for {name}", number)
-            )
-            return
-    if marker and not marker.strip():
-        parsed.findings.append(finding("requirements-invalid-line", "empty environment marker after ';'", number))
-        return
+    name = requirement.name
     parsed.distributions.append(name)
-    if _check_airflow(name, number, parsed):
+    if _check_airflow(name, number, parsed) or requirement.url is not None:
         return
-    pinned = any(
-        (m := _SPECIFIER.match(part)) is not None and m.group("op") in ("==", "===") and "*" not in m.group("version")
-        for part in specifiers
-    )
+    pinned = any(s.operator in ("==", "===") and "*" not in s.version for s in requirement.specifier)
     if not pinned:
         parsed.findings.append(
             finding(
@@ -182,6 +164,19 @@ def _requirement(line: str, number: int, parsed: Requirements) -> None:
                 number,
             )
         )
+
+
+def _wheel_name(location: str) -> str | None:
+    """The distribution of a wheel named by ``location`` (URL or path), or None."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    filename = posixpath.basename(location)
+    if not filename.endswith(".whl"):
+        return None
+    try:
+        return parse_wheel_filename(filename)[0]
+    except InvalidWheelFilename:
+        return None
 
 
 def _check_airflow(name: str, number: int, parsed: Requirements) -> bool:
