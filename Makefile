@@ -58,7 +58,11 @@ lint: $(STAMP) $(SAM_STAMP)
 	$(SAM) validate --lint --region $(AWS_REGION)
 
 bench: $(STAMP)
-	$(BIN)/python bench/bench_validate.py $(BENCH_ARGS)
+	@status=0; \
+	$(BIN)/python bench/bench_validate.py $(BENCH_ARGS) || status=1; echo; \
+	$(BIN)/python bench/bench_coldstart.py $(COLDSTART_ARGS) || status=1; echo; \
+	$(BIN)/python bench/bench_burst.py $(BURST_ARGS) || status=1; \
+	exit $$status
 
 build: $(SAM_STAMP)
 	PATH="$(dir $(PYTHON312)):$$PATH" $(SAM) build --region $(AWS_REGION)
