@@ -273,7 +273,7 @@ def test_a_rejected_key_never_names_an_invalid_environment() -> None:
 # --------------------------------------------------------------------------- malformed input
 
 
-def _without(event: dict[str, Any], *path: str) -> dict[str, Any]:
+def _without(event: dict[str, Any], *path: str | int) -> dict[str, Any]:
     event = copy.deepcopy(event)
     node = event
     for part in path[:-1]:
@@ -328,6 +328,27 @@ def _two_records() -> dict[str, Any]:
             classic("dev-analytics/dags/x.py", event_name="ObjectRestore:Post"),
             "unsupported S3 eventName",
             id="other eventName",
+        ),
+        # What Powertools' models require of the envelope, named without the values.
+        pytest.param(
+            _without(object_created("dev-analytics/dags/x.py"), "account"),
+            "malformed S3 event: account: Field required",
+            id="eventbridge event without account",
+        ),
+        pytest.param(
+            _without(object_created("dev-analytics/dags/x.py"), "detail", "object", "key"),
+            "no object key (detail.object.key: Field required)",
+            id="eventbridge event without key",
+        ),
+        pytest.param(
+            _without(classic("dev-analytics/dags/x.py"), "Records", 0, "s3", "object"),
+            "no object key",
+            id="classic record without object",
+        ),
+        pytest.param(
+            _without(classic("dev-analytics/dags/x.py"), "Records", 0, "s3", "object", "eTag"),
+            "malformed S3 event: Records.0: Value error, Size and eTag fields are required",
+            id="classic creation without eTag",
         ),
     ],
 )

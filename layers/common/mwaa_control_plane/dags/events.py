@@ -8,16 +8,18 @@ Staging layout, one prefix per environment::
     <environment>/startup.sh         /
     reports/...                      written by the control plane; never delivered
 
-Both shapes are accepted: EventBridge (``detail-type`` Object Created/Deleted, keys as is)
-and classic S3 notifications (``Records[]``, URL-encoded keys). Keys that could escape the
-environment's folder (``..``, absolute paths, backslashes, control characters) are
-rejected, never normalised into something else.
+Both shapes are accepted, each validated by its Powertools parser model:
+EventBridge (``S3EventNotificationEventBridgeModel``: ``detail-type`` Object Created/Deleted,
+keys as is) and classic S3 notifications (``S3Model``: ``Records[]``, URL-encoded keys). Keys
+that could escape the environment's folder (``..``, absolute paths, backslashes, control
+characters) are rejected, never normalised into something else.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote_plus
@@ -25,7 +27,7 @@ from urllib.parse import unquote_plus
 from pydantic import Field, ValidationError
 
 from mwaa_control_plane.errors import InvalidInputError
-from mwaa_control_plane.payloads import EnvironmentName, Payload
+from mwaa_control_plane.payloads import EnvironmentName, Payload, validation_problems
 
 REPORTS_PREFIX = "reports/"
 # S3 sequencers are hex of varying length; right-padded to this width they compare as strings.
@@ -113,59 +115,114 @@ def _object(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def _raw_fields(event: Any) -> dict[str, Any]:
-    """Pull bucket, key, version, sequencer, action out of either S3 event shape."""
+@dataclass(frozen=True, slots=True)
+class _Fields:
+    """What either S3 event shape says about one object."""
+
+    bucket: str
+    key: str
+    version_id: str | None
+    sequencer: str | None
+    size: int | None
+    etag: str | None
+    action: Action
+    event_id: str
+
+
+_NO_KEY = "the S3 event names no bucket or no object key"
+
+
+def _malformed(exc: ValidationError, *where: tuple[str | int, ...]) -> InvalidInputError:
+    """The model's problems (never the values); said first when the bucket name or the key is missing."""
+
+    def about(loc: tuple[str | int, ...], kind: str, place: tuple[str | int, ...]) -> bool:
+        # The field itself, or an object on its way that is absent or not an object.
+        absent = kind == "missing" or kind.endswith("_type")
+        return loc[: len(place)] == place or (absent and loc == place[: len(loc)])
+
+    problems = validation_problems(exc)
+    if any(about(tuple(error["loc"]), error["type"], place) for error in exc.errors() for place in where):
+        return InvalidInputError(f"{_NO_KEY} ({problems})")
+    return InvalidInputError(f"malformed S3 event: {problems}")
+
+
+def _eventbridge_fields(event: dict[str, Any]) -> _Fields:
+    kind = event.get("detail-type")
+    if kind not in ("Object Created", "Object Deleted"):
+        raise InvalidInputError(f"unsupported S3 event detail-type {kind!r}")
+    # Imported here: only the step that reads S3 events needs the models (a cold-start cost elsewhere).
+    from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
+
+    try:
+        parsed = S3EventNotificationEventBridgeModel.model_validate(event)
+    except ValidationError as exc:
+        raise _malformed(exc, ("detail", "object", "key"), ("detail", "bucket", "name")) from None
+    obj = parsed.detail.object
+    return _Fields(
+        bucket=parsed.detail.bucket.name,
+        key=obj.key,
+        version_id=obj.version_id,
+        sequencer=obj.sequencer,
+        size=None if obj.size is None else int(obj.size),
+        etag=obj.etag or None,
+        action=Action.CREATED if kind == "Object Created" else Action.DELETED,
+        event_id=parsed.id,
+    )
+
+
+def _notification_fields(event: dict[str, Any], records: list[Any]) -> _Fields:
+    if len(records) != 1:
+        raise InvalidInputError(f"a classic S3 notification must carry exactly one record, got {len(records)}")
+    record = _object(records[0], "Records[0]")
+    name = record.get("eventName")
+    if not isinstance(name, str) or not name.startswith(("ObjectCreated:", "ObjectRemoved:")):
+        raise InvalidInputError(f"unsupported S3 eventName {name!r}")
+    # S3RecordModel's own validator reads s3.object before the fields are validated, and raises
+    # AttributeError rather than a validation error when it is missing: make sure it is an object first.
+    if not _object(_object(record.get("s3"), "Records[0].s3").get("object"), "Records[0].s3.object"):
+        raise InvalidInputError(_NO_KEY)
+    from aws_lambda_powertools.utilities.parser.models import S3Model
+
+    try:
+        parsed = S3Model.model_validate(event).Records[0]
+    except ValidationError as exc:
+        raise _malformed(exc, ("Records", 0, "s3", "object", "key"), ("Records", 0, "s3", "bucket", "name")) from None
+    obj = parsed.s3.object
+    if obj is None:  # checked above; narrows the type
+        raise InvalidInputError(_NO_KEY)
+    return _Fields(
+        bucket=parsed.s3.bucket.name,
+        key=unquote_plus(obj.key),
+        version_id=obj.versionId,
+        sequencer=obj.sequencer,
+        size=None if obj.size is None else int(obj.size),
+        etag=obj.eTag,
+        action=Action.CREATED if name.startswith("ObjectCreated:") else Action.DELETED,
+        event_id=parsed.responseElements.x_amz_request_id,
+    )
+
+
+def _raw_fields(event: Any) -> _Fields:
+    """Bucket, key, version, sequencer and action out of either S3 event shape."""
     if not isinstance(event, dict):
         raise InvalidInputError("the input is not an S3 event object")
     if event.get("source") == "aws.s3" and "detail" in event:
-        detail = _object(event["detail"], "detail")
-        kind = event.get("detail-type")
-        if kind not in ("Object Created", "Object Deleted"):
-            raise InvalidInputError(f"unsupported S3 event detail-type {kind!r}")
-        obj = _object(detail.get("object"), "detail.object")
-        return {
-            "bucket": _object(detail.get("bucket"), "detail.bucket").get("name"),
-            "key": obj.get("key"),
-            "version_id": obj.get("version-id"),
-            "sequencer": obj.get("sequencer"),
-            "size": obj.get("size"),
-            "etag": obj.get("etag"),
-            "action": Action.CREATED if kind == "Object Created" else Action.DELETED,
-            "event_id": event.get("id", ""),
-        }
+        return _eventbridge_fields(event)
     records = event.get("Records")
     if isinstance(records, list):
-        if len(records) != 1:
-            raise InvalidInputError(f"a classic S3 notification must carry exactly one record, got {len(records)}")
-        record = _object(records[0], "Records[0]")
-        name = str(record.get("eventName", ""))
-        if not name.startswith(("ObjectCreated:", "ObjectRemoved:")):
-            raise InvalidInputError(f"unsupported S3 eventName {name!r}")
-        s3 = _object(record.get("s3"), "Records[0].s3")
-        obj = _object(s3.get("object"), "Records[0].s3.object")
-        raw_key = obj.get("key")
-        return {
-            "bucket": _object(s3.get("bucket"), "Records[0].s3.bucket").get("name"),
-            "key": unquote_plus(raw_key) if isinstance(raw_key, str) else raw_key,
-            "version_id": obj.get("versionId"),
-            "sequencer": obj.get("sequencer"),
-            "size": obj.get("size"),
-            "etag": obj.get("eTag"),
-            "action": Action.CREATED if name.startswith("ObjectCreated:") else Action.DELETED,
-            "event_id": (record.get("responseElements") or {}).get("x-amz-request-id", ""),
-        }
+        return _notification_fields(event, records)
     raise InvalidInputError("not an S3 event: expected an EventBridge 'aws.s3' event or a notification with Records[]")
 
 
 def read_delivery_event(event: Any, *, staging_bucket: str) -> DeliveryDecision:
     """Classify an S3 event on the staging bucket. Malformed events raise InvalidInputError."""
     fields = _raw_fields(event)
-    bucket, key = fields["bucket"], fields["key"]
-    if not isinstance(bucket, str) or not isinstance(key, str) or not key:
-        raise InvalidInputError("the S3 event names no bucket or no object key")
-    if not fields["sequencer"]:
+    bucket, key = fields.bucket, fields.key
+    if not bucket or not key:
+        raise InvalidInputError(_NO_KEY)
+    if not fields.sequencer:
         raise InvalidInputError(f"the S3 event for {key!r} carries no sequencer")
-    sequencer = normalise_sequencer(str(fields["sequencer"]))
+    sequencer = normalise_sequencer(fields.sequencer)
     if bucket != staging_bucket:
         return DeliveryDecision(decision="skip", reason=f"bucket {bucket} is not the staging bucket", key=key)
     if key.startswith(REPORTS_PREFIX):
@@ -199,7 +256,7 @@ def read_delivery_event(event: Any, *, staging_bucket: str) -> DeliveryDecision:
             key=key,
             environment_name=environment,
         )
-    if fields["action"] is Action.CREATED and not fields["version_id"]:
+    if fields.action is Action.CREATED and not fields.version_id:
         return DeliveryDecision(
             decision="reject",
             reason="the event has no version-id: the staging bucket must be versioned",
@@ -210,15 +267,15 @@ def read_delivery_event(event: Any, *, staging_bucket: str) -> DeliveryDecision:
         request = DeliveryRequest(
             environment_name=environment,
             kind=kind,
-            action=fields["action"],
+            action=fields.action,
             staging_bucket=bucket,
             key=key,
             relative_path=relative,
-            version_id=fields["version_id"],
+            version_id=fields.version_id,
             sequencer=sequencer,
-            size=fields["size"],
-            etag=fields["etag"],
-            event_id=str(fields["event_id"]),
+            size=fields.size,
+            etag=fields.etag,
+            event_id=fields.event_id,
         )
     except ValidationError as exc:
         raise InvalidInputError(f"malformed S3 event for {key!r}: {exc.errors(include_url=False)[0]['msg']}") from None
