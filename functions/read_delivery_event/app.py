@@ -4,17 +4,18 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from mwaa_control_plane.config import DagDeliverySettings
 from mwaa_control_plane.dags.delivery import accept_event
 from mwaa_control_plane.dags.events import read_delivery_event
-from mwaa_control_plane.dags.wiring import delivery_dependencies
 from mwaa_control_plane.observability import MetricUnit, instrumented, logger, metrics
+from mwaa_control_plane.wiring import dependencies
 
 
 @instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    deps = delivery_dependencies()
+    deps = dependencies(DagDeliverySettings)
     decision = accept_event(
-        deps.store, read_delivery_event(event.get("event"), staging_bucket=deps.settings.staging_bucket)
+        deps.repository, read_delivery_event(event.get("event"), staging_bucket=deps.settings.staging_bucket)
     )
     logger.info(
         "delivery event read", extra={"key": decision.key, "decision": decision.decision, "reason": decision.reason}

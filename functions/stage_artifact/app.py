@@ -4,11 +4,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mwaa_control_plane.dags.delivery import ValidationOutcome
-from mwaa_control_plane.dags.environment_update import stage_artifact
-from mwaa_control_plane.dags.wiring import delivery_dependencies
+from mwaa_control_plane.config import DagDeliverySettings
+from mwaa_control_plane.dags.payloads import ValidationOutcome
+from mwaa_control_plane.dags.staging import stage_artifact
 from mwaa_control_plane.observability import MetricUnit, instrumented, logger, metrics
 from mwaa_control_plane.payloads import Payload, parse_input
+from mwaa_control_plane.wiring import dependencies
 
 
 class StageInput(Payload):
@@ -19,8 +20,8 @@ class StageInput(Payload):
 @instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = parse_input(StageInput, event)
-    deps = delivery_dependencies()
-    staged = stage_artifact(deps.s3, deps.mwaa, deps.store, step.validated, step.owner)
+    deps = dependencies(DagDeliverySettings)
+    staged = stage_artifact(deps.s3, deps.mwaa, deps.repository, step.validated, step.owner)
     logger.info(
         "artifact staged",
         extra={"environment": staged.environment_name, "kind": staged.kind, "outcome": staged.outcome},

@@ -4,11 +4,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from mwaa_control_plane.config import DagDeliverySettings
 from mwaa_control_plane.dags.events import DeliveryRequest
 from mwaa_control_plane.dags.validate_step import validate_object
-from mwaa_control_plane.dags.wiring import delivery_dependencies
 from mwaa_control_plane.observability import MetricUnit, instrumented, logger, metrics
 from mwaa_control_plane.payloads import Payload, parse_input
+from mwaa_control_plane.wiring import dependencies
 
 
 class ValidateInput(Payload):
@@ -18,8 +19,8 @@ class ValidateInput(Payload):
 @instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_input(ValidateInput, event).request
-    deps = delivery_dependencies()
-    outcome = validate_object(deps.s3, deps.mwaa, deps.store, request)
+    deps = dependencies(DagDeliverySettings)
+    outcome = validate_object(deps.s3, deps.mwaa, deps.repository, request)
     logger.info(
         "object validated",
         extra={

@@ -5,10 +5,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mwaa_control_plane.airflow import AirflowClient
-from mwaa_control_plane.dags.delivery import SyncOutcome, verify_dag_file
-from mwaa_control_plane.dags.wiring import delivery_dependencies
+from mwaa_control_plane.config import DagDeliverySettings
+from mwaa_control_plane.dags.delivery import verify_dag_file
+from mwaa_control_plane.dags.payloads import SyncOutcome
 from mwaa_control_plane.observability import MetricUnit, instrumented, logger, metrics
 from mwaa_control_plane.payloads import Payload, parse_input
+from mwaa_control_plane.wiring import dependencies
 
 
 class VerifyInput(Payload):
@@ -18,7 +20,7 @@ class VerifyInput(Payload):
 @instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     synced = parse_input(VerifyInput, event).synced
-    deps = delivery_dependencies()
+    deps = dependencies(DagDeliverySettings)
     airflow = AirflowClient.for_environment(
         synced.request.environment_name, region=deps.settings.region, clock=deps.clock
     )

@@ -262,8 +262,12 @@ def test_a_busy_environment_is_waited_for_before_updating(aws: LocalAws) -> None
     assert aws.client("mwaa").get_environment(Name=ENV)["Environment"]["Status"] == "UPDATING"
     upload_file(aws, f"{ENV}/requirements.txt", "requirements_good.txt")
     assert _final_states(aws, 1) == ["Environment updated"]
-    busy = [i for i in aws.lambdas.invocations if i.error_type == "EnvironmentBusyError"]
-    assert busy, "the update step must have found the environment busy and been retried"
+    waited = [
+        i
+        for i in aws.lambdas.invocations
+        if isinstance(i.result, dict) and i.result.get("state") == "wait" and "UPDATING" in i.result.get("reason", "")
+    ]
+    assert waited, "the environment-change flow must have waited for the running update to end"
     assert wait_for_status(aws, ENV, {"AVAILABLE"})["MaxWorkers"] == 8
 
 
@@ -295,7 +299,7 @@ def test_a_burst_of_300_uploads_loses_nothing_and_updates_the_environment_once(s
     updates = [
         i
         for i in aws.lambdas.invocations
-        if i.result and isinstance(i.result, dict) and i.result.get("outcome") == "updating"
+        if i.result and isinstance(i.result, dict) and i.result.get("status") == "updating"
     ]
     assert len(updates) == 1, "requirements.txt and startup.sh must share one UpdateEnvironment"
     environment = aws.client("mwaa").get_environment(Name=ENV)["Environment"]

@@ -40,6 +40,13 @@ class DagDeliverySettings(CommonSettings):
     staging_bucket: Annotated[str, Field(alias="STAGING_BUCKET_NAME", min_length=3)]
 
 
+class EnvironmentChangeSettings(CommonSettings):
+    """Functions of the environment-change flow."""
+
+    # MWAA's default service quota for MaxWorkers; raise it here when the account's quota was raised.
+    max_workers_quota: Annotated[int, Field(alias="MAX_WORKERS_QUOTA", ge=1)] = 25
+
+
 class CliSettings(Settings):
     """Settings of the ``mwaa-cp`` command line (not a Lambda)."""
 

@@ -7,6 +7,11 @@ with every ASL file that lists it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
+
 # AWS error codes that mean "try again later", across the services the control plane calls
 # (MWAA, S3, DynamoDB, Step Functions): one list for every adapter that translates ClientError.
 THROTTLING_CODES = frozenset(
@@ -35,6 +40,11 @@ UNAVAILABLE_CODES = frozenset(
     }
 )
 
+NOT_FOUND_CODES = frozenset(
+    {"ResourceNotFoundException", "NoSuchKey", "NoSuchVersion", "NoSuchBucket", "NotFound", "404", "ParameterNotFound"}
+)
+ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+
 
 class ControlPlaneError(Exception):
     """Base of every error the control plane raises on purpose."""
@@ -46,6 +56,18 @@ class InvalidInputError(ControlPlaneError):
 
 class ConfigurationError(ControlPlaneError):
     """A setting or environment variable is missing or wrong."""
+
+
+class AccessDeniedError(ConfigurationError):
+    """AWS refused the call: the function's role (or a resource policy) lacks a permission."""
+
+
+class AwsRequestError(ControlPlaneError):
+    """AWS refused a request for a reason none of the other classes names; ``code`` is AWS's error code."""
+
+    def __init__(self, message: str, *, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class NotFoundError(ControlPlaneError):
@@ -76,6 +98,14 @@ class BurstInProgressError(RetryableError):
     """Uploads for the environment are still arriving or being validated; apply them together afterwards."""
 
 
+class EnvironmentLockedError(RetryableError):
+    """Another flow holds the environment's lock (the message names the holder); retry after it is released."""
+
+
+class ChangeRefusedError(InvalidInputError):
+    """An environment change that MWAA would refuse (bounds of the class, fixed fields); refused before the API."""
+
+
 class EnvironmentStateError(ControlPlaneError):
     """The MWAA environment is in a state the operation can never succeed from (e.g. DELETED)."""
 
@@ -91,3 +121,26 @@ class AirflowApiError(ControlPlaneError):
 
 class UnsupportedAirflowVersionError(ControlPlaneError):
     """The environment runs an Airflow version this operation does not support."""
+
+
+def translate_client_error(exc: ClientError, *, operation: str = "") -> ControlPlaneError:
+    """The one adapter from an AWS ``ClientError`` (any service) to the control plane's error classes.
+
+    Throttling -> ThrottledError; 5xx and unavailable -> ServiceUnavailableError; missing resource, key or
+    version -> NotFoundError; access denied -> AccessDeniedError; anything else -> AwsRequestError(code).
+    Conditional-check failures are the state repository's to interpret and never reach this function.
+    """
+    response = exc.response
+    code = str(response.get("Error", {}).get("Code", "") or "")
+    message = str(response.get("Error", {}).get("Message", "") or "")
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    where = f"{operation or exc.operation_name}: "
+    if code in THROTTLING_CODES:
+        return ThrottledError(f"{where}{code}")
+    if code in UNAVAILABLE_CODES or (isinstance(status, int) and status >= 500):
+        return ServiceUnavailableError(f"{where}{code or status}")
+    if code in NOT_FOUND_CODES:
+        return NotFoundError(f"{where}{message or code}")
+    if code in ACCESS_DENIED_CODES:
+        return AccessDeniedError(f"{where}access denied ({message}); check the function's IAM role")
+    return AwsRequestError(f"{where}{code} {message}".strip(), code=code)

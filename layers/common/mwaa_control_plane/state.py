@@ -1,179 +1,426 @@
-"""Control-plane state in the stack's DynamoDB table: records, locks, indexes.
+"""The control plane's state in the stack's DynamoDB table, typed: one method per kind of record.
 
-Key convention: ``pk = "<kind>#<scope>"``, ``sk = "<item>"``; items that expire carry
-``expires_at`` (epoch seconds, the table's TTL attribute). Values are stored as JSON
-strings under ``data`` so that pydantic models round-trip without a type mapper.
+This module owns every key format; nothing else builds a ``pk`` or ``sk``. Items are
+``{pk, sk, data}`` with the record as JSON under ``data`` (so pydantic models round-trip
+without a type mapper); items that expire carry ``expires_at`` (the table's TTL attribute),
+locks also carry ``owner`` and sequencers ``sequencer`` as top-level attributes, because
+conditional writes compare them.
+
+=====================================  ======================================  =================================
+record                                 pk                                      sk
+=====================================  ======================================  =================================
+newest S3 event seen for a staging key  ``object#<key>``                        ``latest``
+short lock on one staging key          ``object#<key>``                        ``lock``
+the environment's lock (every flow)    ``env#<environment>``                   ``lock``
+known-good artifact versions           ``env#<environment>``                   ``knowngood``
+modules of the running plugins.zip     ``env#<environment>``                   ``plugins``
+a change request and its outcome       ``change#<environment>``                ``request#<requested_at>#<id>``
+an announced change (being validated)  ``change#<environment>``                ``announced#<source>``
+applied changes, before and after      ``history#<environment>``               ``<applied_at>#<change_id>``
+dag_id -> file that defines it         ``dagindex#<environment>``              ``<dag_id>``
+=====================================  ======================================  =================================
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict
 
 from mwaa_control_plane.clock import Clock
-from mwaa_control_plane.errors import (
-    THROTTLING_CODES,
-    UNAVAILABLE_CODES,
-    ConcurrentUpdateError,
-    ServiceUnavailableError,
-    ThrottledError,
-)
+from mwaa_control_plane.environments.change_request import ArtifactVersion, ChangeRecord, ChangeRequest, RequestOutcome
+from mwaa_control_plane.errors import ConcurrentUpdateError, EnvironmentLockedError, translate_client_error
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
-
-def translate_dynamodb_error(exc: ClientError) -> Exception:
-    code = exc.response.get("Error", {}).get("Code", "")
-    if code in THROTTLING_CODES:
-        return ThrottledError(f"DynamoDB throttled the request ({code})")
-    if code in UNAVAILABLE_CODES:
-        return ServiceUnavailableError(f"DynamoDB is unavailable ({code})")
-    return exc
+CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
-class StateStore:
-    """Small typed access to the state table; every write that can race is conditional."""
+class Record(BaseModel):
+    """Base of stored records: exact fields, so a stored item that does not match fails loudly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RecordKey(Record):
+    """A table key as values: what a state machine needs to release a lock without rebuilding its key."""
+
+    pk: str
+    sk: str
+
+
+class LockHolder(Record):
+    """Who holds a lock, for what, and until when; ``describe()`` is what a waiting flow is told."""
+
+    owner: str
+    flow: str
+    purpose: str
+    acquired_at: datetime
+    expires_at: datetime
+
+    def describe(self) -> str:
+        return (
+            f"{self.flow} (execution {self.owner}) since {self.acquired_at.isoformat()} for "
+            f"'{self.purpose}', lease until {self.expires_at.isoformat()}"
+        )
+
+
+class ObjectEvent(Record):
+    """The newest event accepted for a staging key."""
+
+    sequencer: str
+    version_id: str | None = None
+    action: str
+
+
+class Announcement(Record):
+    """A change on its way to the environment-change flow (an artifact still in validation)."""
+
+    source: str
+    version_id: str | None = None
+    since: datetime
+
+
+class KnownGood(Record):
+    """The artifact versions the environment last ran successfully, per kind."""
+
+    artifacts: dict[str, ArtifactVersion] = {}
+
+
+class DagIndexEntry(Record):
+    path: str
+    version_id: str | None = None
+
+
+class StoredRequest(Record):
+    """A change request as recorded by the environment-change flow, with its outcome once known."""
+
+    request_id: str
+    requested_at: datetime
+    request: ChangeRequest
+    outcome: RequestOutcome | None = None
+
+
+class StateRepository:
+    """Typed access to the state table; every write that can race is conditional."""
 
     def __init__(self, dynamodb: DynamoDBClient, table: str, clock: Clock) -> None:
         self.dynamodb = dynamodb
         self.table = table
         self.clock = clock
 
-    def _now(self) -> int:
-        return int(self.clock.now().timestamp())
+    # ------------------------------------------------------------------ key formats (the only place)
+    @staticmethod
+    def _object(key: str) -> str:
+        return f"object#{key}"
 
-    def _item(self, pk: str, sk: str) -> dict[str, AttributeValueTypeDef] | None:
-        """The raw item (strongly consistent read), or None."""
+    @staticmethod
+    def _environment(environment: str) -> str:
+        return f"env#{environment}"
+
+    @staticmethod
+    def _changes(environment: str) -> str:
+        return f"change#{environment}"
+
+    @staticmethod
+    def _request_sk(requested_at: datetime, request_id: str) -> str:
+        return f"request#{requested_at.isoformat()}#{request_id}"
+
+    @staticmethod
+    def environment_lock_key(environment: str) -> RecordKey:
+        """The key of the environment's lock, handed to state machines as values."""
+        return RecordKey(pk=f"env#{environment}", sk="lock")
+
+    # ------------------------------------------------------------------ raw access
+    def _now(self) -> datetime:
+        return self.clock.now()
+
+    def _call(self, operation: str, call: Any, **kwargs: Any) -> Any:
         try:
-            return self.dynamodb.get_item(
-                TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True
-            ).get("Item")
+            return call(TableName=self.table, **kwargs)
         except ClientError as exc:
-            raise translate_dynamodb_error(exc) from exc
+            if exc.response.get("Error", {}).get("Code") == CONDITION_FAILED:
+                raise
+            raise translate_client_error(exc, operation=f"DynamoDB {operation}") from exc
 
-    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
-        item = self._item(pk, sk)
+    def _get(self, pk: str, sk: str) -> dict[str, AttributeValueTypeDef] | None:
+        answer = self._call("GetItem", self.dynamodb.get_item, Key=_key(pk, sk), ConsistentRead=True)
+        item: dict[str, AttributeValueTypeDef] | None = answer.get("Item")
+        return item
+
+    def _read[R: BaseModel](self, model: type[R], pk: str, sk: str) -> R | None:
+        item = self._get(pk, sk)
         if not item or "data" not in item:
             return None
-        return json.loads(item["data"]["S"])  # type: ignore[no-any-return]
+        return model.model_validate_json(item["data"]["S"])
 
-    def put(self, pk: str, sk: str, data: dict[str, Any], *, ttl_seconds: int | None = None) -> None:
-        item: dict[str, Any] = {"pk": {"S": pk}, "sk": {"S": sk}, "data": {"S": json.dumps(data, sort_keys=True)}}
+    def _write(self, pk: str, sk: str, record: BaseModel, *, ttl_seconds: int | None = None) -> None:
+        item: dict[str, Any] = {**_key(pk, sk), "data": {"S": record.model_dump_json()}}
         if ttl_seconds is not None:
-            item["expires_at"] = {"N": str(self._now() + ttl_seconds)}
-        try:
-            self.dynamodb.put_item(TableName=self.table, Item=item)
-        except ClientError as exc:
-            raise translate_dynamodb_error(exc) from exc
+            item["expires_at"] = {"N": str(_epoch(self._now()) + ttl_seconds)}
+        self._call("PutItem", self.dynamodb.put_item, Item=item)
 
-    def delete(self, pk: str, sk: str) -> None:
-        try:
-            self.dynamodb.delete_item(TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}})
-        except ClientError as exc:
-            raise translate_dynamodb_error(exc) from exc
+    def _delete(self, pk: str, sk: str) -> None:
+        self._call("DeleteItem", self.dynamodb.delete_item, Key=_key(pk, sk))
 
-    def query(self, pk: str) -> dict[str, dict[str, Any]]:
-        """All items of partition ``pk``: sk -> data."""
-        found: dict[str, dict[str, Any]] = {}
+    def _query(self, pk: str, sk_prefix: str = "") -> Iterator[tuple[str, str]]:
+        """(sk, data) of every item of partition ``pk`` whose sk starts with ``sk_prefix``, in sk order."""
+        condition = "pk = :pk AND begins_with(sk, :prefix)" if sk_prefix else "pk = :pk"
+        values: dict[str, Any] = {":pk": {"S": pk}}
+        if sk_prefix:
+            values[":prefix"] = {"S": sk_prefix}
         paginator = self.dynamodb.get_paginator("query")
         try:
             for page in paginator.paginate(
                 TableName=self.table,
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": pk}},
+                KeyConditionExpression=condition,
+                ExpressionAttributeValues=values,
                 ConsistentRead=True,
             ):
                 for item in page["Items"]:
-                    found[item["sk"]["S"]] = json.loads(item["data"]["S"]) if "data" in item else {}
+                    if "data" in item:
+                        yield item["sk"]["S"], item["data"]["S"]
         except ClientError as exc:
-            raise translate_dynamodb_error(exc) from exc
-        return found
+            raise translate_client_error(exc, operation="DynamoDB Query") from exc
 
-    def advance_sequencer(self, pk: str, sk: str, sequencer: str, data: dict[str, Any]) -> bool:
-        """Store ``data`` under ``sequencer`` only if it is newer than the stored one; False if not."""
+    # ------------------------------------------------------------------ leases (both kinds of lock)
+    def _acquire(self, key: RecordKey, holder: LockHolder) -> LockHolder | None:
+        """Take the lease at ``key`` for ``holder``; None when taken (re-entrant per owner), else who holds it."""
+        now = _epoch(self._now())
         try:
             self.dynamodb.put_item(
                 TableName=self.table,
                 Item={
-                    "pk": {"S": pk},
-                    "sk": {"S": sk},
-                    "sequencer": {"S": sequencer},
-                    "data": {"S": json.dumps(data, sort_keys=True)},
-                },
-                ConditionExpression="attribute_not_exists(sequencer) OR sequencer < :s",
-                ExpressionAttributeValues={":s": {"S": sequencer}},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise translate_dynamodb_error(exc) from exc
-        return True
-
-    def sequencer(self, pk: str, sk: str) -> str | None:
-        item = self._item(pk, sk)
-        return item["sequencer"]["S"] if item and "sequencer" in item else None
-
-    def acquire_lock(self, name: str, owner: str, ttl_seconds: int) -> bool:
-        """Take lock ``name`` for ``owner`` unless someone else holds an unexpired one. Re-entrant per owner."""
-        now = self._now()
-        try:
-            self.dynamodb.put_item(
-                TableName=self.table,
-                Item={
-                    "pk": {"S": f"lock#{name}"},
-                    "sk": {"S": "lock"},
-                    "owner": {"S": owner},
-                    "expires_at": {"N": str(now + ttl_seconds)},
+                    **_key(key.pk, key.sk),
+                    "owner": {"S": holder.owner},
+                    "expires_at": {"N": str(_epoch(holder.expires_at))},
+                    "data": {"S": holder.model_dump_json()},
                 },
                 ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR #o = :owner",
                 ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={":now": {"N": str(now)}, ":owner": {"S": owner}},
+                ExpressionAttributeValues={":now": {"N": str(now)}, ":owner": {"S": holder.owner}},
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise translate_dynamodb_error(exc) from exc
-        return True
+            if exc.response.get("Error", {}).get("Code") != CONDITION_FAILED:
+                raise translate_client_error(exc, operation="DynamoDB PutItem") from exc
+            return self._holder(key) or holder.model_copy(update={"owner": "(released meanwhile)"})
+        return None
 
-    def release_lock(self, name: str, owner: str) -> None:
-        """Release lock ``name`` if ``owner`` still holds it (a lock that expired and was taken over stays)."""
+    def _release(self, key: RecordKey, owner: str) -> bool:
+        """Release the lease if ``owner`` still holds it; False when it had expired and been taken over."""
         try:
             self.dynamodb.delete_item(
                 TableName=self.table,
-                Key={"pk": {"S": f"lock#{name}"}, "sk": {"S": "lock"}},
+                Key=_key(key.pk, key.sk),
                 ConditionExpression="#o = :owner",
                 ExpressionAttributeNames={"#o": "owner"},
                 ExpressionAttributeValues={":owner": {"S": owner}},
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise translate_dynamodb_error(exc) from exc
+            if exc.response.get("Error", {}).get("Code") != CONDITION_FAILED:
+                raise translate_client_error(exc, operation="DynamoDB DeleteItem") from exc
+            return False
+        return True
 
-    def lock_owner(self, name: str) -> str | None:
-        """Who holds lock ``name`` now, or None when it is free or expired."""
-        item = self._item(f"lock#{name}", "lock")
-        if not item or int(item["expires_at"]["N"]) < self._now():
+    def _holder(self, key: RecordKey) -> LockHolder | None:
+        item = self._get(key.pk, key.sk)
+        if not item or int(item["expires_at"]["N"]) < _epoch(self._now()):
             return None
-        return item["owner"]["S"]
+        if "data" in item:
+            return LockHolder.model_validate_json(item["data"]["S"])
+        # A lock written by hand or by an older version of the stack: name what is known.
+        return LockHolder(
+            owner=item["owner"]["S"],
+            flow="unknown",
+            purpose="unknown",
+            acquired_at=self._now(),
+            expires_at=datetime.fromtimestamp(int(item["expires_at"]["N"]), tz=self._now().tzinfo),
+        )
+
+    # ------------------------------------------------------------------ the environment lock
+    def acquire_environment_lock(
+        self, environment: str, *, owner: str, flow: str, purpose: str, lease_seconds: int
+    ) -> LockHolder:
+        """Take (or renew, for the same owner) the one lock every flow that changes ``environment`` takes.
+
+        Returns the new holder record; raises EnvironmentLockedError naming the current holder when busy.
+        """
+        now = self._now()
+        holder = LockHolder(
+            owner=owner,
+            flow=flow,
+            purpose=purpose,
+            acquired_at=now,
+            expires_at=now + timedelta(seconds=lease_seconds),
+        )
+        current = self._acquire(self.environment_lock_key(environment), holder)
+        if current is not None:
+            raise EnvironmentLockedError(f"environment {environment} is locked by {current.describe()}")
+        return holder
+
+    def release_environment_lock(self, environment: str, owner: str) -> bool:
+        return self._release(self.environment_lock_key(environment), owner)
+
+    def environment_lock_holder(self, environment: str) -> LockHolder | None:
+        """Who holds the environment's lock now, or None when it is free or its lease ran out."""
+        return self._holder(self.environment_lock_key(environment))
+
+    # ------------------------------------------------------------------ staging keys
+    def advance_object_event(self, key: str, event: ObjectEvent) -> bool:
+        """Record ``event`` for staging ``key`` only if its sequencer is newer than the stored one; False if not."""
+        try:
+            self.dynamodb.put_item(
+                TableName=self.table,
+                Item={
+                    **_key(self._object(key), "latest"),
+                    "sequencer": {"S": event.sequencer},
+                    "data": {"S": event.model_dump_json()},
+                },
+                ConditionExpression="attribute_not_exists(sequencer) OR sequencer < :s",
+                ExpressionAttributeValues={":s": {"S": event.sequencer}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == CONDITION_FAILED:
+                return False
+            raise translate_client_error(exc, operation="DynamoDB PutItem") from exc
+        return True
+
+    def latest_sequencer(self, key: str) -> str | None:
+        item = self._get(self._object(key), "latest")
+        return item["sequencer"]["S"] if item and "sequencer" in item else None
+
+    @contextmanager
+    def object_lock(self, key: str, owner: str, lease_seconds: int = 120) -> Iterator[None]:
+        """A short lock on one staging key; raises ConcurrentUpdateError (retryable) when another holds it."""
+        now = self._now()
+        lock = RecordKey(pk=self._object(key), sk="lock")
+        holder = LockHolder(
+            owner=owner,
+            flow="dag-delivery",
+            purpose=f"write {key}",
+            acquired_at=now,
+            expires_at=now + timedelta(seconds=lease_seconds),
+        )
+        current = self._acquire(lock, holder)
+        if current is not None:
+            raise ConcurrentUpdateError(f"{key} is being changed by {current.owner}; retry later")
+        try:
+            yield
+        finally:
+            self._release(lock, owner)
+
+    # ------------------------------------------------------------------ announced changes
+    def announce_change(self, environment: str, source: str, version_id: str | None, ttl_seconds: int) -> None:
+        """Tell the environment-change flow that a change from ``source`` is on its way (it waits, bounded)."""
+        record = Announcement(source=source, version_id=version_id, since=self._now())
+        self._write(self._changes(environment), f"announced#{source}", record, ttl_seconds=ttl_seconds)
+
+    def withdraw_announcement(self, environment: str, source: str, version_id: str | None) -> None:
+        """``source``'s version was requested, rejected or is gone: stop holding the environment's update back."""
+        current = self._read(Announcement, self._changes(environment), f"announced#{source}")
+        if current is not None and current.version_id == version_id:
+            self._delete(self._changes(environment), f"announced#{source}")
+
+    def announcements(self, environment: str, *, max_age_seconds: int) -> list[Announcement]:
+        """Announcements younger than ``max_age_seconds`` (TTL deletion is lazy, so age is checked here)."""
+        now = self._now()
+        found = [Announcement.model_validate_json(d) for _, d in self._query(self._changes(environment), "announced#")]
+        return [a for a in found if (now - a.since).total_seconds() < max_age_seconds]
+
+    # ------------------------------------------------------------------ change requests
+    def add_change_request(self, request_id: str, request: ChangeRequest) -> StoredRequest:
+        """Record ``request`` as pending (idempotent per ``request_id``: a retried step finds the first record)."""
+        existing = self.change_request(request.environment_name, request_id)
+        if existing is not None:
+            return existing
+        stored = StoredRequest(request_id=request_id, requested_at=self._now(), request=request)
+        self._write(self._changes(request.environment_name), self._request_sk(stored.requested_at, request_id), stored)
+        return stored
+
+    def change_requests(self, environment: str, *, pending_only: bool = True) -> list[StoredRequest]:
+        """Requests for ``environment`` in the order they were made."""
+        found = [StoredRequest.model_validate_json(d) for _, d in self._query(self._changes(environment), "request#")]
+        return [r for r in found if r.outcome is None] if pending_only else found
+
+    def change_request(self, environment: str, request_id: str) -> StoredRequest | None:
+        for request in self.change_requests(environment, pending_only=False):
+            if request.request_id == request_id:
+                return request
+        return None
+
+    def resolve_change_request(self, stored: StoredRequest, outcome: RequestOutcome, *, ttl_seconds: int) -> None:
+        """Attach the outcome; resolved requests expire after ``ttl_seconds`` (the history keeps the change)."""
+        resolved = stored.model_copy(update={"outcome": outcome})
+        self._write(
+            self._changes(stored.request.environment_name),
+            self._request_sk(stored.requested_at, stored.request_id),
+            resolved,
+            ttl_seconds=ttl_seconds,
+        )
+
+    # ------------------------------------------------------------------ history
+    def record_change(self, record: ChangeRecord) -> None:
+        self._write(f"history#{record.environment_name}", f"{record.started_at.isoformat()}#{record.change_id}", record)
+
+    def change_history(self, environment: str) -> list[ChangeRecord]:
+        """Every recorded change of ``environment``, oldest first."""
+        return [ChangeRecord.model_validate_json(d) for _, d in self._query(f"history#{environment}")]
+
+    # ------------------------------------------------------------------ known-good artifacts, plugins
+    def known_good(self, environment: str) -> KnownGood:
+        return self._read(KnownGood, self._environment(environment), "knowngood") or KnownGood()
+
+    def set_known_good(self, environment: str, known: KnownGood) -> None:
+        self._write(self._environment(environment), "knowngood", known)
+
+    def plugin_modules(self, environment: str) -> list[str]:
+        record = self._read(_PluginModules, self._environment(environment), "plugins")
+        return record.modules if record else []
+
+    def set_plugin_modules(self, environment: str, modules: list[str]) -> None:
+        self._write(self._environment(environment), "plugins", _PluginModules(modules=modules))
+
+    # ------------------------------------------------------------------ dag_id index
+    def dag_index(self, environment: str) -> dict[str, DagIndexEntry]:
+        """dag_id -> the file of ``environment`` that defines it."""
+        return {sk: DagIndexEntry.model_validate_json(data) for sk, data in self._query(f"dagindex#{environment}")}
+
+    def index_dags(
+        self, environment: str, path: str, version_id: str | None, *, old: list[str], new: list[str]
+    ) -> None:
+        """The file at ``path`` used to define ``old`` and now defines ``new``."""
+        for dag_id in set(old) - set(new):
+            self._delete(f"dagindex#{environment}", dag_id)
+        for dag_id in new:
+            self._write(f"dagindex#{environment}", dag_id, DagIndexEntry(path=path, version_id=version_id))
 
 
-class KeyLock:
-    """Context manager around a short per-object lock; raises ConcurrentUpdateError when it is held."""
+class _PluginModules(Record):
+    modules: list[str]
 
-    def __init__(self, store: StateStore, name: str, owner: str, ttl_seconds: int = 120) -> None:
-        self.store = store
-        self.name = name
-        self.owner = owner
-        self.ttl_seconds = ttl_seconds
 
-    def __enter__(self) -> KeyLock:
-        if not self.store.acquire_lock(self.name, self.owner, self.ttl_seconds):
-            raise ConcurrentUpdateError(f"{self.name} is being changed by another execution; retry later")
-        return self
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
 
-    def __exit__(self, *_: object) -> None:
-        self.store.release_lock(self.name, self.owner)
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+__all__ = [
+    "Announcement",
+    "ArtifactVersion",
+    "DagIndexEntry",
+    "KnownGood",
+    "LockHolder",
+    "ObjectEvent",
+    "RecordKey",
+    "StateRepository",
+    "StoredRequest",
+]

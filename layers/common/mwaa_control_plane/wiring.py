@@ -1,4 +1,4 @@
-"""What every dag-delivery handler builds before it delegates: settings, clients, state, clock."""
+"""What every handler builds before it delegates: its settings, the clock, and clients on first use."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from mwaa_control_plane import clients
 from mwaa_control_plane.clock import Clock, get_clock
-from mwaa_control_plane.config import DagDeliverySettings, load_settings
-from mwaa_control_plane.state import StateStore
+from mwaa_control_plane.config import CommonSettings, load_settings
+from mwaa_control_plane.state import StateRepository
 
 if TYPE_CHECKING:
     from mypy_boto3_mwaa import MWAAClient
@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class DeliveryDependencies:
+class Dependencies[S: CommonSettings]:
     """Clients are built on first use: a step's cold start pays only for the services it calls."""
 
-    settings: DagDeliverySettings
+    settings: S
     clock: Clock
 
     @cached_property
@@ -32,9 +32,9 @@ class DeliveryDependencies:
         return clients.mwaa(self.settings.region)
 
     @cached_property
-    def store(self) -> StateStore:
-        return StateStore(clients.dynamodb(self.settings.region), self.settings.state_table, self.clock)
+    def repository(self) -> StateRepository:
+        return StateRepository(clients.dynamodb(self.settings.region), self.settings.state_table, self.clock)
 
 
-def delivery_dependencies() -> DeliveryDependencies:
-    return DeliveryDependencies(settings=load_settings(DagDeliverySettings), clock=get_clock())
+def dependencies[S: CommonSettings](settings_model: type[S]) -> Dependencies[S]:
+    return Dependencies(settings=load_settings(settings_model), clock=get_clock())

@@ -9,8 +9,8 @@ from mwaa_control_plane.airflow import RateLimiter, RetryPolicy, translate_error
 from mwaa_control_plane.airflow.resilience import HttpStatusError
 from mwaa_control_plane.clock import ManualClock
 from mwaa_control_plane.errors import (
+    AccessDeniedError,
     AirflowApiError,
-    ConfigurationError,
     EnvironmentBusyError,
     EnvironmentStateError,
     InvalidInputError,
@@ -53,7 +53,7 @@ def test_rest_api_errors_carry_airflows_status_and_body_at_the_top_of_the_respon
         (rest_client_error(409), AirflowApiError),
         (rest_client_error(422), AirflowApiError),
         (mwaa_error("ResourceNotFoundException", {"message": "no env"}, http_status=404), NotFoundError),
-        (mwaa_error("AccessDeniedException", {"Message": "denied"}, http_status=403), ConfigurationError),
+        (mwaa_error("AccessDeniedException", {"Message": "denied"}, http_status=403), AccessDeniedError),
         (ReadTimeoutError(endpoint_url="https://airflow.us-east-1.amazonaws.com"), ServiceUnavailableError),
         (ConnectTimeoutError(endpoint_url="https://airflow.us-east-1.amazonaws.com"), ServiceUnavailableError),
         (EndpointConnectionError(endpoint_url="https://airflow.us-east-1.amazonaws.com"), ServiceUnavailableError),

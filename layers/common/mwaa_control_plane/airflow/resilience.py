@@ -19,17 +19,15 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from mwaa_control_plane.environments.inventory import TERMINAL_STATES, USABLE_STATES
 from mwaa_control_plane.errors import (
-    THROTTLING_CODES,
-    UNAVAILABLE_CODES,
     AirflowApiError,
-    ConfigurationError,
+    AwsRequestError,
     ControlPlaneError,
     EnvironmentBusyError,
     EnvironmentStateError,
     InvalidInputError,
-    NotFoundError,
     ServiceUnavailableError,
     ThrottledError,
+    translate_client_error,
 )
 from mwaa_control_plane.observability import logger
 
@@ -109,17 +107,13 @@ def _from_client_error(
         if code == "RestApiServerException":
             return ServiceUnavailableError(f"{operation}: Airflow server error without a status")
         return AirflowApiError(f"{operation}: Airflow client error without a status", body=None if sensitive else body)
-    if code in THROTTLING_CODES:
-        return ThrottledError(f"{operation}: {code}")
-    if code in UNAVAILABLE_CODES or (isinstance(http_status, int) and http_status >= 500):
-        return ServiceUnavailableError(f"{operation}: {code or http_status}")
-    if code == "ResourceNotFoundException":
-        return NotFoundError(f"{operation}: {message or 'environment not found'}")
     if code == "ValidationException":
         return _from_validation(message, operation=operation, environment_status=environment_status)
-    if code == "AccessDeniedException":
-        return ConfigurationError(f"{operation}: access denied ({message}); check the role's airflow:* permissions")
-    return AirflowApiError(f"{operation}: {code} {message}".strip(), status=http_status)
+    generic = translate_client_error(exc, operation=operation)
+    if isinstance(generic, AwsRequestError):
+        # Not a throttle, outage, missing environment or denied call: Airflow's side refused it.
+        return AirflowApiError(f"{operation}: {code} {message}".strip(), status=http_status)
+    return generic
 
 
 def _from_validation(

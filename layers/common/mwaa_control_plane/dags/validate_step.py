@@ -10,24 +10,18 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from mwaa_control_plane.dags.delivery import (
-    ValidationOutcome,
-    clear_in_flight,
-    dag_index,
-    describe_environment,
-    translate_client_error,
-)
+from mwaa_control_plane.dags.delivery import withdraw_announcement
 from mwaa_control_plane.dags.events import REPORTS_PREFIX, Action, ArtifactKind, DeliveryRequest
+from mwaa_control_plane.dags.payloads import ValidationOutcome
 from mwaa_control_plane.dags.validation import validate_files
 from mwaa_control_plane.dags.validation.models import FileKind, FileReport, SourceFile, ValidationContext
-from mwaa_control_plane.errors import InvalidInputError
-from mwaa_control_plane.state import StateStore
+from mwaa_control_plane.environments.description import EnvironmentTarget, describe_environment
+from mwaa_control_plane.errors import NOT_FOUND_CODES, InvalidInputError, translate_client_error
+from mwaa_control_plane.state import StateRepository
 
 if TYPE_CHECKING:
     from mypy_boto3_mwaa import MWAAClient
     from mypy_boto3_s3 import S3Client
-
-    from mwaa_control_plane.dags.delivery import EnvironmentTarget
 
 
 def _read_text(s3: S3Client, bucket: str, key: str | None, version: str | None = None) -> str | None:
@@ -39,7 +33,7 @@ def _read_text(s3: S3Client, bucket: str, key: str | None, version: str | None =
     try:
         body: bytes = s3.get_object(**args)["Body"].read()
     except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("NoSuchKey", "NoSuchVersion", "404"):
+        if exc.response.get("Error", {}).get("Code") in NOT_FOUND_CODES:
             return None
         raise translate_client_error(exc) from exc
     return body.decode("utf-8", errors="replace")
@@ -71,19 +65,19 @@ def _list_keys(s3: S3Client, bucket: str, prefix: str) -> list[str]:
 
 
 def validation_context(
-    s3: S3Client, store: StateStore, target: EnvironmentTarget, request: DeliveryRequest
+    s3: S3Client, repository: StateRepository, target: EnvironmentTarget, request: DeliveryRequest
 ) -> ValidationContext:
     """What the validator must know about the environment the file goes to."""
     mwaa_dags = _list_keys(s3, target.source_bucket, f"{target.dag_s3_path}/")
     staged = _list_keys(s3, request.staging_bucket, f"{request.environment_name}/dags/")
     siblings = _module_names(mwaa_dags, target.dag_s3_path) | _module_names(staged, f"{request.environment_name}/dags")
-    plugins = store.get(f"env#{request.environment_name}", "plugins") or {}
-    owners = {k: v for k, v in dag_index(store, request.environment_name).items() if v != request.relative_path}
+    index = repository.dag_index(request.environment_name)
+    owners = {dag_id: entry.path for dag_id, entry in index.items() if entry.path != request.relative_path}
     return ValidationContext(
         airflow_version=target.airflow_version,
         requirements=_read_text(s3, target.source_bucket, target.requirements_s3_path, target.requirements_version),
         sibling_modules=siblings,
-        plugin_modules=frozenset(plugins.get("modules", [])),
+        plugin_modules=frozenset(repository.plugin_modules(request.environment_name)),
         airflowignore=_read_text(s3, target.source_bucket, f"{target.dag_s3_path}/.airflowignore"),
         dag_id_owners=owners,
     )
@@ -102,7 +96,9 @@ def _notification_for(request: DeliveryRequest, report: FileReport, report_key: 
     return "\n".join(lines)
 
 
-def validate_object(s3: S3Client, mwaa: MWAAClient, store: StateStore, request: DeliveryRequest) -> ValidationOutcome:
+def validate_object(
+    s3: S3Client, mwaa: MWAAClient, repository: StateRepository, request: DeliveryRequest
+) -> ValidationOutcome:
     """Validate exactly ``request.version_id`` and write the JSON report next to it in the staging bucket."""
     if request.action is not Action.CREATED or not request.version_id:
         raise InvalidInputError("only created object versions are validated")
@@ -115,15 +111,15 @@ def validate_object(s3: S3Client, mwaa: MWAAClient, store: StateStore, request: 
         )
         content: bytes = obj["Body"].read()
     except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("NoSuchKey", "NoSuchVersion", "404"):
-            clear_in_flight(store, request)
+        if exc.response.get("Error", {}).get("Code") in NOT_FOUND_CODES:
+            withdraw_announcement(repository, request)
             return ValidationOutcome(
                 request=request,
                 verdict="gone",
                 notification=f"{request.key} version {request.version_id} no longer exists",
             )
         raise translate_client_error(exc) from exc
-    context = validation_context(s3, store, target, request)
+    context = validation_context(s3, repository, target, request)
     kind: FileKind = "dags" if request.kind is ArtifactKind.DAG else request.kind.value  # type: ignore[assignment]
     report = validate_files([SourceFile(path=request.relative_path, content=content, kind=kind)], context)
     file_report = report.files[0]
@@ -150,7 +146,7 @@ def validate_object(s3: S3Client, mwaa: MWAAClient, store: StateStore, request: 
         raise translate_client_error(exc) from exc
     failed = file_report.verdict == "fail"
     if failed and request.kind is not ArtifactKind.DAG:
-        clear_in_flight(store, request)
+        withdraw_announcement(repository, request)
     return ValidationOutcome(
         request=request,
         verdict="fail" if failed else "pass",

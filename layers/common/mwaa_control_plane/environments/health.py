@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 from pydantic import computed_field
 
-from mwaa_control_plane.airflow.resilience import translate_error
 from mwaa_control_plane.environments.inventory import USABLE_STATES, EnvironmentConfiguration, configuration_of
+from mwaa_control_plane.errors import translate_client_error
 
 if TYPE_CHECKING:
     from mypy_boto3_mwaa import MWAAClient
@@ -43,7 +43,7 @@ def check_environment_health(mwaa: MWAAClient, airflow: AirflowReader, name: str
         environment = mwaa.get_environment(Name=name)["Environment"]
     except ClientError as exc:
         # Throttling and 5xx reach the ASL retriers by name; a deleted environment is a NotFoundError.
-        raise translate_error(exc, operation="GetEnvironment") or exc from exc
+        raise translate_client_error(exc, operation="GetEnvironment") from exc
     configuration = configuration_of(environment)
     status = configuration["status"]
     usable = status in USABLE_STATES

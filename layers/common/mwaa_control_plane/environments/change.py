@@ -1,0 +1,462 @@
+"""The one door for environment changes: record, lock, settle, apply once, then record or restore.
+
+MWAA accepts one update at a time, only from AVAILABLE (or UPDATE_FAILED), and an update takes
+10-30 minutes and may roll back. Every flow that changes an environment therefore starts the
+``environment-change`` state machine with a :class:`ChangeRequest`; it is the only code that calls
+UpdateEnvironment. Requests are recorded as pending; the execution that holds the environment's
+lock applies every pending request in one UpdateEnvironment (a later request for the same field
+supersedes an earlier one, and the earlier requester is told). Executions whose request another
+execution already applied end as soon as they get the lock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from botocore.exceptions import ClientError
+from pydantic import computed_field
+
+from mwaa_control_plane.environments.change_request import (
+    ARTIFACT_KINDS,
+    ArtifactVersion,
+    ChangeRecord,
+    ChangeRequest,
+    FieldChange,
+    RequestOutcome,
+    Supersession,
+    fingerprint,
+)
+from mwaa_control_plane.environments.limits import capacity_of, looks_redacted, refusals
+from mwaa_control_plane.errors import (
+    ChangeRefusedError,
+    EnvironmentBusyError,
+    EnvironmentStateError,
+    translate_client_error,
+)
+from mwaa_control_plane.objects import current_version
+from mwaa_control_plane.payloads import Payload
+from mwaa_control_plane.state import RecordKey, StateRepository, StoredRequest
+
+if TYPE_CHECKING:
+    from mypy_boto3_mwaa import MWAAClient
+    from mypy_boto3_s3 import S3Client
+
+FLOW = "environment-change"
+UPDATABLE = ("AVAILABLE", "UPDATE_FAILED")
+# States an environment leaves by itself: wait for them. Any other state (DELETED, CREATE_FAILED, ...) is final.
+TRANSIENT = ("UPDATING", "CREATING", "CREATING_SNAPSHOT", "ROLLING_BACK", "PENDING", "MAINTENANCE", "UNAVAILABLE")
+# The lock outlives a settle (<= 1 h), a busy environment (<= 1 h) and an update polled for 90 minutes.
+LOCK_LEASE_SECONDS = 4 * 3600
+SETTLE_LIMIT_SECONDS = 3600
+BUSY_LIMIT_SECONDS = 3600
+ANNOUNCEMENT_SECONDS = 15 * 60
+RESOLVED_TTL_SECONDS = 30 * 86400
+_API_NAMES = {
+    "environment_class": "EnvironmentClass",
+    "min_workers": "MinWorkers",
+    "max_workers": "MaxWorkers",
+    "schedulers": "Schedulers",
+    "min_webservers": "MinWebservers",
+    "max_webservers": "MaxWebservers",
+}
+_ARTIFACT_API = {
+    "requirements": ("RequirementsS3Path", "RequirementsS3ObjectVersion"),
+    "plugins": ("PluginsS3Path", "PluginsS3ObjectVersion"),
+    "startup": ("StartupScriptS3Path", "StartupScriptS3ObjectVersion"),
+}
+_OPTION = "airflow_configuration_options."
+
+
+class RecordedRequest(Payload):
+    request_id: str
+    environment_name: str
+    lock: RecordKey
+
+
+class Readiness(Payload):
+    state: Literal["ready", "wait", "resolved"]
+    wait_seconds: int = 0
+    reason: str = ""
+    outcome: RequestOutcome | None = None
+
+
+_SUBJECTS = {
+    "succeeded": "MWAA control plane: environment updated",
+    "failed": "MWAA control plane: environment update failed",
+    "timed_out": "MWAA control plane: environment update still running",
+}
+
+
+class ChangeResult(Payload):
+    environment_name: str
+    status: Literal["succeeded", "failed", "timed_out"]
+    notification: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def subject(self) -> str:
+        return _SUBJECTS[self.status]
+
+
+# ---------------------------------------------------------------------- helpers
+def _environment(mwaa: MWAAClient, name: str) -> dict[str, Any]:
+    try:
+        return dict(mwaa.get_environment(Name=name)["Environment"])
+    except ClientError as exc:
+        raise translate_client_error(exc) from exc
+
+
+def _refuse_if_needed(request_fields: dict[str, Any], environment: dict[str, Any], quota: int) -> None:
+    problems = refusals(request_fields, capacity_of(environment), max_workers_quota=quota)
+    if problems:
+        raise ChangeRefusedError(f"{environment.get('Name', 'the environment')}: " + "; ".join(problems))
+
+
+def _fixed_fields(request: ChangeRequest) -> dict[str, Any]:
+    return {
+        "subnet_ids": request.subnet_ids,
+        "kms_key": request.kms_key,
+        "endpoint_management": request.endpoint_management,
+    }
+
+
+# ---------------------------------------------------------------------- steps
+def record_request(
+    mwaa: MWAAClient, repository: StateRepository, request: ChangeRequest, request_id: str, *, max_workers_quota: int
+) -> RecordedRequest:
+    """Refuse what MWAA would refuse, then record ``request`` as pending for its environment."""
+    environment = _environment(mwaa, request.environment_name)
+    _refuse_if_needed({**request.requested_fields(), **_fixed_fields(request)}, environment, max_workers_quota)
+    if not request.requested_fields():
+        raise ChangeRefusedError("the request changes nothing: name at least one field to change")
+    repository.add_change_request(request_id, request)
+    if request.fulfils is not None:
+        # Only now: until the request is recorded, the announcement keeps a lock holder from applying without it.
+        repository.withdraw_announcement(request.environment_name, request.fulfils.source, request.fulfils.version_id)
+    return RecordedRequest(
+        request_id=request_id,
+        environment_name=request.environment_name,
+        lock=repository.environment_lock_key(request.environment_name),
+    )
+
+
+def prepare(
+    mwaa: MWAAClient, repository: StateRepository, environment_name: str, request_id: str, waiting_since: datetime
+) -> Readiness:
+    """May the lock holder apply now? Wait for a settled burst, announced changes and AVAILABLE, all bounded."""
+    own = repository.change_request(environment_name, request_id)
+    if own is not None and own.outcome is not None:
+        return Readiness(state="resolved", reason=own.outcome.detail, outcome=own.outcome)
+    now = repository.clock.now()
+    waited = (now - waiting_since).total_seconds()
+    pending = repository.change_requests(environment_name)
+    if pending:
+        settle = max(r.request.settle_seconds for r in pending)
+        quiet = (now - max(r.requested_at for r in pending)).total_seconds()
+        if quiet < settle and waited < SETTLE_LIMIT_SECONDS:
+            return Readiness(state="wait", wait_seconds=int(settle - quiet) + 1, reason="letting the requests settle")
+    announced = repository.announcements(environment_name, max_age_seconds=ANNOUNCEMENT_SECONDS)
+    if announced and waited < SETTLE_LIMIT_SECONDS:
+        sources = ", ".join(a.source for a in announced)
+        return Readiness(state="wait", wait_seconds=30, reason=f"waiting for announced changes: {sources}")
+    status = _environment(mwaa, environment_name).get("Status", "UNKNOWN")
+    if status in UPDATABLE:
+        return Readiness(state="ready", reason=f"{environment_name} is {status}")
+    if status not in TRANSIENT:
+        raise EnvironmentStateError(f"environment {environment_name} is {status}; it cannot be updated")
+    if waited >= BUSY_LIMIT_SECONDS + SETTLE_LIMIT_SECONDS:
+        raise EnvironmentBusyError(
+            f"environment {environment_name} stayed {status} for {int(waited // 60)} minutes; "
+            "the change was not applied"
+        )
+    return Readiness(state="wait", wait_seconds=60, reason=f"{environment_name} is {status}")
+
+
+def _merge(pending: list[StoredRequest]) -> tuple[dict[str, Any], dict[str, str], list[Supersession]]:
+    """Field -> value with the latest request winning; field -> request id; who was superseded by whom."""
+    merged: dict[str, Any] = {}
+    source: dict[str, str] = {}
+    for stored in pending:
+        for name, value in stored.request.requested_fields().items():
+            merged[name] = value
+            source[name] = stored.request_id
+    superseded = []
+    for stored in pending:
+        lost = sorted(n for n in stored.request.requested_fields() if source[n] != stored.request_id)
+        if lost:
+            by = sorted({source[n] for n in lost})
+            superseded.append(
+                Supersession(request_id=stored.request_id, requested_by=stored.request.requested_by, fields=lost, by=by)
+            )
+    return merged, source, superseded
+
+
+def _artifact_now(environment: dict[str, Any], kind: str) -> ArtifactVersion | None:
+    path_name, version_name = _ARTIFACT_API[kind]
+    path = environment.get(path_name)
+    return ArtifactVersion(s3_path=path, version=environment.get(version_name) or None) if path else None
+
+
+def apply(
+    mwaa: MWAAClient,
+    repository: StateRepository,
+    environment_name: str,
+    change_id: str,
+    *,
+    max_workers_quota: int,
+) -> ChangeRecord:
+    """One UpdateEnvironment with every pending request merged; only fields that differ from now are sent."""
+    clock = repository.clock
+    pending = repository.change_requests(environment_name)
+    record = ChangeRecord(
+        change_id=change_id, environment_name=environment_name, status="updating", started_at=clock.now()
+    )
+    if not pending:
+        return record.model_copy(update={"status": "nothing_pending", "detail": "no pending request"})
+    record = record.model_copy(
+        update={
+            "request_ids": [r.request_id for r in pending],
+            "requested_by": [r.request.requested_by for r in pending],
+            "reasons": [r.request.reason for r in pending],
+        }
+    )
+    merged, _, superseded = _merge(pending)
+    record = record.model_copy(update={"superseded": superseded})
+    environment = _environment(mwaa, environment_name)
+    status = environment.get("Status", "UNKNOWN")
+    if status not in UPDATABLE:
+        raise EnvironmentBusyError(f"environment {environment_name} is {status}; UpdateEnvironment needs AVAILABLE")
+    try:
+        _refuse_if_needed(
+            {k: v for k, v in merged.items() if not k.startswith(_OPTION)}, environment, max_workers_quota
+        )
+        arguments, changes, before, after = _update_arguments(environment, merged)
+    except ChangeRefusedError as exc:
+        return _resolve(repository, record.model_copy(update={"status": "refused", "detail": str(exc)}), pending)
+    if not changes:
+        detail = "every requested value is already in effect"
+        return _resolve(repository, record.model_copy(update={"status": "unchanged", "detail": detail}), pending)
+    strategies = [r.request.worker_replacement_strategy for r in pending if r.request.worker_replacement_strategy]
+    if strategies:
+        arguments["WorkerReplacementStrategy"] = strategies[-1]
+    restore = sorted(
+        {k for r in pending if r.request.restore_on_failure for k in ARTIFACT_KINDS if getattr(r.request, k)}
+    )
+    record = record.model_copy(
+        update={"changes": changes, "artifacts_before": before, "artifacts_after": after, "restore_on_failure": restore}
+    )
+    try:
+        mwaa.update_environment(Name=environment_name, **arguments)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ValidationException":
+            # ValidationException means bad arguments or an environment that left AVAILABLE since it was
+            # described (another update started): its status tells which, never the message text.
+            now_status = _environment(mwaa, environment_name).get("Status", "UNKNOWN")
+            if now_status not in UPDATABLE:
+                raise EnvironmentBusyError(f"environment {environment_name} is {now_status}; the change waits") from exc
+            message = exc.response.get("Error", {}).get("Message", "")
+            refused = record.model_copy(update={"status": "refused", "detail": f"MWAA refused the change: {message}"})
+            return _resolve(repository, refused, pending)
+        raise translate_client_error(exc) from exc
+    repository.record_change(record)
+    return record
+
+
+def _update_arguments(
+    environment: dict[str, Any], merged: dict[str, Any]
+) -> tuple[dict[str, Any], list[FieldChange], dict[str, ArtifactVersion], dict[str, ArtifactVersion]]:
+    """UpdateEnvironment's arguments for the fields that differ, with before/after for the record."""
+    arguments: dict[str, Any] = {}
+    changes: list[FieldChange] = []
+    before: dict[str, ArtifactVersion] = {}
+    after: dict[str, ArtifactVersion] = {}
+    capacity = capacity_of(environment)
+    for name, api_name in _API_NAMES.items():
+        if name in merged and merged[name] != capacity[name]:
+            arguments[api_name] = merged[name]
+            changes.append(FieldChange(field=name, before=capacity[name], after=merged[name]))
+    for kind in ARTIFACT_KINDS:
+        wanted: ArtifactVersion | None = merged.get(kind)
+        if wanted is None:
+            continue
+        running = _artifact_now(environment, kind)
+        if running is not None and (running.s3_path, running.version) == (wanted.s3_path, wanted.version):
+            continue
+        path_name, version_name = _ARTIFACT_API[kind]
+        arguments[path_name] = wanted.s3_path
+        if wanted.version:
+            arguments[version_name] = wanted.version
+        before[kind] = running or ArtifactVersion(s3_path=wanted.s3_path)
+        after[kind] = wanted
+        changes.append(
+            FieldChange(
+                field=kind,
+                before=running.model_dump(exclude={"modules"}) if running else None,
+                after=wanted.model_dump(exclude={"modules"}),
+            )
+        )
+    options = {k[len(_OPTION) :]: v for k, v in merged.items() if k.startswith(_OPTION)}
+    if options:
+        current: dict[str, str] = dict(environment.get("AirflowConfigurationOptions") or {})
+        masked = sorted(k for k, v in current.items() if looks_redacted(v))
+        if masked:
+            # UpdateEnvironment replaces the whole map: writing a masked value back would destroy the real one.
+            raise ChangeRefusedError(
+                "GetEnvironment returned masked values for "
+                + ", ".join(masked)
+                + "; configuration options cannot be changed safely"
+            )
+        wanted_options = dict(current)
+        for key, value in options.items():
+            if value is None:
+                wanted_options.pop(key, None)
+            else:
+                wanted_options[key] = value
+        option_changes = [
+            FieldChange(field=f"{_OPTION}{key}", before=fingerprint(current.get(key)), after=fingerprint(value))
+            for key, value in sorted(options.items())
+            if current.get(key) != value
+        ]
+        if option_changes:
+            arguments["AirflowConfigurationOptions"] = wanted_options
+            changes.extend(option_changes)
+    return arguments, changes, before, after
+
+
+def _resolve(repository: StateRepository, record: ChangeRecord, pending: list[StoredRequest]) -> ChangeRecord:
+    """Give every request of ``record`` its outcome and keep the record in the history."""
+    finished = record.model_copy(update={"finished_at": repository.clock.now()})
+    superseded = {s.request_id: s for s in finished.superseded}
+    status = {
+        "succeeded": "applied",
+        "unchanged": "unchanged",
+        "refused": "refused",
+        "failed": "failed",
+        "timed_out": "failed",
+    }.get(finished.status, "failed")
+    for stored in pending:
+        if stored.request_id not in finished.request_ids:
+            continue
+        lost = superseded.get(stored.request_id)
+        own_fields = set(stored.request.requested_fields())
+        fully_superseded = lost is not None and own_fields <= set(lost.fields)
+        outcome = RequestOutcome(
+            status="superseded" if fully_superseded and status == "applied" else status,
+            change_id=finished.change_id,
+            detail=finished.detail or f"change {finished.change_id} {finished.status}",
+            superseded_fields=lost.fields if lost else [],
+            superseded_by=lost.by if lost else [],
+        )
+        repository.resolve_change_request(stored, outcome, ttl_seconds=RESOLVED_TTL_SECONDS)
+    repository.record_change(finished)
+    return finished
+
+
+def _pending_of(repository: StateRepository, record: ChangeRecord) -> list[StoredRequest]:
+    return [r for r in repository.change_requests(record.environment_name) if r.request_id in record.request_ids]
+
+
+def _requesters(record: ChangeRecord) -> str:
+    return "; ".join(
+        f"{r.flow} {r.execution or '(console)'}: {reason}"
+        for r, reason in zip(record.requested_by, record.reasons, strict=False)
+    )
+
+
+def _superseded_lines(record: ChangeRecord) -> list[str]:
+    return [
+        f"Request {s.request_id} ({s.requested_by.flow} {s.requested_by.execution or '(console)'}) was superseded "
+        f"for {', '.join(s.fields)} by the later request {', '.join(s.by)}."
+        for s in record.superseded
+    ]
+
+
+def _changes_text(record: ChangeRecord) -> str:
+    return ", ".join(f"{c.field}: {c.before} -> {c.after}" for c in record.changes) or "nothing"
+
+
+def record_success(repository: StateRepository, record: ChangeRecord) -> ChangeResult:
+    """The update reached AVAILABLE: its artifact versions become the known-good ones; requesters are told."""
+    name = record.environment_name
+    if record.artifacts_after:
+        known = repository.known_good(name)
+        repository.set_known_good(
+            name, known.model_copy(update={"artifacts": {**known.artifacts, **record.artifacts_after}})
+        )
+        plugins = record.artifacts_after.get("plugins")
+        if plugins is not None:
+            repository.set_plugin_modules(name, plugins.modules)
+    finished = _resolve(repository, record.model_copy(update={"status": "succeeded"}), _pending_of(repository, record))
+    lines = [
+        f"{name} was updated ({finished.change_id}): {_changes_text(finished)}.",
+        f"Requested by {_requesters(finished)}.",
+    ]
+    return ChangeResult(
+        environment_name=name, status="succeeded", notification="\n".join(lines + _superseded_lines(finished))
+    )
+
+
+def restore_after_failure(
+    s3: S3Client, mwaa: MWAAClient, repository: StateRepository, record: ChangeRecord, *, timed_out: bool = False
+) -> ChangeResult:
+    """UPDATE_FAILED (MWAA rolled back) or no end in sight: put the previous artifact versions back, report why."""
+    name = record.environment_name
+    environment = _environment(mwaa, name)
+    bucket = str(environment["SourceBucketArn"]).split(":::")[-1]
+    restored: list[str] = []
+    if not timed_out:
+        for kind in record.restore_on_failure:
+            restored.append(_restore_artifact(s3, bucket, kind, record))
+    error = environment.get("LastUpdate", {}).get("Error", {})
+    code = error.get("ErrorCode") or ("TIMED_OUT" if timed_out else "UNKNOWN")
+    message = error.get("ErrorMessage") or (
+        f"still {environment.get('Status')} after 90 minutes" if timed_out else "no error message from MWAA"
+    )
+    failed = record.model_copy(
+        update={
+            "status": "timed_out" if timed_out else "failed",
+            "error_code": code,
+            "error_message": message,
+            "detail": f"{code}: {message}",
+        }
+    )
+    finished = _resolve(repository, failed, _pending_of(repository, record))
+    if timed_out:
+        head = (
+            f"Updating {name} did not finish in 90 minutes ({finished.change_id}); the control plane stopped watching."
+        )
+    else:
+        head = f"Updating {name} failed and MWAA rolled it back ({finished.change_id}): {code}: {message}"
+    lines = [
+        head,
+        f"Requested: {_changes_text(finished)}.",
+        f"Requested by {_requesters(finished)}.",
+        f"Restored in the source bucket: {', '.join(restored) or 'nothing to restore'}.",
+    ]
+    return ChangeResult(
+        environment_name=name,
+        status="timed_out" if timed_out else "failed",
+        notification="\n".join(lines + _superseded_lines(finished)),
+    )
+
+
+def _restore_artifact(s3: S3Client, bucket: str, kind: str, record: ChangeRecord) -> str:
+    applied = record.artifacts_after[kind]
+    previous = record.artifacts_before.get(kind)
+    if current_version(s3, bucket, applied.s3_path) != applied.version:
+        return f"{kind} left as is (a newer version was staged since)"
+    try:
+        if previous is not None and previous.version and previous.s3_path == applied.s3_path:
+            s3.copy_object(
+                Bucket=bucket,
+                Key=applied.s3_path,
+                CopySource={"Bucket": bucket, "Key": applied.s3_path, "VersionId": previous.version},
+            )
+            return f"{kind} -> {previous.version}"
+        if previous is None or not previous.version:
+            s3.delete_object(Bucket=bucket, Key=applied.s3_path)
+            return f"{kind} removed (there was none before)"
+    except ClientError as exc:
+        raise translate_client_error(exc) from exc
+    return f"{kind} left as is (it moved to another path)"
