@@ -76,7 +76,7 @@ class EventDelivery:
         self._sequencer = itertools.count(0x6000000000000000)
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
-        # moto's own Rule.send_to_targets, set by install(): it still serves targets other than ours.
+        # moto's own Rule.send_to_targets, set by delivering_send_to_targets(): it still serves the other targets.
         self._original_send_to_targets: Callable[..., None] | None = None
 
     def _client(self, service: str) -> Any:
@@ -252,22 +252,21 @@ def _json_path(document: Any, path: str) -> Any:
     return node
 
 
-# ---------------------------------------------------------------------- moto patches
-def install(delivery: EventDelivery) -> Callable[[], None]:
-    """Patch moto so rules deliver through ``delivery`` and S3 emits real-shaped events."""
-    from moto.events import models as events_models
-    from moto.s3 import models as s3_models
-    from moto.s3 import notifications as s3_notifications
-
-    rule_cls = events_models.Rule
-    original_send = rule_cls.send_to_targets
-    original_eventbridge = s3_notifications._send_event_bridge_message
-    original_delete = s3_models.S3Backend.delete_object
-    delivery._original_send_to_targets = original_send
+# ---------------------------------------------------------------------- replacements for moto's functions
+def delivering_send_to_targets(delivery: EventDelivery, original: Callable[..., None]) -> Callable[..., None]:
+    """moto's ``Rule.send_to_targets`` that delivers to Lambda, Step Functions and SNS through ``delivery``
+    (``original`` still serves the other target types)."""
+    delivery._original_send_to_targets = original
 
     def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:  # noqa: ARG001
         if self.event_pattern.matches_event(original_event):
             delivery._deliver_to_rule(self, original_event)
+
+    return send_to_targets
+
+
+def real_shaped_object_created(delivery: EventDelivery) -> Callable[[str, Any, str, Any], None]:
+    """moto's ``_send_event_bridge_message`` that publishes S3's ``Object Created`` event as S3 shapes it."""
 
     def send_event_bridge_message(account_id: str, bucket: Any, event_name: str, key: Any) -> None:  # noqa: ARG001
         # Deletions are emitted by delete_object below, which knows what kind of delete it was.
@@ -284,10 +283,16 @@ def install(delivery: EventDelivery) -> Callable[[], None]:
             detail["version-id"] = key.version_id
         delivery.publish(delivery.s3_event("Object Created", bucket, detail, reason))
 
+    return send_event_bridge_message
+
+
+def announcing_delete_object(delivery: EventDelivery, original: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's ``S3Backend.delete_object`` that publishes ``Object Deleted`` with its ``deletion-type``."""
+
     def delete_object(
         self: Any, bucket_name: str, key_name: str, version_id: str | None = None, bypass: bool = False
     ) -> Any:
-        deleted, meta = original_delete(self, bucket_name, key_name, version_id=version_id, bypass=bypass)
+        deleted, meta = original(self, bucket_name, key_name, version_id=version_id, bypass=bypass)
         bucket = self.get_bucket(bucket_name)
         config = bucket.notification_configuration
         if deleted and config is not None and config.event_bridge is not None:
@@ -300,13 +305,4 @@ def install(delivery: EventDelivery) -> Callable[[], None]:
             delivery.publish(event)
         return deleted, meta
 
-    rule_cls.send_to_targets = send_to_targets
-    s3_notifications._send_event_bridge_message = send_event_bridge_message
-    s3_models.S3Backend.delete_object = delete_object
-
-    def undo() -> None:
-        rule_cls.send_to_targets = original_send
-        s3_notifications._send_event_bridge_message = original_eventbridge
-        s3_models.S3Backend.delete_object = original_delete
-
-    return undo
+    return delete_object

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,21 +139,3 @@ def _error_response(request: Any, service: str, fault: Fault) -> AWSResponse:
         body = json.dumps({"__type": fault.error_code, "message": fault.message, **fault.extra}).encode()
         headers = {"Content-Type": "application/json", "x-amzn-ErrorType": fault.error_code}
     return AWSResponse(url, fault.status, headers, _Raw(body))  # type: ignore[arg-type]
-
-
-def install(injector: FaultInjector) -> Callable[[], None]:
-    """Put ``injector`` ahead of moto's stubber in every botocore session created from now on."""
-    import boto3
-    import botocore.handlers
-
-    handlers = botocore.handlers.BUILTIN_HANDLERS
-    entry = ("before-send", injector)
-    handlers.insert(0, entry)
-    boto3.DEFAULT_SESSION = None  # sessions made earlier do not know the handler
-
-    def undo() -> None:
-        if entry in handlers:
-            handlers.remove(entry)
-        boto3.DEFAULT_SESSION = None
-
-    return undo

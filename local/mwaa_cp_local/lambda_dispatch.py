@@ -216,42 +216,29 @@ def error_payload(invocation: Invocation) -> dict[str, Any]:
     }
 
 
-def install(dispatcher: LambdaDispatcher) -> Callable[[], None]:
-    """Make moto's Lambda backends (Docker and "simple") call the dispatcher; return the undo function."""
-    from moto.awslambda.models import LambdaBackend
-    from moto.awslambda_simple.models import LambdaSimpleBackend
+def dispatching_invoke(dispatcher: LambdaDispatcher, original: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's Lambda backend ``invoke`` that runs the stack's functions in-process through ``dispatcher``
+    (anything else still goes to ``original``)."""
 
-    originals = {cls: cls.invoke for cls in (LambdaBackend, LambdaSimpleBackend)}
+    def invoke(
+        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+    ) -> str | bytes | None:
+        moto_function = self.get_function(function_name, qualifier)
+        function = dispatcher.lookup(moto_function.function_arn)
+        if function is None:
+            return original(self, function_name, qualifier, body, headers, response_headers)  # type: ignore[no-any-return]
+        payload = json.loads(body) if body else {}
+        record = dispatcher.invoke(function, payload)
+        _write_logs(self.account_id, dispatcher.region, function.name, record)
+        if record.error_type is not None:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            answer = json.dumps(error_payload(record)).encode()
+        else:
+            answer = json.dumps(record.result).encode()
+        response_headers["Content-Length"] = str(len(answer))
+        return answer
 
-    def patched(cls: type[Any]) -> Callable[..., Any]:
-        def invoke(
-            self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
-        ) -> str | bytes | None:
-            moto_function = self.get_function(function_name, qualifier)
-            function = dispatcher.lookup(moto_function.function_arn)
-            if function is None:
-                return originals[cls](self, function_name, qualifier, body, headers, response_headers)  # type: ignore[no-any-return]
-            payload = json.loads(body) if body else {}
-            record = dispatcher.invoke(function, payload)
-            _write_logs(self.account_id, dispatcher.region, function.name, record)
-            if record.error_type is not None:
-                response_headers["x-amz-function-error"] = "Unhandled"
-                answer = json.dumps(error_payload(record)).encode()
-            else:
-                answer = json.dumps(record.result).encode()
-            response_headers["Content-Length"] = str(len(answer))
-            return answer
-
-        return invoke
-
-    for cls in originals:
-        cls.invoke = patched(cls)
-
-    def undo() -> None:
-        for cls, original in originals.items():
-            cls.invoke = original
-
-    return undo
+    return invoke
 
 
 def _write_logs(account_id: str, region: str, function_name: str, record: Invocation) -> None:

@@ -25,9 +25,10 @@ from urllib.parse import urlsplit
 import boto3
 
 from mwaa_control_plane import clients, config
+from mwaa_control_plane import clock as clock_module
 from mwaa_control_plane.airflow import transport
 from mwaa_control_plane.errors import InvalidInputError, NotFoundError
-from mwaa_cp_local import eventbridge, faults, lambda_dispatch, stepfunctions, streams, timewarp
+from mwaa_cp_local import eventbridge, faults, lambda_dispatch, patches, streams, timewarp
 from mwaa_cp_local.provisioner import ProvisionedStack, Provisioner
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -77,6 +78,8 @@ class LocalAws:
         )
         self.events = eventbridge.EventDelivery(account_id=ACCOUNT_ID, region=region, dispatcher=self.lambdas)
         self.clock: timewarp.CompressedClock | None = None
+        # Every moto and botocore patch of this runtime, while it runs (see mwaa_cp_local.patches).
+        self.patches: patches.Patches | None = None
         self._stack: ProvisionedStack | None = None
         self._undo: list[Callable[[], None]] = []
         self._clients: dict[str, Any] = {}
@@ -88,6 +91,17 @@ class LocalAws:
 
         from mwaa_cp_local import mwaa
 
+        if self.time_scale is not None:
+            self.clock = timewarp.CompressedClock(self.time_scale)
+        # First, so that a moto version the patches were not written for stops the runtime before anything runs.
+        self.patches = patches.install(
+            clock=self.clock, dispatcher=self.lambdas, delivery=self.events, injector=self.faults
+        )
+        self._undo.append(self._forget_patches)
+        if self.clock is not None:
+            previous_clock = clock_module.get_clock()
+            clock_module.set_clock(self.clock)
+            self._undo.append(lambda: clock_module.set_clock(previous_clock))
         saved_environment = {k: os.environ.get(k) for k in (*_FAKE_CREDENTIALS, "AWS_DEFAULT_REGION", "AWS_REGION")}
         os.environ.update(_FAKE_CREDENTIALS)
         os.environ["AWS_DEFAULT_REGION"] = self.region
@@ -98,16 +112,8 @@ class LocalAws:
         )
         self._mock.start()
         self._undo.append(self._mock.stop)
-        mwaa.register()
         mwaa.reset()  # emulator settings and armed failures never leak from one runtime to the next
         self._undo.append(mwaa.reset)
-        self._undo.append(faults.install(self.faults))
-        self._undo.append(lambda_dispatch.install(self.lambdas))
-        self._undo.append(eventbridge.install(self.events))
-        self._undo.append(stepfunctions.install(self.events.publish))
-        if self.time_scale is not None:
-            self.clock = timewarp.CompressedClock(self.time_scale)
-            self._undo.append(timewarp.install(self.clock))
         streams.install()
         self._undo.append(streams.uninstall)
         transport.set_default_transport(_EmulatedCliTransport())
@@ -140,6 +146,11 @@ class LocalAws:
             undo()
         self.events.shutdown()
         self._stack = None
+
+    def _forget_patches(self) -> None:
+        if self.patches is not None:
+            self.patches.undo()
+            self.patches = None
 
     def __enter__(self) -> Self:
         return self.start()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -67,60 +67,49 @@ def status_change_event(execution: Any, status: str) -> dict[str, Any]:
     )
 
 
-def install(publish: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
-    """Name SDK-integration errors as AWS does, give unnamed executions a UUID name as AWS does, and
-    send "Step Functions Execution Status Change" events to EventBridge through ``publish``."""
-    import uuid
+Publish = Callable[[dict[str, Any]], None]
 
-    from botocore.exceptions import ClientError
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_aws_sdk as aws_sdk,
-    )
-    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
-    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-    original_start = StepFunctionsParserBackend.start_execution
+def naming_start_execution(original: Callable[..., Any], publish: Publish) -> Callable[..., Any]:
+    """``StepFunctionsParserBackend.start_execution`` that names an unnamed execution with a UUID, as AWS does,
+    and announces it as RUNNING."""
 
     def start_execution(
         self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None, trace_header: Any = None
     ) -> Any:
         # moto would put "None" in the ARN and treat every unnamed execution with the same input as one.
-        execution = original_start(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+        execution = original(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
         publish(status_change_event(execution, "RUNNING"))
         return execution
 
-    original_terminated = BaseExecutionWorkerCommunication.terminated
+    return start_execution
+
+
+def announcing_terminated(original: Callable[[Any], None], publish: Publish) -> Callable[[Any], None]:
+    """``BaseExecutionWorkerCommunication.terminated`` that announces how the execution ended."""
 
     def terminated(self: Any) -> None:
-        original_terminated(self)
+        original(self)
         status = self.execution.exec_status
         publish(status_change_event(self.execution, getattr(status, "value", str(status))))
 
-    BaseExecutionWorkerCommunication.terminated = terminated
+    return terminated
 
-    StepFunctionsParserBackend.start_execution = start_execution
 
-    # The interpreter builds a new boto3 client for every task; clients are thread-safe, so share them.
-    from moto.stepfunctions.parser.asl.utils import boto_client as boto_client_module
-
-    original_client_for = boto_client_module.boto_client_for
-    cached_client_for = functools.lru_cache(maxsize=64)(
-        lambda region, service: original_client_for(region=region, service=service)
-    )
+def shared_client_for(original: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's ``boto_client_for`` with one client per Region and service (clients are thread-safe; the
+    interpreter would build a new one for every task, which dominates a flow's run time)."""
+    cached = functools.lru_cache(maxsize=64)(lambda region, service: original(region=region, service=service))
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:  # noqa: ARG001
-        return cached_client_for(region, service)
+        return cached(region, service)
 
-    patched_modules: list[Any] = [
-        module
-        for module in list(sys.modules.values())
-        if getattr(module, "boto_client_for", None) is original_client_for
-    ]
-    for module in patched_modules:
-        module.boto_client_for = boto_client_for
+    return boto_client_for
 
-    cls = aws_sdk.StateTaskServiceAwsSdk
-    original_from_error = cls._from_error
+
+def aws_error_names(original: Callable[[Any, Any, Exception], Any]) -> Callable[[Any, Any, Exception], Any]:
+    """``StateTaskServiceAwsSdk._from_error`` that names a ``ClientError`` ``<Service>.<Code>Exception``."""
+    from botocore.exceptions import ClientError
 
     def from_error(self: Any, env: Any, ex: Exception) -> Any:
         if isinstance(ex, ClientError):
@@ -130,15 +119,6 @@ def install(publish: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
             status = ex.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
             cause = f"{message} (Service: {sdk_service_name(self.resource.api_name)}, Status Code: {status})"
             return self._get_task_failure_event(env=env, error=name, cause=cause)
-        return original_from_error(self, env, ex)
+        return original(self, env, ex)
 
-    cls._from_error = from_error
-
-    def undo() -> None:
-        cls._from_error = original_from_error
-        StepFunctionsParserBackend.start_execution = original_start
-        BaseExecutionWorkerCommunication.terminated = original_terminated
-        for module in patched_modules:
-            module.boto_client_for = original_client_for
-
-    return undo
+    return from_error

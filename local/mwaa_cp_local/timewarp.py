@@ -14,8 +14,6 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from mwaa_control_plane import clock as clock_module
-
 
 class CompressedClock:
     """Virtual time that runs ``1/scale`` times faster than the wall clock."""
@@ -38,34 +36,18 @@ class CompressedClock:
         return virtual_seconds * self.scale
 
 
-def install(clock: CompressedClock) -> Callable[[], None]:
-    """Compress ASL Wait states, ASL retry intervals and botocore retry sleeps; return the undo."""
-    import botocore.endpoint
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+def wait_interval(clock: CompressedClock) -> Callable[[Any, Any, int], None]:
+    """moto's ``WaitFunction._wait_interval`` on ``clock``: still interrupted when the execution stops."""
 
-    previous_clock = clock_module.get_clock()
-    original_wait = wait_function.WaitFunction._wait_interval
-    original_retry_time = retrier_decl.time
-    endpoint: Any = botocore.endpoint  # botocore's stubs do not declare the module's own `time` import
-    original_endpoint_time = endpoint.time
-
-    def wait_interval(self: Any, env: Any, wait_seconds: int) -> None:  # noqa: ARG001
+    def _wait_interval(self: Any, env: Any, wait_seconds: int) -> None:  # noqa: ARG001
         if wait_seconds > 0:
             env.program_state_event.wait(clock.real_seconds(wait_seconds))
 
-    scaled_time = SimpleNamespace(**{name: getattr(time, name) for name in dir(time) if not name.startswith("_")})
-    scaled_time.sleep = clock.sleep
+    return _wait_interval
 
-    wait_function.WaitFunction._wait_interval = wait_interval
-    retrier_decl.time = scaled_time
-    endpoint.time = scaled_time
-    clock_module.set_clock(clock)
 
-    def undo() -> None:
-        wait_function.WaitFunction._wait_interval = original_wait
-        retrier_decl.time = original_retry_time
-        endpoint.time = original_endpoint_time
-        clock_module.set_clock(previous_clock)
-
-    return undo
+def time_module(clock: CompressedClock) -> SimpleNamespace:
+    """The ``time`` module with ``sleep`` on ``clock``, for modules that call ``time.sleep`` by attribute."""
+    namespace = SimpleNamespace(**{name: getattr(time, name) for name in dir(time) if not name.startswith("_")})
+    namespace.sleep = clock.sleep
+    return namespace

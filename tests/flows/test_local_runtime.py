@@ -30,7 +30,11 @@ def _failed_attempts(aws: LocalAws, arn: str, error: str) -> int:
 
 def test_the_stack_is_provisioned_from_template_yaml(aws: LocalAws) -> None:
     machines = {r.attributes["Name"] for r in aws.stack.of_type("AWS::StepFunctions::StateMachine").values()}
-    assert machines == {"mwaa-control-plane-environment-health", "mwaa-control-plane-dag-delivery"}
+    assert machines == {
+        "mwaa-control-plane-environment-health",
+        "mwaa-control-plane-dag-delivery",
+        "mwaa-control-plane-environment-change",
+    }
     assert aws.stack.outputs["StagingBucketName"] == staging_bucket(aws)
     versioning = aws.client("s3").get_bucket_versioning(Bucket=staging_bucket(aws))
     assert versioning["Status"] == "Enabled"
@@ -165,3 +169,22 @@ def test_local_up_serves_the_stack_to_boto3_over_http(aws: LocalAws) -> None:
 
 def test_the_template_used_is_the_repositorys(aws: LocalAws) -> None:
     assert aws.template == REPO / "template.yaml"
+
+
+def test_every_patch_is_undone_when_the_runtime_stops() -> None:
+    with LocalAws() as aws:
+        assert aws.patches is not None
+        applied = list(aws.patches.applied)
+    patched = {(getattr(p.owner, "__name__", type(p.owner).__name__), p.name) for p in applied}
+    assert {
+        ("WaitFunction", "_wait_interval"),
+        ("moto.stepfunctions.parser.asl.component.common.retry.retrier_decl", "time"),
+        ("botocore.endpoint", "time"),
+        ("LambdaBackend", "invoke"),
+        ("StepFunctionsParserBackend", "start_execution"),
+        ("botocore.handlers", "BUILTIN_HANDLERS"),
+        ("FakeKey", "__init__"),
+        ("dict", "moto.mwaa"),
+    } <= patched
+    assert all(patch.why for patch in applied)
+    assert [patch for patch in applied if patch.current() is not patch.original] == []

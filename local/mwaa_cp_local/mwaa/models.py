@@ -610,13 +610,6 @@ class MwaaBackend(BaseBackend):  # type: ignore[misc, unused-ignore]  # moto is 
         self.cli_tokens: dict[str, _Token] = {}
         self.lock = threading.RLock()
 
-    @property
-    def _url_module(self) -> Any:
-        # moto derives the urls module from the models module's name; ours lives in responses.py.
-        from mwaa_cp_local.mwaa import responses
-
-        return responses
-
     # -- lookups ------------------------------------------------------------------------------
 
     def _refresh(self, now: datetime) -> None:

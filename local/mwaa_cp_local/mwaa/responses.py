@@ -14,13 +14,6 @@ from moto.core.responses import ActionResult, BaseResponse, EmptyResult
 
 from mwaa_cp_local.mwaa.models import MwaaBackend, handle_cli_request, mwaa_backends
 
-# botocore prefixes MWAA hosts with api./env./ops.; clients on a custom endpoint
-# (inject_host_prefix=False) and moto's server (which rebuilds the host from the SigV4
-# signing name) use the bare airflow.{region} host.
-API_URL_BASE = r"https?://(?:api\.|env\.|ops\.)?airflow\.(.+)\.amazonaws\.com"
-# Web servers: https://<uuid>.c2.<region>.airflow.amazonaws.com/aws_mwaa/cli
-WEBSERVER_URL_BASE = r"https?://[^/]+\.airflow\.amazonaws\.com"
-
 
 class MwaaResponse(BaseResponse):  # type: ignore[misc, unused-ignore]  # moto is untyped
     def __init__(self) -> None:
@@ -90,17 +83,3 @@ def cli_dispatch(request: Any, full_url: str, headers: Any) -> tuple[int, dict[s
     body = request.data.decode("utf-8", "replace") if isinstance(request.data, bytes) else str(request.data or "")
     status, answer = handle_cli_request(host, str(request.headers.get("Authorization") or ""), body)
     return status, {"Content-Type": "application/json"}, json.dumps(answer)
-
-
-url_bases = [API_URL_BASE, WEBSERVER_URL_BASE]
-
-url_paths = {
-    "{0}/environments$": MwaaResponse.dispatch,
-    "{0}/environments/(?P<Name>[^/]+)$": MwaaResponse.dispatch,
-    "{0}/tags/(?P<ResourceArn>.+)$": MwaaResponse.dispatch,
-    "{0}/clitoken/(?P<Name>[^/]+)$": MwaaResponse.dispatch,
-    "{0}/webtoken/(?P<Name>[^/]+)$": MwaaResponse.dispatch,
-    "{0}/restapi/(?P<Name>[^/]+)$": MwaaResponse.dispatch,
-    "{0}/metrics/environments/(?P<EnvironmentName>[^/]+)$": MwaaResponse.dispatch,
-    "{0}/aws_mwaa/cli$": cli_dispatch,
-}

@@ -5,8 +5,9 @@ bucket. The fake does the same by looking into moto's in-memory S3 (no HTTP roun
 so it works identically in decorator and server mode).
 
 The DAG folder sync is timed by :func:`mwaa_control_plane.clock.get_clock`, but moto
-stamps objects with wall-clock time. :func:`install_clock_stamps` therefore records, on
-every object version and delete marker moto creates, the clock time it was created at;
+stamps objects with wall-clock time. :func:`stamping` (installed on moto's ``FakeKey`` and
+``FakeDeleteMarker`` by :mod:`mwaa_cp_local.patches`) therefore records, on every object
+version and delete marker moto creates, the clock time it was created at;
 without that a test that uploads a DAG and then jumps the clock could not tell when the
 upload happened.
 """
@@ -22,26 +23,16 @@ from typing import Any
 from mwaa_control_plane.clock import get_clock
 
 STAMP_ATTRIBUTE = "_mwaa_clock_stamp"
-_INSTALLED_MARKER = "_mwaa_clock_stamped"
 
 
-def install_clock_stamps() -> None:
-    """Make moto stamp each new S3 object version and delete marker with the clock time (idempotent)."""
-    from moto.s3.models import FakeDeleteMarker, FakeKey
+def stamping(init: Callable[..., None]) -> Callable[..., None]:
+    """``init`` (of an S3 object version or delete marker), then the clock time as its stamp."""
 
-    for cls in (FakeKey, FakeDeleteMarker):
-        if getattr(cls.__init__, _INSTALLED_MARKER, False):
-            continue
-        cls.__init__ = _stamping(cls.__init__)  # type: ignore[method-assign, unused-ignore]
-
-
-def _stamping(init: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(init)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
         init(self, *args, **kwargs)
         setattr(self, STAMP_ATTRIBUTE, get_clock().now())
 
-    setattr(wrapper, _INSTALLED_MARKER, True)
     return wrapper
 
 

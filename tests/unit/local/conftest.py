@@ -11,6 +11,7 @@ from moto import mock_aws
 
 from mwaa_control_plane.clock import Clock, ManualClock, get_clock, set_clock
 from mwaa_cp_local import mwaa
+from mwaa_cp_local.patches import Patches, install_mwaa
 
 REGION = "us-east-1"
 BUCKET = "analytics-mwaa-source"
@@ -30,9 +31,10 @@ def clock() -> Iterator[ManualClock]:
 
 @pytest.fixture
 def aws(clock: ManualClock) -> Iterator[None]:
-    mwaa.register()
-    with mock_aws():
-        yield
+    with Patches() as patches:
+        install_mwaa(patches)
+        with mock_aws():
+            yield
 
 
 @pytest.fixture

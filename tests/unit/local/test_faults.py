@@ -11,8 +11,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from mwaa_cp_local import faults
 from mwaa_cp_local.faults import FaultInjector
+from mwaa_cp_local.patches import Patches, install_faults
 
 # One attempt per call: botocore would otherwise retry a throttle and hide the count.
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
@@ -20,13 +20,10 @@ NO_RETRIES = Config(retries={"total_max_attempts": 1})
 
 @pytest.fixture
 def injector() -> Iterator[FaultInjector]:
-    with mock_aws():
+    with mock_aws(), Patches() as patches:
         injector = FaultInjector()
-        undo = faults.install(injector)
-        try:
-            yield injector
-        finally:
-            undo()
+        install_faults(patches, injector)
+        yield injector
 
 
 def client(service: str) -> Any:
@@ -94,7 +91,8 @@ def test_after_undo_an_armed_fault_no_longer_fires() -> None:
     with mock_aws():
         injector = FaultInjector()
         fault = injector.inject("dynamodb", "ListTables", times=1)
-        faults.install(injector)()
+        with Patches() as patches:
+            install_faults(patches, injector)
 
         assert client("dynamodb").list_tables()["TableNames"] == []
         assert fault.injected == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import sys
 from typing import Any
 
 import boto3
@@ -15,6 +16,7 @@ from moto import mock_aws
 
 from mwaa_control_plane.clock import ManualClock
 from mwaa_cp_local import mwaa
+from mwaa_cp_local.patches import Patches, install_mwaa
 
 pytestmark = pytest.mark.usefixtures("clock")
 REGION = "us-east-1"
@@ -466,20 +468,29 @@ def test_an_airflow_4xx_is_a_rest_api_client_exception_carrying_status_and_body(
 # ------------------------------------------------------------------------------- registration and server mode
 
 
-def test_register_can_be_called_again_inside_a_running_mock(client: Any, clock: ManualClock) -> None:
-    mwaa.register()
-    mwaa.register()
+def test_installing_the_service_puts_its_host_patterns_first(client: Any, clock: ManualClock) -> None:
     from moto import backend_index
 
-    assert sum(service == "mwaa" for service, _ in backend_index.backend_url_patterns) == 2
+    assert [service for service, _ in backend_index.backend_url_patterns[:2]] == ["mwaa", "mwaa"]
     available(client, clock)
 
 
-def test_register_after_mock_aws_started_serves_mwaa() -> None:
-    with mock_aws():
-        mwaa.register()
+def test_the_service_installed_after_mock_aws_started_serves_boto3() -> None:
+    with mock_aws(), Patches() as patches:
+        install_mwaa(patches)
         client = boto3.client("mwaa", region_name="eu-west-1")
         assert client.list_environments()["Environments"] == []
+
+
+def test_undoing_the_install_removes_the_service_from_moto() -> None:
+    from moto import backend_index
+
+    patterns = backend_index.backend_url_patterns
+    with Patches() as patches:
+        install_mwaa(patches)
+        assert "moto.mwaa" in sys.modules
+    assert backend_index.backend_url_patterns is patterns
+    assert "moto.mwaa" not in sys.modules
 
 
 def _free_port() -> int:
@@ -492,7 +503,8 @@ def _free_port() -> int:
 def test_the_backend_serves_boto3_through_moto_server(clock: ManualClock) -> None:
     from moto.server import ThreadedMotoServer
 
-    mwaa.register()
+    patches = Patches()
+    install_mwaa(patches)
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -513,3 +525,4 @@ def test_the_backend_serves_boto3_through_moto_server(clock: ManualClock) -> Non
             client.get_environment(Name="missing")
     finally:
         server.stop()
+        patches.undo()

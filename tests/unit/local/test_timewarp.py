@@ -5,16 +5,13 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import botocore.endpoint
 import pytest
 
-from mwaa_control_plane import clock as clock_module
-from mwaa_control_plane.clock import ManualClock
-from mwaa_cp_local import timewarp
+from mwaa_cp_local.patches import Patches, install_time
 from mwaa_cp_local.timewarp import CompressedClock
 
 
@@ -71,69 +68,39 @@ def test_sleeping_a_negative_time_returns_at_once() -> None:
     assert time.monotonic() - started < 0.5
 
 
-@pytest.fixture
-def previous_clock() -> Iterator[ManualClock]:
-    previous = ManualClock()
-    original = clock_module.get_clock()
-    clock_module.set_clock(previous)
-    yield previous
-    clock_module.set_clock(original)
-
-
-def test_install_makes_the_compressed_clock_the_process_clock(previous_clock: ManualClock) -> None:
-    compressed = CompressedClock(0.001)
-
-    undo = timewarp.install(compressed)
-    try:
-        assert clock_module.get_clock() is compressed
-    finally:
-        undo()
-
-
-def test_undo_restores_the_previous_process_clock(previous_clock: ManualClock) -> None:
-    undo = timewarp.install(CompressedClock(0.001))
-
-    undo()
-
-    assert clock_module.get_clock() is previous_clock
-
-
-def test_install_scales_botocores_retry_sleep_and_undo_restores_it(previous_clock: ManualClock) -> None:
+def test_install_time_scales_botocores_retry_sleep_and_undo_restores_it() -> None:
     original = botocore.endpoint.time
     compressed = CompressedClock(0.001)
 
-    undo = timewarp.install(compressed)
-    try:
+    with Patches() as patches:
+        install_time(patches, compressed)
         patched_sleep = botocore.endpoint.time.sleep
         patched_monotonic = botocore.endpoint.time.monotonic
-    finally:
-        undo()
 
     assert patched_sleep == compressed.sleep
     assert patched_monotonic is time.monotonic
     assert botocore.endpoint.time is original
 
 
-def test_a_state_machine_wait_of_a_minute_lasts_a_fraction_of_a_second(previous_clock: ManualClock) -> None:
+def test_a_state_machine_wait_of_a_minute_lasts_a_fraction_of_a_second() -> None:
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
     environment = SimpleNamespace(program_state_event=threading.Event())
-    undo = timewarp.install(CompressedClock(0.001))
-    try:
+    with Patches() as patches:
+        install_time(patches, CompressedClock(0.001))
         started = time.monotonic()
         WaitFunction._wait_interval(None, environment, 60)
         elapsed = time.monotonic() - started
-    finally:
-        undo()
 
     assert elapsed < 1.0
 
 
-def test_undo_restores_moto_s_wait_state_timing(previous_clock: ManualClock) -> None:
+def test_undo_restores_moto_s_wait_state_timing() -> None:
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
     original = WaitFunction._wait_interval
 
-    timewarp.install(CompressedClock(0.001))()
+    with Patches() as patches:
+        install_time(patches, CompressedClock(0.001))
 
     assert WaitFunction._wait_interval is original
