@@ -281,21 +281,25 @@ def slower_clock_aws() -> Iterator[LocalAws]:
         yield runtime
 
 
-def test_a_burst_of_300_uploads_loses_nothing_and_updates_the_environment_once(slower_clock_aws: LocalAws) -> None:
+# The suite runs a 60-upload burst; `make bench` (bench/bench_burst.py) runs and reports the 300-upload one.
+BURST_DAGS = 58
+
+
+def test_a_burst_of_uploads_loses_nothing_and_updates_the_environment_once(slower_clock_aws: LocalAws) -> None:
     aws = slower_clock_aws
     dag = (FILES / "good_dag.py").read_text()
-    for n in range(298):
+    for n in range(BURST_DAGS):
         upload(aws, f"{ENV}/dags/team_{n % 7}/dag_{n}.py", dag.replace('"good_dag"', f'"dag_{n}"'))
     upload_file(aws, f"{ENV}/requirements.txt", "requirements_good.txt")
     upload(aws, f"{ENV}/startup.sh", "#!/bin/sh\nexport MY_SETTING=1\n")
-    executions = aws.wait_for_executions("dag-delivery", 300, timeout=600)
+    executions = aws.wait_for_executions("dag-delivery", BURST_DAGS + 2, timeout=600)
     assert all(e["status"] == "SUCCEEDED" for e in executions)
     keys = []
     for page in (
         aws.client("s3").get_paginator("list_objects_v2").paginate(Bucket=source_bucket_name(ENV), Prefix="dags/team_")
     ):
         keys.extend(o["Key"] for o in page.get("Contents", []))
-    assert len(keys) == 298
+    assert len(keys) == BURST_DAGS
     updates = [
         i
         for i in aws.lambdas.invocations
