@@ -59,9 +59,9 @@ def body_of(s3: Any, bucket: str, key: str) -> bytes:
 def client_error(
     code: str, message: str = "", *, operation: str = "UpdateEnvironment", status: int = 400
 ) -> ClientError:
-    return ClientError(
-        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, operation
-    )
+    """A ClientError as botocore raises it; ``status`` >= 500 is what makes an answer a server error."""
+    response: Any = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(response, operation)
 
 
 def environment(**overrides: Any) -> dict[str, Any]:
