@@ -857,11 +857,6 @@ def test_a_timed_out_update_restores_nothing(
     assert result.status == "timed_out"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: apply lists an artifact in restore_on_failure even when it was already running (not in "
-    "artifacts_after), so restore_after_failure raises KeyError in _restore_artifact",
-)
 def test_an_artifact_already_running_is_not_restored_when_another_field_of_the_update_fails(
     s3: Any, repository: StateRepository, clock: ManualClock
 ) -> None:
@@ -878,3 +873,26 @@ def test_an_artifact_already_running_is_not_restored_when_another_field_of_the_u
 
     assert result.status == "failed"
     assert current_version(s3, SOURCE_BUCKET, "requirements.txt") == running
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: apply records a running artifact without an object version as artifacts_before "
+    "version=None, which _restore_artifact reads as 'there was none before' and deletes the file",
+)
+def test_an_artifact_the_environment_runs_without_an_object_version_is_not_deleted_after_a_failure(
+    s3: Any, repository: StateRepository, clock: ManualClock
+) -> None:
+    # Given an environment created with RequirementsS3Path but no object version (both are optional)
+    put(s3, SOURCE_BUCKET, "requirements.txt", "boto3==1.35.0\n")
+    new = put(s3, SOURCE_BUCKET, "requirements.txt", "boto3==1.35.0\nnot-on-pypi==9.9\n")
+    mwaa = FakeMwaa(environment(RequirementsS3Path="requirements.txt"))
+    _pending(repository, clock, "r1", requirements={"s3_path": "requirements.txt", "version": new})
+    record = _apply(mwaa, repository)
+    _fail(mwaa)
+
+    # When the failed update is cleaned up
+    _restore(s3, mwaa, repository, record)
+
+    # Then the environment's requirements.txt is still there
+    assert current_version(s3, SOURCE_BUCKET, "requirements.txt") is not None
