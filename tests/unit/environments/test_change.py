@@ -875,11 +875,6 @@ def test_an_artifact_already_running_is_not_restored_when_another_field_of_the_u
     assert current_version(s3, SOURCE_BUCKET, "requirements.txt") == running
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: apply records a running artifact without an object version as artifacts_before "
-    "version=None, which _restore_artifact reads as 'there was none before' and deletes the file",
-)
 def test_an_artifact_the_environment_runs_without_an_object_version_is_not_deleted_after_a_failure(
     s3: Any, repository: StateRepository, clock: ManualClock
 ) -> None:

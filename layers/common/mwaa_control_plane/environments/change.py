@@ -240,9 +240,8 @@ def apply(
     strategies = [r.request.worker_replacement_strategy for r in pending if r.request.worker_replacement_strategy]
     if strategies:
         arguments["WorkerReplacementStrategy"] = strategies[-1]
-    restore = sorted(
-        {k for r in pending if r.request.restore_on_failure for k in ARTIFACT_KINDS if getattr(r.request, k)}
-    )
+    # Only artifacts this update changes can be put back; one the environment already ran was never touched.
+    restore = sorted({k for r in pending if r.request.restore_on_failure for k in after if getattr(r.request, k)})
     record = record.model_copy(
         update={"changes": changes, "artifacts_before": before, "artifacts_after": after, "restore_on_failure": restore}
     )
@@ -287,7 +286,8 @@ def _update_arguments(
         arguments[path_name] = wanted.s3_path
         if wanted.version:
             arguments[version_name] = wanted.version
-        before[kind] = running or ArtifactVersion(s3_path=wanted.s3_path)
+        if running is not None:
+            before[kind] = running
         after[kind] = wanted
         changes.append(
             FieldChange(
@@ -446,17 +446,19 @@ def _restore_artifact(s3: S3Client, bucket: str, kind: str, record: ChangeRecord
     previous = record.artifacts_before.get(kind)
     if current_version(s3, bucket, applied.s3_path) != applied.version:
         return f"{kind} left as is (a newer version was staged since)"
+    if previous is not None and not previous.version:
+        return f"{kind} left as is (the environment ran it without a pinned object version)"
+    if previous is not None and previous.s3_path != applied.s3_path:
+        return f"{kind} left as is (the environment ran it from {previous.s3_path})"
     try:
-        if previous is not None and previous.version and previous.s3_path == applied.s3_path:
-            s3.copy_object(
-                Bucket=bucket,
-                Key=applied.s3_path,
-                CopySource={"Bucket": bucket, "Key": applied.s3_path, "VersionId": previous.version},
-            )
-            return f"{kind} -> {previous.version}"
-        if previous is None or not previous.version:
+        if previous is None:
             s3.delete_object(Bucket=bucket, Key=applied.s3_path)
             return f"{kind} removed (there was none before)"
+        s3.copy_object(
+            Bucket=bucket,
+            Key=applied.s3_path,
+            CopySource={"Bucket": bucket, "Key": applied.s3_path, "VersionId": previous.version or ""},
+        )
     except ClientError as exc:
         raise translate_client_error(exc) from exc
-    return f"{kind} left as is (it moved to another path)"
+    return f"{kind} -> {previous.version}"
