@@ -336,6 +336,8 @@ class StateRepository:
     # ------------------------------------------------------------------ change requests
     def add_change_request(self, request_id: str, request: ChangeRequest) -> StoredRequest:
         """Record ``request`` as pending (idempotent per ``request_id``: a retried step finds the first record)."""
+        # Only the execution named ``request_id`` writes this record, and a step's retries run one after the
+        # other, so reading first is enough: this write never races another.
         existing = self.change_request(request.environment_name, request_id)
         if existing is not None:
             return existing

@@ -32,6 +32,7 @@ from mwaa_control_plane.errors import (
     ChangeRefusedError,
     EnvironmentBusyError,
     EnvironmentStateError,
+    NotFoundError,
     translate_client_error,
 )
 from mwaa_control_plane.objects import current_version
@@ -121,19 +122,27 @@ def _fixed_fields(request: ChangeRequest) -> dict[str, Any]:
     }
 
 
+def _withdraw(repository: StateRepository, request: ChangeRequest) -> None:
+    if request.fulfils is not None:
+        repository.withdraw_announcement(request.environment_name, request.fulfils.source, request.fulfils.version_id)
+
+
 # ---------------------------------------------------------------------- steps
 def record_request(
     mwaa: MWAAClient, repository: StateRepository, request: ChangeRequest, request_id: str, *, max_workers_quota: int
 ) -> RecordedRequest:
     """Refuse what MWAA would refuse, then record ``request`` as pending for its environment."""
-    environment = _environment(mwaa, request.environment_name)
-    _refuse_if_needed({**request.requested_fields(), **_fixed_fields(request)}, environment, max_workers_quota)
-    if not request.requested_fields():
-        raise ChangeRefusedError("the request changes nothing: name at least one field to change")
+    try:
+        environment = _environment(mwaa, request.environment_name)
+        _refuse_if_needed({**request.requested_fields(), **_fixed_fields(request)}, environment, max_workers_quota)
+        if not request.requested_fields():
+            raise ChangeRefusedError("the request changes nothing: name at least one field to change")
+    except (ChangeRefusedError, NotFoundError):
+        _withdraw(repository, request)  # a refused request must not hold the environment's updates back
+        raise
     repository.add_change_request(request_id, request)
-    if request.fulfils is not None:
-        # Only now: until the request is recorded, the announcement keeps a lock holder from applying without it.
-        repository.withdraw_announcement(request.environment_name, request.fulfils.source, request.fulfils.version_id)
+    # Only now: until the request is recorded, the announcement keeps a lock holder from applying without it.
+    _withdraw(repository, request)
     return RecordedRequest(
         request_id=request_id,
         environment_name=request.environment_name,

@@ -41,6 +41,11 @@ FIXED_AT_CREATION = {
     "kms_key": "the KMS key",
     "endpoint_management": "endpoint management",
 }
+_FIELDS = {
+    "schedulers": ("schedulers",),
+    "webservers": ("min_webservers", "max_webservers"),
+    "workers": ("min_workers", "max_workers"),
+}
 _HINT = {
     "schedulers": "schedulers",
     "webservers": "min_webservers and max_webservers",
@@ -80,7 +85,13 @@ def refusals(requested: dict[str, Any], current: dict[str, Any], *, max_workers_
             problems.append(f"unknown environment class {klass}")
         return problems
 
+    class_changes = requested.get("environment_class") is not None
+
     def check(label: str, bounds: tuple[int, int], *values: int | None) -> None:
+        # Judge only what the request touches (a class change touches every count): an environment that is
+        # already outside a limit, e.g. above a quota raised since, must still take a requirements update.
+        if not class_changes and not any(requested.get(name) is not None for name in _FIELDS[label]):
+            return
         low, high = bounds
         for value in values:
             if value is not None and not low <= value <= high:
@@ -92,6 +103,8 @@ def refusals(requested: dict[str, Any], current: dict[str, Any], *, max_workers_
     check("webservers", limits.webservers, result["min_webservers"], result["max_webservers"])
     check("workers", limits.workers or (1, max_workers_quota), result["min_workers"], result["max_workers"])
     for low_name, high_name in (("min_workers", "max_workers"), ("min_webservers", "max_webservers")):
+        if requested.get(low_name) is None and requested.get(high_name) is None:
+            continue
         low, high = result[low_name], result[high_name]
         if low is not None and high is not None and low > high:
             problems.append(f"{low_name} ({low}) is greater than {high_name} ({high})")
