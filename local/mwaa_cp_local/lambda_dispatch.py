@@ -8,11 +8,14 @@ Lambda's ``Unhandled`` shape (``errorType`` = exception class name), which is wh
 Functions ``Retry``/``Catch`` match on AWS.
 
 Invocations run one at a time (a process has one ``os.environ``); executions still
-interleave between steps.
+interleave between steps. With a :class:`~mwaa_cp_local.timewarp.VirtualClock`, virtual time
+stands still while an invocation runs (or waits its turn), so a handler's compute time never
+counts against a flow's deadlines.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -21,6 +24,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -28,6 +32,7 @@ from typing import Any
 
 from mwaa_control_plane import config
 from mwaa_cp_local import streams
+from mwaa_cp_local.timewarp import VirtualClock
 
 
 @dataclass(frozen=True)
@@ -79,9 +84,10 @@ class LambdaContext:
 class LambdaDispatcher:
     """Registry of the stack's functions and the in-process invoker."""
 
-    def __init__(self, *, region: str, base_environment: Mapping[str, str]) -> None:
+    def __init__(self, *, region: str, base_environment: Mapping[str, str], clock: VirtualClock | None = None) -> None:
         self.region = region
         self.base_environment = dict(base_environment)
+        self.clock = clock
         self.invocations: list[Invocation] = []
         self._functions: dict[str, LocalFunction] = {}
         self._modules: dict[Path, ModuleType] = {}
@@ -103,6 +109,10 @@ class LambdaDispatcher:
     def on_invocation(self, listener: Callable[[Invocation], None]) -> None:
         self._listeners.append(listener)
 
+    def paused(self) -> AbstractContextManager[None]:
+        """Virtual time stands still in this block (real time when there is no virtual clock)."""
+        return self.clock.paused() if self.clock is not None else contextlib.nullcontext()
+
     def invoke(self, function: LocalFunction, payload: Any) -> Invocation:
         """Run the handler; never raises for handler errors (they are in the result)."""
         request_id = str(uuid.uuid4())
@@ -112,7 +122,7 @@ class LambdaDispatcher:
             payload=payload,
             log_stream_name=f"{time.strftime('%Y/%m/%d')}/[$LATEST]{request_id.replace('-', '')}",
         )
-        with self._lock:
+        with self.paused(), self._lock:
             environment = {
                 **self.base_environment,
                 **function.environment,
@@ -228,8 +238,9 @@ def dispatching_invoke(dispatcher: LambdaDispatcher, original: Callable[..., Any
         if function is None:
             return original(self, function_name, qualifier, body, headers, response_headers)  # type: ignore[no-any-return]
         payload = json.loads(body) if body else {}
-        record = dispatcher.invoke(function, payload)
-        _write_logs(self.account_id, dispatcher.region, function.name, record)
+        with dispatcher.paused():  # writing the logs is part of the invocation's cost, not of the flow's time
+            record = dispatcher.invoke(function, payload)
+            _write_logs(self.account_id, dispatcher.region, function.name, record)
         if record.error_type is not None:
             response_headers["x-amz-function-error"] = "Unhandled"
             answer = json.dumps(error_payload(record)).encode()

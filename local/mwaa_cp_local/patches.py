@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from mwaa_cp_local.eventbridge import EventDelivery
     from mwaa_cp_local.faults import FaultInjector
     from mwaa_cp_local.lambda_dispatch import LambdaDispatcher
-    from mwaa_cp_local.timewarp import CompressedClock as VirtualClock
+    from mwaa_cp_local.timewarp import VirtualClock
 
 # The version pyproject.toml pins in the `local` extra; every patch below was checked against it.
 PINNED_MOTO_VERSION = "5.2.5"
@@ -154,12 +154,19 @@ def install_time(patches: Patches, clock: VirtualClock) -> None:
     """Make the interpreter's and botocore's waits wait on ``clock``."""
     import botocore.endpoint
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
     from mwaa_cp_local import timewarp
 
     patches.replace(
         WaitFunction, "_wait_interval", timewarp.wait_interval(clock), why="ASL Wait states end by the virtual clock"
+    )
+    patches.replace(
+        Timestamp,
+        "_get_wait_seconds",
+        timewarp.timestamp_wait_seconds(clock),
+        why="a Wait until a Timestamp counts from the virtual now, not from the wall clock",
     )
     patches.replace(
         retrier_decl, "time", timewarp.time_module(clock), why="ASL Retry intervals sleep on the virtual clock"

@@ -1,9 +1,10 @@
 """The embedded local AWS: moto plus this project's plugins, provisioned with the real stack.
 
 ``LocalAws`` starts moto in-process, installs the plugins (MWAA backend, in-process Lambda
-dispatch, EventBridge delivery, time compression, fault injection), provisions
-``template.yaml`` and hands out clients. Flow tests, ``mwaa-cp local demo`` and
-``mwaa-cp local up`` all run on it::
+dispatch, EventBridge delivery, virtual time, fault injection) through :mod:`.patches`,
+provisions ``template.yaml`` and hands out clients. ``time_scale`` is the real seconds a
+virtual second of waiting lasts (None: real time); Lambda invocations cost no virtual time.
+Flow tests, ``mwaa-cp local demo`` and ``mwaa-cp local up`` all run on it::
 
     with LocalAws() as aws:
         arn = aws.start_execution("environment-health", {"environment_name": "dev"})
@@ -72,12 +73,13 @@ class LocalAws:
         self.region = region
         self.parameters = dict(parameters or {})
         self.time_scale = time_scale
+        # Virtual time (None: real time): compressed waits, and it stands still while a Lambda runs.
+        self.clock = timewarp.VirtualClock(time_scale) if time_scale is not None else None
         self.faults = faults.FaultInjector()
         self.lambdas = lambda_dispatch.LambdaDispatcher(
-            region=region, base_environment={**_FAKE_CREDENTIALS, **_LAMBDA_RUNTIME_ENVIRONMENT}
+            region=region, base_environment={**_FAKE_CREDENTIALS, **_LAMBDA_RUNTIME_ENVIRONMENT}, clock=self.clock
         )
         self.events = eventbridge.EventDelivery(account_id=ACCOUNT_ID, region=region, dispatcher=self.lambdas)
-        self.clock: timewarp.CompressedClock | None = None
         # Every moto and botocore patch of this runtime, while it runs (see mwaa_cp_local.patches).
         self.patches: patches.Patches | None = None
         self._stack: ProvisionedStack | None = None
@@ -91,8 +93,6 @@ class LocalAws:
 
         from mwaa_cp_local import mwaa
 
-        if self.time_scale is not None:
-            self.clock = timewarp.CompressedClock(self.time_scale)
         # First, so that a moto version the patches were not written for stops the runtime before anything runs.
         self.patches = patches.install(
             clock=self.clock, dispatcher=self.lambdas, delivery=self.events, injector=self.faults

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
+from datetime import datetime, timedelta
 
 import boto3
 import pytest
 from botocore.config import Config
 
 from mwaa_control_plane.errors import InvalidInputError, NotFoundError
+from mwaa_cp_local.lambda_dispatch import LocalFunction
 from mwaa_cp_local.provisioner import ProvisioningError
 from mwaa_cp_local.runtime import LocalAws
 from mwaa_cp_local.seed import create_environment, source_bucket_name, wait_for_status
@@ -188,3 +192,83 @@ def test_every_patch_is_undone_when_the_runtime_stops() -> None:
     } <= patched
     assert all(patch.why for patch in applied)
     assert [patch for patch in applied if patch.current() is not patch.original] == []
+
+
+CLOCK_PROBE = """
+import time
+
+from mwaa_control_plane.clock import get_clock
+
+
+def handler(event, context):
+    started = time.monotonic()
+    while time.monotonic() - started < event.get("compute_seconds", 0):
+        sum(range(1000))
+    return {"now": get_clock().now().isoformat()}
+"""
+
+
+def _clock_probe(aws: LocalAws, tmp_path) -> str:
+    """A function that computes for a while when asked and returns the clock's time, registered in the runtime."""
+    code_dir = tmp_path / "clock_probe"
+    code_dir.mkdir()
+    (code_dir / "app.py").write_text(CLOCK_PROBE, encoding="utf-8")
+    role = aws.client("lambda").get_function(FunctionName=aws.stack.ref("CheckEnvironmentHealthFunction"))
+    created = aws.client("lambda").create_function(
+        FunctionName="clock-probe",
+        Runtime="python3.12",
+        Role=role["Configuration"]["Role"],
+        Handler="app.handler",
+        Code={"ZipFile": _empty_zip()},
+    )
+    aws.lambdas.register(
+        LocalFunction(
+            name="clock-probe", arn=created["FunctionArn"], code_dir=code_dir, handler="app.handler", environment={}
+        )
+    )
+    return str(created["FunctionArn"])
+
+
+def _empty_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "runs in-process\n")
+    return buffer.getvalue()
+
+
+def _read_the_clock(function_arn: str, result_path: str, following: str | None, compute_seconds: float = 0) -> dict:
+    state = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": function_arn, "Payload": {"compute_seconds": compute_seconds}},
+        "ResultSelector": {"now.$": "$.Payload.now"},
+        "ResultPath": result_path,
+    }
+    return {**state, "Next": following} if following else {**state, "End": True}
+
+
+def test_a_wait_state_and_a_lambda_agree_on_virtual_time_and_compute_costs_none(aws: LocalAws, tmp_path) -> None:
+    # Given a flow that reads the clock, computes for a third of a second, waits a minute and reads it again
+    probe = _clock_probe(aws, tmp_path)
+    definition = {
+        "StartAt": "Read the clock",
+        "States": {
+            "Read the clock": _read_the_clock(probe, "$.before", "Compute"),
+            "Compute": _read_the_clock(probe, "$.computed", "Wait a minute", compute_seconds=0.3),
+            "Wait a minute": {"Type": "Wait", "Seconds": 60, "Next": "Read the clock again"},
+            "Read the clock again": _read_the_clock(probe, "$.after", None),
+        },
+    }
+    machine = aws.client("stepfunctions").create_state_machine(
+        name="clock-probe", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/probe"
+    )
+    # When it runs
+    arn = aws.client("stepfunctions").start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")
+    result = aws.wait_for_execution(arn["executionArn"])
+    # Then the Lambda after the Wait sees the minute gone by, and the 0.3 s of computing (300 virtual seconds
+    # on a clock that counted it) cost next to nothing
+    assert result["status"] == "SUCCEEDED", result
+    output = json.loads(result["output"])
+    before, after = (datetime.fromisoformat(output[key]["now"]) for key in ("before", "after"))
+    # (The interpreter's own steps between the states still take some virtual time: tens of seconds here.)
+    assert timedelta(seconds=60) <= after - before < timedelta(seconds=300)

@@ -7,12 +7,15 @@ import json
 import os
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from mwaa_control_plane import config
+from mwaa_control_plane.clock import get_clock, set_clock
 from mwaa_cp_local import streams
 from mwaa_cp_local.lambda_dispatch import (
     Invocation,
@@ -20,6 +23,7 @@ from mwaa_cp_local.lambda_dispatch import (
     LocalFunction,
     error_payload,
 )
+from mwaa_cp_local.timewarp import VirtualClock
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:mwaa-cp-SyncDagFile-ABC"
 
@@ -279,3 +283,76 @@ def test_a_registered_function_is_found_by(
 
 def test_an_unknown_function_is_not_found(dispatcher: LambdaDispatcher, registered: LocalFunction) -> None:
     assert dispatcher.lookup("arn:aws:lambda:us-east-1:123456789012:function:someone-else") is None
+
+
+# --------------------------------------------------------------------------- virtual time
+
+
+@pytest.fixture
+def timed(capsys: pytest.CaptureFixture[str]) -> Iterator[tuple[LambdaDispatcher, VirtualClock]]:
+    """A dispatcher on a virtual clock of 1 ms per virtual second, which is also the process clock."""
+    original_stdout, original_clock = sys.stdout, get_clock()
+    clock = VirtualClock(0.001)
+    set_clock(clock)
+    yield LambdaDispatcher(region="us-east-1", base_environment={}, clock=clock), clock
+    set_clock(original_clock)
+    streams.uninstall()
+    sys.stdout = original_stdout
+
+
+BURNS_CPU = """
+    import time
+
+    def handler(event, context):
+        started = time.monotonic()
+        while time.monotonic() - started < event["seconds"]:
+            sum(range(1000))
+        return None
+"""
+
+
+def test_a_handler_computing_for_a_third_of_a_second_costs_almost_no_virtual_time(
+    timed: tuple[LambdaDispatcher, VirtualClock], tmp_path: Path
+) -> None:
+    dispatcher, clock = timed
+    before = clock.now()
+
+    dispatcher.invoke(function(tmp_path, BURNS_CPU), {"seconds": 0.3})
+
+    # The old compressed clock turned these 0.3 real seconds into 300 virtual ones.
+    assert clock.now() - before < timedelta(seconds=5)
+
+
+SLEEPS = """
+    from mwaa_control_plane.clock import get_clock
+
+    def handler(event, context):
+        clock = get_clock()
+        before = clock.now()
+        clock.sleep(event["seconds"])
+        return (clock.now() - before).total_seconds()
+"""
+
+
+def test_a_sleep_inside_a_handler_advances_virtual_time_by_exactly_that_much_at_once(
+    timed: tuple[LambdaDispatcher, VirtualClock], tmp_path: Path
+) -> None:
+    dispatcher, clock = timed
+    before = clock.now()
+    started = time.monotonic()
+
+    invocation = dispatcher.invoke(function(tmp_path, SLEEPS), {"seconds": 900})
+
+    assert invocation.result == 900.0
+    assert time.monotonic() - started < 0.5  # 0.9 s if the sleep waited for the compressed time
+    assert timedelta(seconds=900) <= clock.now() - before < timedelta(seconds=905)
+
+
+def test_a_handler_that_raises_leaves_virtual_time_running(
+    timed: tuple[LambdaDispatcher, VirtualClock], tmp_path: Path
+) -> None:
+    dispatcher, clock = timed
+
+    dispatcher.invoke(function(tmp_path, RAISES), {})
+
+    assert not clock.is_paused
