@@ -252,6 +252,30 @@ def test_recording_a_request_withdraws_the_announcement_it_fulfils(mwaa: FakeMwa
     assert repository.announcements(ENVIRONMENT, max_age_seconds=ANNOUNCEMENT_SECONDS) == []
 
 
+def test_a_refused_request_releases_the_announcement_it_would_have_fulfilled(
+    mwaa: FakeMwaa, repository: StateRepository
+) -> None:
+    # Given an announced plugins.zip whose change request MWAA would refuse (with a capacity field it sets)
+    repository.announce_change(ENVIRONMENT, PLUGINS_SOURCE, "p2", ttl_seconds=ANNOUNCEMENT_SECONDS)
+    request = _request(
+        plugins=ArtifactVersion(s3_path="plugins.zip", version="m2"),
+        schedulers=1,  # mw1.small runs 2 to 5
+        fulfils=AnnouncementRef(source=PLUGINS_SOURCE, version_id="p2"),
+    )
+    # When it is refused
+    with pytest.raises(ChangeRefusedError):
+        _record(mwaa, repository, request)
+    # Then it no longer holds the environment's other updates back
+    assert repository.announcements(ENVIRONMENT, max_age_seconds=ANNOUNCEMENT_SECONDS) == []
+
+
+def test_an_environment_already_above_the_quota_still_takes_a_requirements_update(repository: StateRepository) -> None:
+    above_quota = FakeMwaa(environment(MaxWorkers=QUOTA + 5))
+    request = _request(requirements=ArtifactVersion(s3_path="requirements.txt", version="r2"))
+    recorded = _record(above_quota, repository, request)
+    assert [r.request_id for r in repository.change_requests(ENVIRONMENT)] == [recorded.request_id]
+
+
 def test_the_announcement_stays_when_the_request_could_not_be_recorded(
     mwaa: FakeMwaa, repository: StateRepository, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -115,3 +115,12 @@ def test_a_masked_looking_value_is_redacted(value: str) -> None:
 @pytest.mark.parametrize("value", ["", "   ", "utc", "a***b", "16", "redacted-bucket"])
 def test_a_real_looking_value_is_not_redacted(value: str) -> None:
     assert not looks_redacted(value)
+
+
+def test_a_limit_the_environment_already_breaks_is_not_held_against_an_unrelated_request() -> None:
+    above_quota = {**SMALL, "max_workers": DEFAULT_MAX_WORKERS_QUOTA + 5}
+    assert _refusals({"schedulers": 3}, above_quota) == []
+
+
+def test_a_class_change_is_judged_with_every_count_it_would_leave() -> None:
+    assert _refusals({"environment_class": "mw1.micro"}, SMALL) != []
