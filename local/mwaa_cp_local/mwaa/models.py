@@ -1,12 +1,13 @@
 """The fake Amazon MWAA service: environments, their lifecycle and the API's rules.
 
-moto discovers this module as ``moto.mwaa`` (see :func:`mwaa_cp_local.mwaa.register`)
-and reads :data:`mwaa_backends` from it, like any of its own services.
+moto discovers this module as ``moto.mwaa`` (see :func:`mwaa_cp_local.patches.install_mwaa`)
+and reads :data:`mwaa_backends` from it, like any of its own services; it routes requests
+through :mod:`.urls`, found by moto's own models-to-urls naming convention.
 
 Status transitions are lazy: an operation records when it started and the phases it goes
 through, and every read computes the status from :func:`mwaa_control_plane.clock.get_clock`.
-Nothing sleeps, so the local runtime's compressed clock makes a 25-minute creation take
-a second and a test's ``ManualClock`` makes it instant.
+Nothing sleeps, so the local runtime's virtual clock makes a 25-minute creation take
+a second and a half of waiting and a test's ``ManualClock`` makes it instant.
 """
 
 from __future__ import annotations
