@@ -19,13 +19,13 @@ from mwaa_control_plane.environments.change_request import (
     ChangeRecord,
     ChangeRequest,
     FieldChange,
+    KnownGood,
     RequestOutcome,
 )
 from mwaa_control_plane.errors import ConcurrentUpdateError, EnvironmentLockedError, ThrottledError
 from mwaa_control_plane.state import (
     Announcement,
     DagIndexEntry,
-    KnownGood,
     LockHolder,
     ObjectEvent,
     RecordKey,

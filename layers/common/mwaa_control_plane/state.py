@@ -32,12 +32,20 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
 from mwaa_control_plane.clock import Clock
-from mwaa_control_plane.environments.change_request import ArtifactVersion, ChangeRecord, ChangeRequest, RequestOutcome
 from mwaa_control_plane.errors import ConcurrentUpdateError, EnvironmentLockedError, translate_client_error
 
 if TYPE_CHECKING:
+    # Change-request models are loaded by the methods that use them: most handlers never touch one.
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+    from mwaa_control_plane.environments.change_request import (
+        ChangeRecord,
+        ChangeRequest,
+        KnownGood,
+        RequestOutcome,
+        StoredRequest,
+    )
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 
@@ -87,24 +95,9 @@ class Announcement(Record):
     since: datetime
 
 
-class KnownGood(Record):
-    """The artifact versions the environment last ran successfully, per kind."""
-
-    artifacts: dict[str, ArtifactVersion] = {}
-
-
 class DagIndexEntry(Record):
     path: str
     version_id: str | None = None
-
-
-class StoredRequest(Record):
-    """A change request as recorded by the environment-change flow, with its outcome once known."""
-
-    request_id: str
-    requested_at: datetime
-    request: ChangeRequest
-    outcome: RequestOutcome | None = None
 
 
 class StateRepository:
@@ -336,6 +329,8 @@ class StateRepository:
     # ------------------------------------------------------------------ change requests
     def add_change_request(self, request_id: str, request: ChangeRequest) -> StoredRequest:
         """Record ``request`` as pending (idempotent per ``request_id``: a retried step finds the first record)."""
+        from mwaa_control_plane.environments.change_request import StoredRequest
+
         # Only the execution named ``request_id`` writes this record, and a step's retries run one after the
         # other, so reading first is enough: this write never races another.
         existing = self.change_request(request.environment_name, request_id)
@@ -347,6 +342,8 @@ class StateRepository:
 
     def change_requests(self, environment: str, *, pending_only: bool = True) -> list[StoredRequest]:
         """Requests for ``environment`` in the order they were made."""
+        from mwaa_control_plane.environments.change_request import StoredRequest
+
         found = [StoredRequest.model_validate_json(d) for _, d in self._query(self._changes(environment), "request#")]
         return [r for r in found if r.outcome is None] if pending_only else found
 
@@ -372,10 +369,14 @@ class StateRepository:
 
     def change_history(self, environment: str) -> list[ChangeRecord]:
         """Every recorded change of ``environment``, oldest first."""
+        from mwaa_control_plane.environments.change_request import ChangeRecord
+
         return [ChangeRecord.model_validate_json(d) for _, d in self._query(f"history#{environment}")]
 
     # ------------------------------------------------------------------ known-good artifacts, plugins
     def known_good(self, environment: str) -> KnownGood:
+        from mwaa_control_plane.environments.change_request import KnownGood
+
         return self._read(KnownGood, self._environment(environment), "knowngood") or KnownGood()
 
     def set_known_good(self, environment: str, known: KnownGood) -> None:
@@ -413,16 +414,3 @@ def _key(pk: str, sk: str) -> dict[str, Any]:
 
 def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
-
-
-__all__ = [
-    "Announcement",
-    "ArtifactVersion",
-    "DagIndexEntry",
-    "KnownGood",
-    "LockHolder",
-    "ObjectEvent",
-    "RecordKey",
-    "StateRepository",
-    "StoredRequest",
-]

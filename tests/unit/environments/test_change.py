@@ -35,6 +35,7 @@ from mwaa_control_plane.environments.change_request import (
     FieldChange,
     RequestedBy,
     RequestOutcome,
+    StoredRequest,
     fingerprint,
 )
 from mwaa_control_plane.errors import (
@@ -44,7 +45,7 @@ from mwaa_control_plane.errors import (
     ThrottledError,
 )
 from mwaa_control_plane.objects import current_version
-from mwaa_control_plane.state import RecordKey, StateRepository, StoredRequest
+from mwaa_control_plane.state import RecordKey, StateRepository
 from tests.unit.aws import (
     ENVIRONMENT,
     REGION,

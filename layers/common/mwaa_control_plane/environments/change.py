@@ -24,6 +24,7 @@ from mwaa_control_plane.environments.change_request import (
     ChangeRequest,
     FieldChange,
     RequestOutcome,
+    StoredRequest,
     Supersession,
     fingerprint,
 )
@@ -37,7 +38,7 @@ from mwaa_control_plane.errors import (
 )
 from mwaa_control_plane.objects import current_version
 from mwaa_control_plane.payloads import Payload
-from mwaa_control_plane.state import RecordKey, StateRepository, StoredRequest
+from mwaa_control_plane.state import RecordKey, StateRepository
 
 if TYPE_CHECKING:
     from mypy_boto3_mwaa import MWAAClient

@@ -175,3 +175,18 @@ def fingerprint(value: str | None) -> str | None:
     if value is None:
         return None
     return f"sha256:{hashlib.sha256(value.encode()).hexdigest()[:12]} ({len(value)} chars)"
+
+
+class KnownGood(_Strict):
+    """The artifact versions the environment last ran successfully, per kind."""
+
+    artifacts: dict[str, ArtifactVersion] = {}
+
+
+class StoredRequest(_Strict):
+    """A change request as recorded by the environment-change flow, with its outcome once known."""
+
+    request_id: str
+    requested_at: datetime
+    request: ChangeRequest
+    outcome: RequestOutcome | None = None
