@@ -19,6 +19,7 @@ import botocore.session
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import UnknownServiceError
 
+FAULTED = "_mwaa_cp_fault_answered"
 # rest-xml services; query-protocol services are recognised by their form-encoded request body.
 _REST_XML_SERVICES = {"s3", "s3-control", "route-53", "cloudfront"}
 
@@ -90,7 +91,21 @@ class FaultInjector:
             if fault is None:
                 return None
             fault.injected += 1
+        # botocore asks every before-send handler, not only until one answers: mark the request so that moto's
+        # stubber leaves it alone (a throttled UpdateEnvironment must not update the environment anyway).
+        setattr(request, FAULTED, True)
         return _error_response(request, service, fault)
+
+
+def skipping_faulted(original: Any) -> Any:
+    """moto's ``BotocoreStubber.__call__`` that does not process a request a fault already answered."""
+
+    def stubber_call(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        if getattr(request, FAULTED, False):
+            return None
+        return original(self, event_name, request, **kwargs)
+
+    return stubber_call
 
 
 @functools.cache

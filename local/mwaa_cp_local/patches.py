@@ -286,6 +286,16 @@ def install_faults(patches: Patches, injector: FaultInjector) -> None:
     patches.replace(
         boto3, "DEFAULT_SESSION", None, why="the default session was built without the injector; rebuild it"
     )
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    from mwaa_cp_local import faults
+
+    patches.wrap(
+        BotocoreStubber,
+        "__call__",
+        faults.skipping_faulted,
+        why="botocore runs every before-send handler: moto must not also process a request a fault answered",
+    )
 
 
 def install(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -55,6 +56,14 @@ def _environment(aws: LocalAws) -> dict[str, Any]:
     return dict(aws.client("mwaa").get_environment(Name=ENV)["Environment"])
 
 
+def _wait_until(condition: Callable[[], bool], timeout: float = 60) -> None:
+    """Poll ``condition`` (real time, bounded): for steps of a running execution the test must not race."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never came true"
+        time.sleep(0.05)
+
+
 def _repository(aws: LocalAws) -> StateRepository:
     return StateRepository(aws.client("dynamodb"), aws.stack.ref("StateTable"), clock_module.get_clock())
 
@@ -78,11 +87,19 @@ def test_a_capacity_change_is_applied_and_recorded_with_before_and_after(aws: Lo
 def test_two_requests_are_coalesced_into_one_update_and_the_superseded_requester_is_told(
     aws: LocalAws, inbox: Notifications
 ) -> None:
+    # Given another flow holds the lock while two requests arrive (so neither can apply alone)
+    repository = _repository(aws)
+    holder = "arn:aws:states:us-east-1:123456789012:execution:off-hours:resume"
+    repository.acquire_environment_lock(ENV, owner=holder, flow="off-hours", purpose="resume", lease_seconds=3600)
     first = aws.start_execution("environment-change", _sample("capacity-change"))
     second = aws.start_execution(
         "environment-change",
         _sample("capacity-change", max_workers=8, reason="more room", requested_by={"flow": "worker-analysis"}),
     )
+    _wait_until(lambda: len(repository.change_requests(ENV)) == 2)
+    # When the lock is released
+    repository.release_environment_lock(ENV, holder)
+    # Then one update carries both, the later max_workers winning
     finals = sorted([_final_state(aws, first), _final_state(aws, second)])
     assert finals == ["Applied by another execution", "Environment changed"]
     assert len(_update_calls(aws)) == 1
@@ -154,10 +171,7 @@ def test_a_lock_held_by_another_flow_is_waited_for_then_the_change_applies(aws: 
     holder = "arn:aws:states:us-east-1:123456789012:execution:off-hours:tonight"
     repository.acquire_environment_lock(ENV, owner=holder, flow="off-hours", purpose="hibernate", lease_seconds=3600)
     arn = aws.start_execution("environment-change", _sample("capacity-change"))
-    deadline = time.monotonic() + 60
-    while not any(i.error_type == "EnvironmentLockedError" for i in aws.lambdas.invocations):
-        assert time.monotonic() < deadline, "the flow never tried the lock"
-        time.sleep(0.05)
+    _wait_until(lambda: any(i.error_type == "EnvironmentLockedError" for i in aws.lambdas.invocations))
     assert _environment(aws)["MinWorkers"] == 1, "nothing changes while another flow holds the lock"
     repository.release_environment_lock(ENV, holder)  # the other flow is done
     assert _final_state(aws, arn) == "Environment changed"
@@ -173,7 +187,9 @@ def test_a_lock_that_stays_held_times_out_naming_its_holder(aws: LocalAws, inbox
     assert _update_calls(aws) == []
     [note] = [m for m in inbox.messages() if "not applied" in m["subject"]]
     assert "off-hours" in note["message"] and "hibernate" in note["message"] and holder in note["message"]
-    assert repository.environment_lock_holder(ENV) is not None and repository.environment_lock_holder(ENV).owner == holder
+    assert (
+        repository.environment_lock_holder(ENV) is not None and repository.environment_lock_holder(ENV).owner == holder
+    )
 
 
 def test_throttling_is_retried_and_the_change_still_applies(aws: LocalAws) -> None:

@@ -56,6 +56,17 @@ def test_a_fault_fails_the_operation_n_times_then_lets_it_through(injector: Faul
     assert fault.injected == 3
 
 
+def test_a_write_answered_by_a_fault_never_reaches_moto(injector: FaultInjector) -> None:
+    # botocore asks every before-send handler; moto's stubber must not perform the write the fault refused.
+    s3 = client("s3")
+    s3.create_bucket(Bucket="airflow-dev")
+    injector.inject("s3", "PutObject", error_code="SlowDown", status=503)
+
+    error_of(lambda: s3.put_object(Bucket="airflow-dev", Key="requirements.txt", Body=b"x"))
+
+    assert s3.list_objects_v2(Bucket="airflow-dev").get("KeyCount") == 0
+
+
 def test_a_fault_is_counted_across_clients(injector: FaultInjector) -> None:
     fault = injector.inject("dynamodb", "ListTables", times=2)
 
