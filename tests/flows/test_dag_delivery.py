@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Iterator
 
 import pytest
 
@@ -271,22 +270,11 @@ def test_a_busy_environment_is_waited_for_before_updating(aws: LocalAws) -> None
     assert wait_for_status(aws, ENV, {"AVAILABLE"})["MaxWorkers"] == 8
 
 
-@pytest.fixture
-def slower_clock_aws() -> Iterator[LocalAws]:
-    """Virtual time at 10 ms per second: 300 executions queue behind one in-process Lambda at a time, and at the
-    default scale that queueing alone would be hours of virtual time (past every bound the flow keeps)."""
-    with LocalAws(time_scale=0.01) as runtime:
-        mwaa.configure(create_seconds=60)  # the environment itself is not under test here
-        create_environment(runtime, ENV)
-        yield runtime
-
-
 # The suite runs a 60-upload burst; `make bench` (bench/bench_burst.py) runs and reports the 300-upload one.
 BURST_DAGS = 58
 
 
-def test_a_burst_of_uploads_loses_nothing_and_updates_the_environment_once(slower_clock_aws: LocalAws) -> None:
-    aws = slower_clock_aws
+def test_a_burst_of_uploads_loses_nothing_and_updates_the_environment_once(aws: LocalAws) -> None:
     dag = (FILES / "good_dag.py").read_text()
     for n in range(BURST_DAGS):
         upload(aws, f"{ENV}/dags/team_{n % 7}/dag_{n}.py", dag.replace('"good_dag"', f'"dag_{n}"'))

@@ -9,7 +9,7 @@ from datetime import datetime
 from airflow import DAG
 from airflow.contrib.operators.bash_operator import BashOperator
 
-AWS_SECRET = "AKIAIOSFODNN7EXAMPLE"  # noqa: S105 (the credential the validator must find)
+AWS_SECRET = "AKIAIOSFODNN7EXAMPLE"  # the credential the validator must find
 
 with DAG(dag_id="nightly_export", start_date=datetime.now(), schedule_interval="0 25 * * *"):
     BashOperator(task_id="export", bash_command="echo export")
