@@ -92,6 +92,7 @@ def test_two_requests_are_coalesced_into_one_update_and_the_superseded_requester
     holder = "arn:aws:states:us-east-1:123456789012:execution:off-hours:resume"
     repository.acquire_environment_lock(ENV, owner=holder, flow="off-hours", purpose="resume", lease_seconds=3600)
     first = aws.start_execution("environment-change", _sample("capacity-change"))
+    _wait_until(lambda: len(repository.change_requests(ENV)) == 1)  # "later" means recorded later
     second = aws.start_execution(
         "environment-change",
         _sample("capacity-change", max_workers=8, reason="more room", requested_by={"flow": "worker-analysis"}),
