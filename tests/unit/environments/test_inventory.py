@@ -6,6 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from mwaa_control_plane.environments.inventory import EnvironmentSummary, list_environment_summaries
+from mwaa_control_plane.errors import AccessDeniedError
 
 from .fakes import FakeMwaa
 
@@ -66,7 +67,7 @@ def test_any_other_error_of_get_environment_is_raised() -> None:
     mwaa = FakeMwaa({"dev": AVAILABLE})
     mwaa.errors["dev"] = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetEnvironment")
 
-    with pytest.raises(ClientError, match="AccessDeniedException"):
+    with pytest.raises(AccessDeniedError, match="access denied"):
         list_environment_summaries(mwaa)  # type: ignore[arg-type]
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from mwaa_control_plane.errors import translate_client_error
 from mwaa_control_plane.payloads import Payload
 
 if TYPE_CHECKING:
@@ -53,8 +54,11 @@ def list_environment_summaries(mwaa: MWAAClient) -> list[EnvironmentSummary]:
     An environment deleted between ListEnvironments and GetEnvironment is left out.
     """
     names: list[str] = []
-    for page in mwaa.get_paginator("list_environments").paginate():
-        names.extend(page["Environments"])
+    try:
+        for page in mwaa.get_paginator("list_environments").paginate():
+            names.extend(page["Environments"])
+    except ClientError as exc:
+        raise translate_client_error(exc) from exc
     summaries: list[EnvironmentSummary] = []
     for name in sorted(names):
         try:
@@ -62,7 +66,7 @@ def list_environment_summaries(mwaa: MWAAClient) -> list[EnvironmentSummary]:
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ResourceNotFoundException":
                 continue
-            raise
+            raise translate_client_error(exc) from exc
         last = environment.get("LastUpdate")
         last_update = None
         if last:
