@@ -23,6 +23,7 @@ from mwaa_control_plane.environments.change_request import (
     ChangeRecord,
     ChangeRequest,
     FieldChange,
+    RequestedBy,
     RequestOutcome,
     StoredRequest,
     Supersession,
@@ -367,16 +368,17 @@ def _pending_of(repository: StateRepository, record: ChangeRecord) -> list[Store
     return [r for r in repository.change_requests(record.environment_name) if r.request_id in record.request_ids]
 
 
+def _who(requested_by: RequestedBy) -> str:
+    return f"{requested_by.flow} ({requested_by.execution})" if requested_by.execution else requested_by.flow
+
+
 def _requesters(record: ChangeRecord) -> str:
-    return "; ".join(
-        f"{r.flow} {r.execution or '(console)'}: {reason}"
-        for r, reason in zip(record.requested_by, record.reasons, strict=False)
-    )
+    return "; ".join(f"{_who(r)}: {reason}" for r, reason in zip(record.requested_by, record.reasons, strict=False))
 
 
 def _superseded_lines(record: ChangeRecord) -> list[str]:
     return [
-        f"Request {s.request_id} ({s.requested_by.flow} {s.requested_by.execution or '(console)'}) was superseded "
+        f"Request {s.request_id} from {_who(s.requested_by)} was superseded "
         f"for {', '.join(s.fields)} by the later request {', '.join(s.by)}."
         for s in record.superseded
     ]
