@@ -26,6 +26,7 @@ from mwaa_cp_local.seed import create_environment, source_bucket_name
 
 # The demo pushes the same files a new user validates by hand (README: `mwaa-cp validate examples/dags/...`).
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EVENTS = Path(__file__).resolve().parents[2] / "events"
 HELLO_DAG = EXAMPLES / "dags" / "good" / "hello_mwaa.py"
 BROKEN_DAG = EXAMPLES / "dags" / "broken" / "nightly_export.py"
 REQUIREMENTS = EXAMPLES / "requirements.txt"
@@ -44,6 +45,7 @@ def run_demo(console: Console) -> bool:
             ("Environment health, started by the daily schedule", _environment_health),
             ("DAG delivery: a good DAG and a broken one pushed to the staging bucket", _dag_delivery),
             ("DAG delivery: requirements.txt applied with one UpdateEnvironment", _requirements),
+            ("Environment change: the one door, with its lock and its refusals", _environment_change),
         ]
         results = []
         for title, section in sections:
@@ -182,3 +184,26 @@ def _requirements(aws: LocalAws, console: Console) -> bool:
         highlight=False,
     )
     return result["status"] == "SUCCEEDED" and environment["LastUpdate"]["Status"] == "SUCCESS"
+
+
+def _environment_change(aws: LocalAws, console: Console) -> bool:
+    """A capacity change applied through the one door, then a change MWAA would refuse, refused before the API."""
+    results = []
+    for sample in ("capacity-change.json", "refused-micro-schedulers.json"):
+        console.print(f"mwaa-cp run environment-change --input events/environment-change/{sample}", highlight=False)
+        request = json.loads((EVENTS / "environment-change" / sample).read_text())
+        arn = aws.start_execution("environment-change", request)
+        results.append(follow_execution(aws.client("stepfunctions"), arn, console))
+    environment = aws.client("mwaa").get_environment(Name="dev-analytics")["Environment"]
+    console.print(
+        f"dev-analytics: {environment['Status']}, {environment['EnvironmentClass']}, "
+        f"workers {environment['MinWorkers']}-{environment['MaxWorkers']} (the refused class change changed nothing)",
+        highlight=False,
+    )
+    applied, refused = results
+    return (
+        applied["status"] == "SUCCEEDED"
+        and refused["status"] == "FAILED"
+        and (environment["MinWorkers"], environment["MaxWorkers"]) == (2, 6)
+        and environment["EnvironmentClass"] == "mw1.small"
+    )
