@@ -1,32 +1,30 @@
 """``mwaa-cp``: the control plane's command line.
 
-Each capability adds its commands from its own module through ``register(app)``. Errors
-the user can act on (bad input, missing credentials, an unreachable endpoint) print one
-clear line and exit 2; they never show a traceback.
+Each capability adds its commands from its own module through ``register(app)``. Only the
+module of the command being run is imported: ``mwaa-cp validate`` runs on every commit as a
+pre-commit hook, and importing the AWS commands (boto3, rich) would cost it more than checking
+a file does. Errors the user can act on (bad input, missing credentials, an unreachable
+endpoint) print one clear line and exit 2; they never show a traceback.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Sequence
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from mwaa_control_plane import __version__
-from mwaa_control_plane.config import CliSettings, load_settings
 from mwaa_control_plane.errors import ControlPlaneError
-from mwaa_cp_cli import envs, local, run, validate
-from mwaa_cp_cli.output import make_console
 
-app = typer.Typer(
-    name="mwaa-cp",
-    help="Control plane for Amazon MWAA: DAG delivery, cost control, worker analysis, variables.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-for module in (local, run, envs, validate):
-    module.register(app)
+#: Command name -> the module whose ``register(app)`` adds it, in registration order.
+COMMANDS: dict[str, str] = {
+    "local": "mwaa_cp_cli.local",
+    "run": "mwaa_cp_cli.run",
+    "envs": "mwaa_cp_cli.envs",
+    "validate": "mwaa_cp_cli.validate",
+}
 
 
 def _version(value: bool) -> None:
@@ -35,39 +33,79 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     """Control plane for Amazon MWAA."""
 
 
-def main() -> None:
-    err = make_console(stderr=True)
-    try:
-        app()
-    except ControlPlaneError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(2)
-    except (NoCredentialsError, NoRegionError) as exc:
-        err.print(f"[bold red]error:[/] {exc} (set AWS credentials and AWS_REGION, or use the local runtime)")
-        sys.exit(2)
-    except ClientError as exc:
+def requested_command(args: Sequence[str]) -> str | None:
+    """The command ``args`` name when it comes first (``mwaa-cp validate ...``), else None.
+
+    Anything before the command (``--help``, ``--version``) is about the whole app, which then
+    needs every command to list them.
+    """
+    return args[0] if args and args[0] in COMMANDS else None
+
+
+def build_app(command: str | None = None) -> typer.Typer:
+    """The ``mwaa-cp`` app: with only ``command``'s module imported when one is given, else every command."""
+    app = typer.Typer(
+        name="mwaa-cp",
+        help="Control plane for Amazon MWAA: DAG delivery, cost control, worker analysis, variables.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    for name in [command] if command is not None else COMMANDS:
+        importlib.import_module(COMMANDS[name]).register(app)
+    app.callback()(root)
+    return app
+
+
+def _print_error(text: str, *, highlight: bool | None = False) -> None:
+    # rich only on this path: a clean run of `mwaa-cp validate` never needs it.
+    from mwaa_cp_cli.output import make_console
+
+    make_console(stderr=True).print(text, highlight=highlight)
+
+
+def _aws_error(exc: Exception) -> tuple[str, bool | None] | None:
+    """The line (and whether rich highlights it) for an AWS SDK error; None for anything else."""
+    if "botocore" not in sys.modules:  # nothing in this process could have raised one
+        return None
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+    if isinstance(exc, NoCredentialsError | NoRegionError):
+        return f"[bold red]error:[/] {exc} (set AWS credentials and AWS_REGION, or use the local runtime)", None
+    if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
-        err.print(f"[bold red]AWS error:[/] {error.get('Code', '?')}: {error.get('Message', exc)}", highlight=False)
-        sys.exit(2)
-    except BotoCoreError as exc:
-        err.print(f"[bold red]AWS error:[/] {exc}", highlight=False)
+        return f"[bold red]AWS error:[/] {error.get('Code', '?')}: {error.get('Message', exc)}", False
+    if isinstance(exc, BotoCoreError):
+        return f"[bold red]AWS error:[/] {exc}", False
+    return None
+
+
+def main() -> None:
+    try:
+        build_app(requested_command(sys.argv[1:]))()
+    except ControlPlaneError as exc:
+        _print_error(f"[bold red]error:[/] {exc}")
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:
+        aws = _aws_error(exc)
+        if aws is not None:
+            _print_error(aws[0], highlight=aws[1])
+            sys.exit(2)
+        from mwaa_control_plane.config import CliSettings, load_settings
+
         if load_settings(CliSettings).debug:
             raise
-        err.print(
+        _print_error(
             f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
-            "This is a bug in mwaa-cp; run again with MWAA_CP_DEBUG=1 for the traceback and report it.",
-            highlight=False,
+            "This is a bug in mwaa-cp; run again with MWAA_CP_DEBUG=1 for the traceback and report it."
         )
         sys.exit(70)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from mwaa_cp_cli.validate import register
+from tests.conftest import REPO
 from tests.unit.dags.validation.corpus import CLEAN, DEFECTS
 
 runner = CliRunner()
@@ -165,3 +168,31 @@ def test_text_output_keeps_long_paths_and_messages_whole(app: typer.Typer, tmp_p
     assert f"{folder.name}/{dag.name}:4: warning" in line
     assert line.endswith("use a fixed datetime such as pendulum.datetime(2024, 1, 1, tz='UTC')")
     assert len(line) > 120
+
+
+def test_validate_loads_neither_the_aws_sdk_nor_the_other_commands(tmp_path: Path) -> None:
+    # pre-commit starts `mwaa-cp validate` on every commit: boto3 alone would take longer than the check.
+    dag = tmp_path / "dag.py"
+    dag.write_text("x = 1\n")
+    script = (
+        "import json, sys\n"
+        "from mwaa_cp_cli.main import main\n"
+        "sys.argv = ['mwaa-cp', 'validate', sys.argv[1]]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    code = exit.code\n"
+        "print(json.dumps({'code': code, 'modules': sorted(sys.modules)}))\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(str(REPO / p) for p in ("cli", "layers/common"))}
+
+    # stdout is a pipe, as in pre-commit: nothing needs rich either.
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(dag)], capture_output=True, text=True, env=environment, check=False
+    )
+
+    outcome = json.loads(result.stdout.splitlines()[-1])
+    assert outcome["code"] == 0, result.stdout + result.stderr
+    loaded = set(outcome["modules"])
+    assert "mwaa_cp_cli.validate" in loaded
+    assert not loaded & {"boto3", "botocore", "rich", "mwaa_cp_cli.envs", "mwaa_cp_cli.run", "mwaa_cp_cli.local"}
