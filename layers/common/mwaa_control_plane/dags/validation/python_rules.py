@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import re
 import tokenize
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import resources
 from typing import Any, Literal
 
 from mwaa_control_plane.dags.validation.credentials import is_literal_secret, is_secret_name
@@ -26,7 +28,8 @@ from mwaa_control_plane.dags.validation.imports import NAMESPACE_PARENTS, Import
 from mwaa_control_plane.dags.validation.models import Finding
 from mwaa_control_plane.dags.validation.rules import finding
 from mwaa_control_plane.dags.validation.schedule import schedule_problem
-from mwaa_control_plane.dags.validation.target import Target, Version, airflow_changes
+from mwaa_control_plane.dags.validation.target import ArgumentChange, Target, Version, airflow_changes
+from mwaa_control_plane.versions import release
 
 Role = Literal["dag", "plugin"]
 
@@ -148,6 +151,8 @@ _ISOLATED_TASK_DECORATORS = frozenset(
     {"virtualenv", "external_python", "branch_virtualenv", "branch_external_python", "docker", "kubernetes", "pyspark"}
 )
 _ISOLATED_OPERATORS = ("VirtualenvOperator", "ExternalPythonOperator", "DockerOperator", "KubernetesPodOperator")
+# TriggerDagRunOperator(execution_date=): deprecated in 2.6 for logical_date, gone from the operator in 3.0.
+_TRIGGER_EXECUTION_DATE = ArgumentChange("execution_date", (2, 6, 0), (3, 0, 0), "logical_date")
 _CONTEXT_NAMES = frozenset({"context", "kwargs", "ctx", "kw", "ti_context"})
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 _JINJA_OPEN = r"\{\{[^}]*?(?<![\w.])"
@@ -249,6 +254,82 @@ def _classify_call(qn: str) -> tuple[tuple[str, str] | None, int]:
     elif qn == "time.sleep":
         work = ("top-level-sleep", "time.sleep() at parse time delays every parse of the DAGs folder")
     return work, kind
+
+
+# ---------------------------------------------------------------------------------------------
+# Operator signatures of the reference Airflow versions (data/signatures/, generated from the
+# released wheels by scripts/generate_signatures.py): whether an operator accepts a keyword.
+
+
+@dataclass(frozen=True, slots=True)
+class _Dropped:
+    """A keyword an operator's ``__init__`` pops from ``**kwargs`` instead of passing it on."""
+
+    when: Literal["always", "truthy", "present"]
+    warns: bool
+    by: str  # the class that drops it
+
+
+@dataclass(frozen=True, slots=True)
+class _Operator:
+    name: str  # the class name, for messages
+    accepted: frozenset[str]
+    dropped: dict[str, _Dropped]
+
+
+@dataclass(frozen=True, slots=True)
+class _Signatures:
+    reference: str  # the Airflow version the wheels were
+    raises: str  # what the end of the __init__ chain raises for a keyword nobody takes
+    unless: str | None  # the Airflow setting that turns that error into a warning
+    operators: dict[str, _Operator]  # by qualified name, deprecated import paths included
+
+
+@cache
+def _signature_files() -> dict[tuple[int, int], str]:
+    """Data files by the (major, minor) of their reference version."""
+    folder = resources.files("mwaa_control_plane.dags.validation").joinpath("data", "signatures")
+    found: dict[tuple[int, int], str] = {}
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.startswith("airflow-") and name.endswith(".json"):
+            major, minor, _ = release(name[len("airflow-") : -len(".json")])
+            found[(major, minor)] = name
+    return found
+
+
+@cache
+def signatures_for(major: int, minor: int) -> _Signatures | None:
+    """The operator signatures of the reference version with this major.minor, or None (none shipped).
+
+    A patch release does not change operator signatures; another minor may, so it gets no data and
+    the argument rules fall back to ``airflow_changes.json``.
+    """
+    name = _signature_files().get((major, minor))
+    if name is None:
+        return None
+    folder = resources.files("mwaa_control_plane.dags.validation").joinpath("data", "signatures")
+    raw: dict[str, Any] = json.loads(folder.joinpath(name).read_text("utf-8"))
+    base = frozenset(raw["base_params"])
+    operators: dict[str, _Operator] = {}
+    for qualname, entry in raw["operators"].items():
+        dropped = {
+            key: _Dropped(when=item["when"], warns=item["warns"], by=item["by"])
+            for key, item in entry.get("dropped", {}).items()
+        }
+        operators[qualname] = _Operator(
+            name=qualname.rsplit(".", 1)[-1], accepted=base | frozenset(entry["params"]), dropped=dropped
+        )
+    for old, new in raw["aliases"].items():
+        operators[old] = operators[new]
+    invalid = raw["invalid_arguments"]
+    return _Signatures(
+        reference=raw["airflow_version"], raises=invalid["raises"], unless=invalid["unless"], operators=operators
+    )
+
+
+def _falsy_literal(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and not node.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,6 +476,7 @@ class _Analyzer:
         "pending_task_imports",
         "role",
         "seen_context_lines",
+        "signatures",
         "target",
         "taskflow_calls",
         "text",
@@ -411,6 +493,7 @@ class _Analyzer:
         self.imports = imports
         self.role = role
         self.changes = airflow_changes()
+        self.signatures = signatures_for(target.airflow[0], target.airflow[1])
         self.path_notes = _PATH_NOTES.setdefault(target, {})
         self.findings: list[Finding] = []
         self.dags: list[DagDef] = []
@@ -666,6 +749,9 @@ class _Analyzer:
         self.visit_all(node.bases)
         self.visit_all(node.decorator_list)
         self.visit_all(node.body)
+        # From here on the name is the file's own class (often a subclass named like the operator it
+        # extends), not the imported one: its signature is not Airflow's.
+        self.aliases.pop(node.name, None)
         return None
 
     def _bind(self, target: ast.expr, value: _Value) -> None:
@@ -1308,17 +1394,66 @@ class _Analyzer:
                 self.add("schedule-invalid", "schedule '@continuous' requires max_active_runs=1", value.lineno)
 
     def _operator_arguments(self, node: ast.Call, qn: str | None) -> None:
+        operator: _Operator | None = None
+        partial = False
+        if qn is not None and self.signatures is not None:
+            partial = qn.endswith(".partial")
+            operator = self.signatures.operators.get(qn[: -len(".partial")] if partial else qn)
         changes = self.changes.operator_arguments
         for kw in node.keywords:
-            if kw.arg is None:
+            name = kw.arg
+            if name is None:
                 continue
-            change = changes.get(kw.arg)
-            if change is not None:
-                self._argument_change(
-                    kw.arg, change.deprecated_in, change.removed_in, change.replacement, kw.value.lineno
+            change = changes.get(name)
+            if change is None and name == "execution_date" and qn is not None and "TriggerDagRunOperator" in qn:
+                change = _TRIGGER_EXECUTION_DATE
+            if operator is not None:
+                self._signature_argument(operator, kw, change, partial=partial)
+            elif change is not None:
+                line = kw.value.lineno
+                self._argument_change(name, change.deprecated_in, change.removed_in, change.replacement, line)
+
+    def _signature_argument(
+        self, operator: _Operator, kw: ast.keyword, change: ArgumentChange | None, *, partial: bool
+    ) -> None:
+        """One keyword of an operator whose real signature on the target is known."""
+        name, line = kw.arg or "", kw.value.lineno
+        replacement = change.replacement if change is not None else None
+        hint = f"; use {replacement}" if replacement else ""
+        if name in operator.accepted:
+            # Accepted: Airflow at most warns, which airflow_changes.json knows (never an error here).
+            if change is not None and self.target.status(change.deprecated_in, change.removed_in) is not None:
+                self.add(
+                    "airflow-argument-deprecated",
+                    f"argument '{name}' is deprecated on Airflow {self.target.airflow_text}{hint}",
+                    line,
                 )
-            elif kw.arg == "execution_date" and qn is not None and qn.endswith("TriggerDagRunOperator"):
-                self._argument_change(kw.arg, (2, 6, 0), (3, 0, 0), "logical_date", kw.value.lineno)
+            return
+        dropped = operator.dropped.get(name)
+        # partial() checks its keywords against the signatures before any __init__ runs: nothing is dropped.
+        if dropped is not None and not partial and (dropped.when != "truthy" or not _falsy_literal(kw.value)):
+            if dropped.warns:
+                self.add(
+                    "airflow-argument-deprecated",
+                    f"argument '{name}' is deprecated on Airflow {self.target.airflow_text}: {dropped.by} "
+                    f"drops it with a deprecation warning{hint}",
+                    line,
+                )
+            return
+        assert self.signatures is not None
+        if partial:
+            why = f"{operator.name}.partial() raises TypeError"
+        else:
+            why = f"{self.signatures.raises} (invalid arguments) at parse time"
+            if self.signatures.unless:
+                why += f" unless {self.signatures.unless} is set"
+            if dropped is not None:
+                why = f"{dropped.by} drops it only when it is true; a false value reaches BaseOperator: {why}"
+        self.add(
+            "airflow-argument-removed",
+            f"argument '{name}' is not accepted by {operator.name} on Airflow {self.target.airflow_text}: {why}{hint}",
+            line,
+        )
 
     def _argument_change(
         self, name: str, deprecated_in: Version | None, removed_in: Version | None, replacement: str | None, line: int
