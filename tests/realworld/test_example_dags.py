@@ -1,0 +1,112 @@
+"""Airflow's own example DAGs, from the released wheels, through the validator's public API.
+
+Airflow's CI imports every one of them on its own version, so an error finding on them is a
+false positive of the validator (listed in full when it happens). Checked on the next major, the
+Airflow 2 examples that use APIs Airflow 3 removed must fail with exactly the rule for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mwaa_control_plane.dags.validation import Report, Severity, validate_files
+from mwaa_control_plane.dags.validation.sources import load_paths
+from scripts.generate_signatures import (
+    REFERENCES,
+    DownloadError,
+    IndexUnreachableError,
+    Reference,
+    fetch_wheel,
+    generate,
+    path_for,
+)
+from tests.realworld.conftest import AIRFLOW2_EXAMPLES, EXAMPLES, STANDARD_EXAMPLES, Examples
+
+pytestmark = pytest.mark.realworld
+
+
+def validate(folder: Path, airflow_version: str) -> Report:
+    loaded = load_paths([folder])
+    return validate_files(loaded.files, loaded.context(airflow_version=airflow_version))
+
+
+def errors(report: Report) -> list[tuple[str, str, str]]:
+    return sorted(
+        (file.path, f.rule, f.message) for file in report.files for f in file.findings if f.severity is Severity.ERROR
+    )
+
+
+@pytest.mark.parametrize("examples", EXAMPLES, ids=[e.name for e in EXAMPLES])
+def test_example_dags_pass_on_their_own_airflow_version(
+    examples: Examples, example_folder: Callable[[Examples], Path]
+) -> None:
+    report = validate(example_folder(examples), examples.airflow_version)
+
+    found = errors(report)
+    assert found == [], f"{len(found)} error findings on {examples.name}:\n" + "\n".join(
+        f"{path}: [{rule}] {message}" for path, rule, message in found
+    )
+    # Not vacuous: the folder really held the examples, and the validator found their DAGs.
+    assert report.summary.files >= 20
+    assert sum(1 for file in report.files if file.path.endswith(".py")) >= 18
+
+
+def test_airflow2_examples_fail_on_airflow3_exactly_where_they_use_removed_apis(
+    example_folder: Callable[[Examples], Path],
+) -> None:
+    report = validate(example_folder(AIRFLOW2_EXAMPLES), "3.0.6")
+
+    assert {(path, rule) for path, rule, _ in errors(report)} == {
+        # SubDagOperator is gone from Airflow 3.
+        ("example_subdag_operator.py", "airflow-import-removed"),
+        # context["execution_date"] is gone from the Airflow 3 task context.
+        ("example_branch_python_dop_operator_3.py", "airflow-context-removed"),
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "needs imports.py: report importing airflow.providers.standard.operators.hitl (and .triggers.hitl) on "
+        "Airflow < 3.1 as an error (import-unresolved): with the standard provider MWAA pins for 3.0.6 (1.6.0) "
+        "the module raises AirflowOptionalProviderFeatureException('needs Airflow 3.1+') at import"
+    ),
+)
+def test_the_human_in_the_loop_example_is_an_import_error_on_airflow_3_0(
+    example_folder: Callable[[Examples], Path],
+) -> None:
+    report = validate(example_folder(STANDARD_EXAMPLES), "3.0.6")
+
+    assert any(path == "example_hitl_operator.py" for path, _, _ in errors(report))
+
+
+@pytest.mark.parametrize("reference", REFERENCES, ids=[r.airflow_version for r in REFERENCES])
+def test_shipped_signatures_match_the_released_wheels(reference: Reference, released: Callable[[str], Path]) -> None:
+    wheels = [released(spec) for spec in reference.wheels]
+
+    shipped = json.loads(path_for(reference).read_text(encoding="utf-8"))
+
+    assert shipped == generate(reference, wheels), "stale: run python scripts/generate_signatures.py"
+
+
+def test_a_pin_that_does_not_exist_fails_instead_of_skipping(tmp_path: Path, released: Callable[[str], Path]) -> None:
+    released("apache-airflow-providers-standard==1.6.0")  # skips here when the index is unreachable
+
+    with pytest.raises(DownloadError, match=r"==0\.0\.0"):
+        fetch_wheel("apache-airflow-providers-standard==0.0.0", tmp_path)
+
+
+def test_an_unreachable_index_is_reported_as_such(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pip with its configuration files ignored and only a closed local port as index: no network needed.
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    for name in ("PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX"):
+        monkeypatch.delenv(name, raising=False)
+
+    with pytest.raises(IndexUnreachableError):
+        fetch_wheel("apache-airflow-providers-standard==1.6.0", tmp_path)
