@@ -8,7 +8,8 @@ records the keywords the chain names, the ones a class drops from ``**kwargs`` (
 warns when it does), and what the class that ends the chain raises for anything left over
 (Airflow 2: ``AirflowException`` unless ``[operators] allow_illegal_arguments``; Airflow 3:
 ``TypeError``). A class whose chain cannot be followed statically is left out: the validator
-then falls back to ``airflow_changes.json`` and never errs on what it cannot see.
+then falls back to ``airflow_changes.json`` and never errs on what it cannot see. The task
+context of each version (``KNOWN_CONTEXT_KEYS``, and the keys Airflow 2 warns about) is recorded too.
 
     python scripts/generate_signatures.py          # rewrite the data files
     python scripts/generate_signatures.py --check  # exit 1 when they differ from the wheels
@@ -674,7 +675,31 @@ def generate(reference: Reference, wheels: Sequence[Path]) -> dict[str, Any]:
         "operators": dict(sorted(operators.items())),
         "aliases": aliases,
         "not_followed": dict(sorted(skipped.items())),
+        "context": context_keys(resolver),
     }
+
+
+def context_keys(resolver: Resolver) -> dict[str, list[str]]:
+    """The task context of the version: ``airflow.utils.context`` (core) in both majors.
+
+    ``known``: ``KNOWN_CONTEXT_KEYS``, what a task may find in its context; ``deprecated``: the keys
+    Airflow warns about when they are read (``Context._DEPRECATION_REPLACEMENTS``; Airflow 2 only).
+    """
+    tree = resolver.sources.tree("airflow.utils.context")
+    if tree is None:
+        raise SystemExit("airflow.utils.context is not in the wheels")
+    known: set[str] | None = None
+    deprecated: set[str] = set()
+    for node in ast.walk(tree):
+        target = node.target if isinstance(node, ast.AnnAssign) else None
+        name = target.id if isinstance(target, ast.Name) else None
+        if name == "KNOWN_CONTEXT_KEYS" and isinstance(node, ast.AnnAssign) and node.value is not None:
+            known = set(ast.literal_eval(node.value))
+        elif name == "_DEPRECATION_REPLACEMENTS" and isinstance(node, ast.AnnAssign) and node.value is not None:
+            deprecated = set(ast.literal_eval(node.value))
+    if known is None:
+        raise SystemExit("KNOWN_CONTEXT_KEYS not found in airflow.utils.context")
+    return {"known": sorted(known), "deprecated": sorted(deprecated)}
 
 
 def render(document: dict[str, Any]) -> str:

@@ -207,6 +207,58 @@ def test_a_version_without_shipped_signatures_falls_back_to_the_change_list() ->
     assert [f.rule for f in argument_findings(body, "2.9.2")] == ["airflow-argument-deprecated"]
 
 
+# -- context keys: the target's own task context decides -------------------------------------------------
+
+CONTEXT_TASK = """\
+from datetime import datetime
+
+from airflow import DAG
+from airflow.decorators import task
+
+
+@task
+def report(**context):
+    return context["{key}"]
+
+
+with DAG("ctx", schedule="@daily", start_date=datetime(2024, 1, 1), catchup=False):
+    report()
+"""
+
+
+def context_findings(key: str, airflow_version: str) -> list[Finding]:
+    source = CONTEXT_TASK.format(key=key).encode()
+    report = validate_files(
+        [SourceFile(path="dag.py", content=source)], ValidationContext(airflow_version=airflow_version)
+    )
+    return [f for f in report.files[0].findings if f.rule.startswith("airflow-context-")]
+
+
+def test_conf_in_the_context_is_fine_on_airflow2_which_never_warns_about_it() -> None:
+    assert context_findings("conf", "2.10.3") == []
+
+
+def test_conf_in_the_context_is_an_error_on_airflow3_with_the_right_replacement() -> None:
+    found = only(context_findings("conf", "3.0.6"))
+
+    assert found.rule == "airflow-context-removed"
+    assert "airflow.configuration.conf" in found.message
+
+
+@pytest.mark.parametrize(
+    ("version", "rule"), [("2.10.3", "airflow-context-deprecated"), ("3.0.6", "airflow-context-removed")]
+)
+def test_execution_date_in_the_context_warns_on_airflow2_and_fails_on_airflow3(version: str, rule: str) -> None:
+    found = only(context_findings("execution_date", version))
+
+    assert found.rule == rule
+    assert "logical_date" in found.message
+
+
+def test_context_keys_of_a_version_without_shipped_signatures_follow_the_change_list() -> None:
+    assert [f.rule for f in context_findings("execution_date", "2.9.2")] == ["airflow-context-deprecated"]
+
+
 # -- the data --------------------------------------------------------------------------------------------
 
 
@@ -215,6 +267,21 @@ def test_signatures_are_shipped_for_the_reference_versions_and_shared_by_their_p
     assert signatures_for(2, 10).reference == "2.10.3"  # type: ignore[union-attr]
     assert signatures_for(3, 0).reference == "3.0.6"  # type: ignore[union-attr]
     assert signatures_for(2, 9) is None
+
+
+@pytest.mark.parametrize(("major", "minor"), [(2, 10), (3, 0)])
+def test_the_change_list_agrees_with_the_real_context_on_what_is_removed(major: int, minor: int) -> None:
+    signatures = signatures_for(major, minor)
+    assert signatures is not None
+    changes = airflow_changes()
+    removed = make_target(signatures.reference, None).status(changes.context_deprecated_in, changes.context_removed_in)
+
+    listed = changes.context_keys
+    if removed == "removed":
+        assert listed.isdisjoint(signatures.context_known)
+    else:
+        assert listed <= signatures.context_known
+        assert signatures.context_deprecated <= listed  # every key Airflow warns about is listed
 
 
 @pytest.mark.parametrize(("major", "minor"), [(2, 10), (3, 0)])

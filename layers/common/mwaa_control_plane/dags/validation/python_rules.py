@@ -283,6 +283,8 @@ class _Signatures:
     raises: str  # what the end of the __init__ chain raises for a keyword nobody takes
     unless: str | None  # the Airflow setting that turns that error into a warning
     operators: dict[str, _Operator]  # by qualified name, deprecated import paths included
+    context_known: frozenset[str]  # keys a task's context has (KNOWN_CONTEXT_KEYS)
+    context_deprecated: frozenset[str]  # keys Airflow warns about when they are read
 
 
 @cache
@@ -324,7 +326,12 @@ def signatures_for(major: int, minor: int) -> _Signatures | None:
         operators[old] = operators[new]
     invalid = raw["invalid_arguments"]
     return _Signatures(
-        reference=raw["airflow_version"], raises=invalid["raises"], unless=invalid["unless"], operators=operators
+        reference=raw["airflow_version"],
+        raises=invalid["raises"],
+        unless=invalid["unless"],
+        operators=operators,
+        context_known=frozenset(raw["context"]["known"]),
+        context_deprecated=frozenset(raw["context"]["deprecated"]),
     )
 
 
@@ -1499,21 +1506,31 @@ class _Analyzer:
         if key not in changes.context_keys or line in self.seen_context_lines:
             return
         status = self.target.status(changes.context_deprecated_in, changes.context_removed_in)
+        signatures = self.signatures
+        if status is not None and signatures is not None:
+            # The target's own context decides: 'conf' is gone on Airflow 3 but never warned about on 2.
+            if key not in signatures.context_known:
+                status = "removed"
+            elif key not in signatures.context_deprecated:
+                status = None
         if status is None:
             return
         self.seen_context_lines.add(line)
+        use = (
+            "read settings from airflow.configuration.conf"
+            if key == "conf"
+            else "use logical_date or data_interval_start/end"
+        )
         if status == "removed":
             self.add(
                 "airflow-context-removed",
-                f"context key '{key}' does not exist on Airflow {self.target.airflow_text} (use logical_date "
-                "or data_interval_start/end)",
+                f"context key '{key}' does not exist on Airflow {self.target.airflow_text} ({use})",
                 line,
             )
         else:
             self.add(
                 "airflow-context-deprecated",
-                f"context key '{key}' is deprecated on Airflow {self.target.airflow_text}; use logical_date "
-                "or data_interval_start/end",
+                f"context key '{key}' is deprecated on Airflow {self.target.airflow_text}; {use}",
                 line,
             )
 
