@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mwaa_control_plane.dags.validation import Report, Severity, validate_files
+from mwaa_control_plane.dags.validation import Report, Severity, SourceFile, validate_files
 from mwaa_control_plane.dags.validation.sources import load_paths
 from scripts.generate_signatures import (
     REFERENCES,
@@ -54,6 +54,26 @@ def test_example_dags_pass_on_their_own_airflow_version(
     # Not vacuous: the folder really held the examples, and the validator found their DAGs.
     assert report.summary.files >= 20
     assert sum(1 for file in report.files if file.path.endswith(".py")) >= 18
+
+
+@pytest.mark.parametrize("examples", EXAMPLES, ids=[e.name for e in EXAMPLES])
+def test_a_misspelt_operator_argument_in_a_real_example_is_an_error(
+    examples: Examples, example_folder: Callable[[Examples], Path]
+) -> None:
+    # The zero-error run above only means something if the signatures are really applied to these
+    # files: the same folder, one BashOperator keyword misspelt in memory, must fail on that file.
+    loaded = load_paths([example_folder(examples)])
+    target = next(f for f in loaded.files if f.path.endswith(".py") and b"bash_command=" in f.content)
+    files = [
+        SourceFile(path=f.path, content=f.content.replace(b"bash_command=", b"bash_comand=", 1)) if f is target else f
+        for f in loaded.files
+    ]
+
+    report = validate_files(files, loaded.context(airflow_version=examples.airflow_version))
+
+    assert [(path, rule) for path, rule, message in errors(report) if "bash_comand" in message] == [
+        (target.path, "airflow-argument-removed")
+    ]
 
 
 def test_airflow2_examples_fail_on_airflow3_exactly_where_they_use_removed_apis(
