@@ -19,9 +19,9 @@ from mwaa_control_plane.dags.validation import (
     render_json,
     render_sarif,
     render_text,
-    validate_files,
 )
 from mwaa_control_plane.dags.validation.models import FileKind
+from mwaa_control_plane.dags.validation.parallel import validate_parallel
 from mwaa_control_plane.dags.validation.sources import load_paths
 from mwaa_control_plane.errors import InvalidInputError
 
@@ -70,6 +70,16 @@ def validate(
         ),
     ] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.TEXT,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Processes to check files on (default: one per core; small inputs always run in one).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Check DAG files statically (never imported or run) against an MWAA environment's Airflow version."""
     options: tuple[tuple[Path | None, FileKind], ...] = (
@@ -89,7 +99,7 @@ def validate(
     except InvalidInputError as exc:
         raise _usage_error(str(exc)) from None
     context = loaded.context(airflow_version=airflow_version)
-    report = _with_display_paths(validate_files(loaded.files, context), loaded.display)
+    report = _with_display_paths(validate_parallel(loaded.files, context, jobs=jobs), loaded.display)
     typer.echo(_RENDERERS[output_format](report), nl=False)
     raise typer.Exit(code=0 if report.ok else 1)
 

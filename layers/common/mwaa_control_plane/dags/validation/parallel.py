@@ -1,0 +1,241 @@
+"""The validator on several processes: the report of ``validate_files``, sooner for a large DAGs folder.
+
+For the CLI (``mwaa-cp validate --jobs``), not the Lambda: a Lambda has one or two vCPUs and no
+``/dev/shm``, which process pools need.
+
+What one file's findings depend on besides the file itself, and how each worker gets it, all
+through ``validate_files`` and ``ValidationContext``:
+
+- the modules importable as siblings (every DAGs-folder file's top-level module) and from
+  plugins.zip, and the distributions in requirements.txt: computed here or by the first run
+  below, and handed to each worker in its context;
+- the ``.airflowignore`` files: every run gets all of them (their rules are cheap to compile),
+  their own reports are taken from the first run only;
+- duplicate dag_ids across files: a worker only sees its own files, so every file that shares
+  a dag_id with another file is checked again, with all such files in one run.
+
+Order: environment files and ``.airflowignore`` files in the parent first (that also loads the
+validator's data before the workers fork), then the rest of the DAGs folder in chunks on a pool,
+then the dag_id step; reports are put back in the input order.
+
+The split mirrors what ``validator.py`` shares across files today. A field added to the
+validator's models may be new shared state (a setting, an index of imports) that the split does
+not carry: until this module learns it, such a run stays serial, and a unit test says so.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import posixpath
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from itertools import pairwise
+
+from pydantic import BaseModel
+
+from mwaa_control_plane.dags.validation.archives import top_level_module
+from mwaa_control_plane.dags.validation.models import (
+    FileKind,
+    FileReport,
+    Finding,
+    Report,
+    Severity,
+    SourceFile,
+    Summary,
+    ValidationContext,
+    decode_utf8,
+    default_kind,
+    normalize_path,
+)
+from mwaa_control_plane.dags.validation.validator import validate_files
+
+#: Fewer DAGs-folder files than this per worker and a pool costs more than it saves: starting
+#: forked workers and sending them the files takes 15-20 ms, the validator 0.3-0.5 ms a file.
+MIN_FILES_PER_WORKER = 100
+
+#: Chunks per worker: enough for a worker that finishes early to take more, few enough that the
+#: per-run setup (compiling the ignore rules, the import environment) stays negligible.
+_CHUNKS_PER_WORKER = 4
+
+# The fields this module knows how to carry across workers (see the module docstring).
+_KNOWN_FIELDS: dict[type[BaseModel], frozenset[str]] = {
+    ValidationContext: frozenset(
+        {
+            "airflow_version",
+            "python_version",
+            "requirements",
+            "sibling_modules",
+            "plugin_modules",
+            "airflowignore",
+            "dag_ignore_syntax",
+            "dag_id_owners",
+            "safe_mode",
+            "max_python_file_bytes",
+            "max_file_bytes",
+            "max_plugins_bytes",
+            "max_uncompressed_bytes",
+            "max_zip_members",
+            "max_compression_ratio",
+        }
+    ),
+    SourceFile: frozenset({"path", "content", "kind"}),
+    Finding: frozenset({"rule", "severity", "message", "line"}),
+    FileReport: frozenset({"path", "verdict", "findings", "dag_ids", "modules"}),
+    Summary: frozenset(
+        {"files", "passed", "failed", "errors", "warnings", "infos", "airflow_version", "python_version"}
+    ),
+}
+
+
+def unknown_fields() -> dict[str, frozenset[str]]:
+    """Fields of the validator's models this module does not know, by model name; empty when it can split a run."""
+    found = {model.__name__: frozenset(model.model_fields) ^ known for model, known in _KNOWN_FIELDS.items()}
+    return {name: fields for name, fields in found.items() if fields}
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def worker_count(files: int, jobs: int | None = None, *, min_files_per_worker: int = MIN_FILES_PER_WORKER) -> int:
+    """Processes worth starting for ``files`` DAGs-folder files: at most ``jobs`` (default: the cores); 1 is serial."""
+    wanted = available_cores() if jobs is None else jobs
+    return max(1, min(wanted, files // max(1, min_files_per_worker)))
+
+
+def validate_parallel(
+    files: Sequence[SourceFile],
+    context: ValidationContext,
+    *,
+    jobs: int | None = None,
+    min_files_per_worker: int = MIN_FILES_PER_WORKER,
+) -> Report:
+    """``validate_files(files, context)``, the same report, with the DAGs-folder files checked on ``jobs`` processes.
+
+    ``jobs`` defaults to the available cores; 1, a small input (under ``min_files_per_worker``
+    files per worker) or a validator this module cannot split runs in this process.
+    """
+    kinds: list[FileKind] = [f.kind or default_kind(normalize_path(f.path)) for f in files]
+    shared = [i for i, f in enumerate(files) if kinds[i] != "dags" or _is_ignore_file(f.path)]
+    work = [i for i in range(len(files)) if kinds[i] == "dags" and not _is_ignore_file(files[i].path)]
+    workers = worker_count(len(work), jobs, min_files_per_worker=min_files_per_worker)
+    if workers < 2 or unknown_fields():
+        return validate_files(files, context)
+
+    # Sibling modules: every DAGs-folder file of the run, whichever worker checks it.
+    tops = {top_level_module(normalize_path(files[i].path)) for i, kind in enumerate(kinds) if kind == "dags"}
+    full = context.model_copy(update={"sibling_modules": context.sibling_modules | (tops - {None})})
+    head = validate_files([files[i] for i in shared], full)
+    worker_context = _worker_context(full, [files[i] for i in shared], kinds, shared, head)
+    ignore_files = [files[i] for i in shared if kinds[i] == "dags"]
+
+    reports: dict[int, FileReport] = dict(zip(shared, head.files, strict=False))
+    # The first file in this process, before the workers fork: they inherit what the validator
+    # loads on first use (data files, caches, croniter) instead of each loading it again.
+    first, *rest = work
+    reports[first] = _check(ignore_files, worker_context, [files[first]])[0]
+    # Out of the collector's sight: a worker's first collection would otherwise write to (and so copy)
+    # every page of the inherited heap.
+    chunks = _chunks(rest, workers * _CHUNKS_PER_WORKER)
+    check = partial(_check, ignore_files, worker_context)
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(workers, mp_context=_fork_context()) as pool:
+            for chunk, checked in zip(chunks, pool.map(check, [[files[i] for i in c] for c in chunks]), strict=True):
+                reports.update(zip(chunk, checked, strict=True))
+    finally:
+        gc.unfreeze()
+
+    # dag_id conflicts across workers: the files sharing a dag_id with another file, checked together.
+    owners = Counter(dag_id for i in work for dag_id in reports[i].dag_ids)
+    again = [i for i in work if any(owners[dag_id] > 1 for dag_id in reports[i].dag_ids)]
+    if again:
+        rerun = validate_files([*ignore_files, *(files[i] for i in again)], worker_context)
+        reports.update(zip(again, rerun.files[len(ignore_files) :], strict=False))
+
+    # After the files: reports validate_files adds for inputs that are not files (the context's .airflowignore).
+    ordered = [*(reports[i] for i in range(len(files))), *head.files[len(shared) :]]
+    return Report(files=ordered, summary=_summary(ordered, head.summary))
+
+
+def _is_ignore_file(path: str) -> bool:
+    return posixpath.basename(normalize_path(path)) == ".airflowignore"
+
+
+def _worker_context(
+    full: ValidationContext, head_files: list[SourceFile], kinds: list[FileKind], shared: list[int], head: Report
+) -> ValidationContext:
+    """``full`` plus what the environment files of the run give: plugins.zip's modules, requirements.txt."""
+    update: dict[str, object] = {}
+    modules = {
+        m for i, report in zip(shared, head.files, strict=False) if kinds[i] == "plugins" for m in report.modules
+    }
+    if modules:
+        update["plugin_modules"] = full.plugin_modules | modules
+    requirements = next((f for i, f in zip(shared, head_files, strict=True) if kinds[i] == "requirements"), None)
+    if requirements is not None:  # the validator reads the first one; an undecodable file counts as empty
+        try:
+            update["requirements"] = decode_utf8(requirements.content)
+        except UnicodeDecodeError:
+            update["requirements"] = ""
+    return full.model_copy(update=update) if update else full
+
+
+def _chunks(indexes: list[int], count: int) -> list[list[int]]:
+    """``indexes`` in ``count`` contiguous, nearly equal slices (fewer when there are fewer indexes)."""
+    count = max(1, min(count, len(indexes)))
+    size, extra = divmod(len(indexes), count)
+    bounds = [0]
+    for n in range(count):
+        bounds.append(bounds[-1] + size + (n < extra))
+    return [indexes[a:b] for a, b in pairwise(bounds)]
+
+
+def _summary(reports: list[FileReport], head: Summary) -> Summary:
+    errors = warnings = infos = failed = 0
+    for report in reports:
+        file_errors = 0
+        for item in report.findings:
+            if item.severity is Severity.ERROR:
+                file_errors += 1
+            elif item.severity is Severity.WARNING:
+                warnings += 1
+            else:
+                infos += 1
+        errors += file_errors
+        failed += file_errors > 0
+    return Summary(
+        files=len(reports),
+        passed=len(reports) - failed,
+        failed=failed,
+        errors=errors,
+        warnings=warnings,
+        infos=infos,
+        airflow_version=head.airflow_version,
+        python_version=head.python_version,
+    )
+
+
+def _fork_context() -> multiprocessing.context.BaseContext:
+    # fork: a worker starts with the validator imported and its data loaded (~150 ms each under spawn).
+    # Not on macOS, where fork is unsafe with system frameworks and Python defaults to spawn.
+    if sys.platform == "linux":
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+# -- in the workers -----------------------------------------------------------------------------------
+
+
+def _check(ignore_files: list[SourceFile], context: ValidationContext, chunk: list[SourceFile]) -> list[FileReport]:
+    """Reports of ``chunk``'s files, checked with every ``.airflowignore`` of the run (their reports dropped)."""
+    report = validate_files([*ignore_files, *chunk], context)
+    return report.files[len(ignore_files) : len(ignore_files) + len(chunk)]
