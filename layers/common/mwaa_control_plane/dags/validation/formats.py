@@ -1,4 +1,10 @@
-"""Report renderers: text for people, JSON for machines, SARIF 2.1.0 for code-scanning tools."""
+"""Report renderers: text for people, JSON for machines, SARIF 2.1.0 for code-scanning tools.
+
+Suppressed findings are in the JSON (``"suppressed": true`` and their ``suppression`` source) and in
+SARIF (a result with a ``suppressions`` entry, SARIF's standard way; viewers that honour it show the
+result as suppressed); the text output, read by people fixing what fails, leaves them out and counts
+them in its last line.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,18 @@ from typing import Any
 from urllib.parse import quote
 
 from mwaa_control_plane import __version__
-from mwaa_control_plane.dags.validation.models import Report, Severity
+from mwaa_control_plane.dags.validation.models import SETTINGS_FILE_NAME, Finding, Report, Severity
 from mwaa_control_plane.dags.validation.rules import RULES
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _RULES_DOC = "docs/validator-rules.md"
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+# SARIF's suppression kinds: in the source (a comment) or outside it (the configuration file).
+_SARIF_SUPPRESSION = {
+    "inline": ("inSource", "'# mwaa-cp: ignore' comment on the line"),
+    "file": ("inSource", "'# mwaa-cp: ignore-file' comment at the top of the file"),
+    "config": ("external", f"rule disabled in {SETTINGS_FILE_NAME}"),
+}
 
 
 def render_text(report: Report) -> str:
@@ -20,6 +32,8 @@ def render_text(report: Report) -> str:
     lines: list[str] = []
     for file in report.files:
         for item in file.findings:
+            if item.suppressed:
+                continue
             where = f"{file.path}:{item.line}" if item.line is not None else file.path
             lines.append(f"{where}: {item.severity.value} [{item.rule}] {item.message}")
     s = report.summary
@@ -27,7 +41,7 @@ def render_text(report: Report) -> str:
         f"{s.files} file{'s' if s.files != 1 else ''} checked against Airflow {s.airflow_version} "
         f"(Python {s.python_version}): {s.passed} passed, {s.failed} failed; "
         f"{s.errors} error{'s' if s.errors != 1 else ''}, {s.warnings} warning{'s' if s.warnings != 1 else ''}, "
-        f"{s.infos} info"
+        f"{s.infos} info" + (f"; {s.suppressed} suppressed" if s.suppressed else "")
     )
     return "\n".join(lines) + "\n"
 
@@ -64,6 +78,8 @@ def sarif_document(report: Report) -> dict[str, Any]:
             }
             if item.rule in RULES:
                 result["ruleIndex"] = rule_ids.index(item.rule)
+            if item.suppressed:
+                result["suppressions"] = [_sarif_suppression(item)]
             results.append(result)
     return {
         "$schema": SARIF_SCHEMA,
@@ -82,6 +98,16 @@ def sarif_document(report: Report) -> dict[str, Any]:
                 "properties": {"summary": report.summary.model_dump(mode="json")},
             }
         ],
+    }
+
+
+def _sarif_suppression(item: Finding) -> dict[str, Any]:
+    kind, justification = _SARIF_SUPPRESSION[item.suppression or "config"]
+    return {
+        "kind": kind,
+        "status": "accepted",
+        "justification": justification,
+        "properties": {"source": item.suppression},
     }
 
 

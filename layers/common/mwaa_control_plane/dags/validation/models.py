@@ -2,7 +2,7 @@
 
 The report's JSON shape (``Report.model_dump(mode="json")``) is a public contract: the
 ``--format json`` output of ``mwaa-cp validate`` and the payload the Lambda returns. Add
-fields to ``Summary`` if needed; never rename or remove one.
+fields to ``Summary`` (or ``Finding``, with a default) if needed; never rename or remove one.
 """
 
 from __future__ import annotations
@@ -16,6 +16,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from mwaa_control_plane.versions import parse_version
 
 Verdict = Literal["pass", "fail"]
+
+#: Where a suppression came from: a comment on the finding's line, an ``ignore-file`` comment, ``.mwaa-cp.toml``.
+SuppressionSource = Literal["inline", "file", "config"]
+
+#: Where the validator's configuration is read: the DAG repository (CLI) or ``<environment>/`` in staging.
+SETTINGS_FILE_NAME = ".mwaa-cp.toml"
 
 #: What a file is to MWAA. ``dags`` is anything synced from the DAGs folder.
 FileKind = Literal["dags", "requirements", "plugins", "startup"]
@@ -76,7 +82,11 @@ class Severity(StrEnum):
 
 
 class Finding(BaseModel):
-    """One problem in one file. ``line`` is 1-based, or None when the finding is about the whole file."""
+    """One problem in one file. ``line`` is 1-based, or None when the finding is about the whole file.
+
+    A suppressed finding stays in the report (``suppressed``, with its ``suppression`` source) but
+    counts toward neither the verdict nor the summary's errors, warnings and infos.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -84,6 +94,8 @@ class Finding(BaseModel):
     severity: Severity
     message: str
     line: int | None = None
+    suppressed: bool = False
+    suppression: SuppressionSource | None = None
 
 
 class FileReport(BaseModel):
@@ -106,6 +118,8 @@ class Summary(BaseModel):
     infos: int
     airflow_version: str
     python_version: str
+    #: Findings suppressed by a comment or .mwaa-cp.toml (not in errors, warnings or infos).
+    suppressed: int = 0
 
 
 class Report(BaseModel):
@@ -139,6 +153,18 @@ class SourceFile(BaseModel):
         return default_kind(normalize_path(self.path))
 
 
+class SettingsFile(BaseModel):
+    """The validator's configuration file (``.mwaa-cp.toml``) as found: where, to name it in findings, and its bytes.
+
+    The validator parses it (``settings_file.parse_settings``); problems are ``config-invalid`` findings.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Annotated[str, Field(min_length=1)] = SETTINGS_FILE_NAME
+    content: bytes
+
+
 class ValidationContext(BaseModel):
     """What the validator knows about the target environment.
 
@@ -165,6 +191,11 @@ class ValidationContext(BaseModel):
     dag_id_owners: dict[str, str] = Field(default_factory=dict)
     #: ``core.dag_discovery_safe_mode``; MWAA keeps Airflow's default (on).
     safe_mode: bool = True
+    #: Dotted modules that Python files of the DAGs folder outside this run import (prefixes included).
+    #: A file safe mode skips is fully checked when one of them names it; None: only the run's files count.
+    imported_modules: frozenset[str] | None = None
+    #: The .mwaa-cp.toml that applies (rule switches, severities, extra modules); None: the defaults.
+    settings_file: SettingsFile | None = None
     max_python_file_bytes: Annotated[int, Field(gt=0)] = 1 * MIB
     max_file_bytes: Annotated[int, Field(gt=0)] = 100 * MIB
     max_plugins_bytes: Annotated[int, Field(gt=0)] = 1024 * MIB

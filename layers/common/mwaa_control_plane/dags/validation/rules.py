@@ -2,6 +2,9 @@
 
 Ids are stable (tests, SARIF consumers and users' suppressions depend on them);
 ``docs/validator-rules.md`` documents each one and a unit test keeps the two in step.
+
+A rule with a ``refusal`` cannot be suppressed or lowered: its finding means Airflow cannot
+import the file (or silently loses a DAG), so no comment or configuration may let it through.
 """
 
 from __future__ import annotations
@@ -13,11 +16,24 @@ from mwaa_control_plane.dags.validation.models import Finding, Severity
 E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO  # N for note, SARIF's name for info
 
 
+# Why a suppression of an unsuppressible rule is refused; said in the ``suppression-refused`` finding.
+_IMPORT_FAILS = "Airflow fails to import the file: an import error, and none of its DAGs appear"
+_DAG_DROPPED = "Airflow keeps one of the two DAGs and silently drops the other"
+_DAG_CONFLICT = "one of the two files gets an import error (AirflowDagDuplicatedIdException) and its DAG disappears"
+_ABOUT_SUPPRESSIONS = "it reports on the suppressions and the configuration themselves"
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     id: str
     severity: Severity
     summary: str
+    #: Why the rule cannot be suppressed (inline, file or config) or lowered; empty when it can.
+    refusal: str = ""
+
+    @property
+    def suppressible(self) -> bool:
+        return not self.refusal
 
 
 _CATALOG: tuple[Rule, ...] = (
@@ -27,32 +43,49 @@ _CATALOG: tuple[Rule, ...] = (
     Rule("envelope-bytecode", E, "Compiled Python (.pyc, .pyo, __pycache__) in the DAGs folder"),
     Rule("envelope-file-type", E, "Native binary, executable or wheel in the DAGs folder"),
     Rule("envelope-junk-file", W, "Editor, OS or VCS leftovers synced to every worker"),
-    Rule("zip-invalid", E, "Archive that cannot be read: corrupt, truncated, encrypted or CRC mismatch"),
+    Rule("zip-invalid", E, "Archive that cannot be read: corrupt, truncated, encrypted or CRC mismatch", _IMPORT_FAILS),
     Rule("zip-unsafe-path", E, "Archive member with an absolute path or '..'"),
     Rule("zip-bomb", E, "Archive whose expansion exceeds the size, member or ratio limits"),
     Rule("zip-native-binary", E, "Packaged DAG zip that contains a compiled library"),
     # Python source.
-    Rule("syntax-error", E, "File does not parse"),
-    Rule("syntax-python-version", E, "Syntax newer than the environment's Python"),
-    Rule("import-unresolved", E, "Module imported at parse time that the environment does not have"),
+    Rule("syntax-error", E, "File does not parse", _IMPORT_FAILS),
+    Rule("syntax-python-version", E, "Syntax newer than the environment's Python", _IMPORT_FAILS),
+    Rule(
+        "import-unresolved",
+        E,
+        "Module imported at parse time that the environment does not have",
+        f"{_IMPORT_FAILS}; a module installed another way is declared in .mwaa-cp.toml [imports] extra_modules",
+    ),
     Rule("import-unresolved-in-task", W, "Module imported inside a function that the environment does not have"),
     Rule("import-unverified", N, "Import that cannot be checked because requirements.txt has opaque entries"),
-    Rule("airflow-import-removed", E, "Import path removed in the target Airflow version"),
+    Rule("airflow-import-removed", E, "Import path removed in the target Airflow version", _IMPORT_FAILS),
     Rule("airflow-import-deprecated", W, "Import path deprecated in the target Airflow version"),
-    Rule("airflow-argument-removed", E, "DAG or operator argument removed in the target Airflow version"),
+    Rule(
+        "airflow-argument-removed", E, "DAG or operator argument removed in the target Airflow version", _IMPORT_FAILS
+    ),
     Rule("airflow-argument-deprecated", W, "DAG or operator argument deprecated in the target Airflow version"),
     Rule("airflow-context-removed", E, "Task context key removed in the target Airflow version"),
     Rule("airflow-context-deprecated", W, "Task context key deprecated in the target Airflow version"),
     # DAG structure.
-    Rule("dag-id-invalid", E, "dag_id with characters outside [A-Za-z0-9_.-] or longer than 250"),
-    Rule("task-id-invalid", E, "task_id with characters outside [A-Za-z0-9_.-] or longer than 250"),
-    Rule("group-id-invalid", E, "TaskGroup group_id with characters outside [A-Za-z0-9_-] or longer than 200"),
-    Rule("task-id-duplicate", E, "Two tasks or groups with the same id in one DAG (TaskGroup prefixes applied)"),
-    Rule("dag-id-duplicate", E, "The same dag_id defined twice in one file"),
-    Rule("dag-id-conflict", E, "dag_id already defined by another file of the environment"),
-    Rule("dag-cycle", E, "Task dependencies form a cycle"),
-    Rule("dependency-list-to-list", E, "'>>' or '<<' between two lists, a TypeError at parse time"),
-    Rule("schedule-invalid", E, "schedule that is neither a valid cron expression nor a preset"),
+    Rule("dag-id-invalid", E, "dag_id with characters outside [A-Za-z0-9_.-] or longer than 250", _IMPORT_FAILS),
+    Rule("task-id-invalid", E, "task_id with characters outside [A-Za-z0-9_.-] or longer than 250", _IMPORT_FAILS),
+    Rule(
+        "group-id-invalid",
+        E,
+        "TaskGroup group_id with characters outside [A-Za-z0-9_-] or longer than 200",
+        _IMPORT_FAILS,
+    ),
+    Rule(
+        "task-id-duplicate",
+        E,
+        "Two tasks or groups with the same id in one DAG (TaskGroup prefixes applied)",
+        _IMPORT_FAILS,
+    ),
+    Rule("dag-id-duplicate", E, "The same dag_id defined twice in one file", _DAG_DROPPED),
+    Rule("dag-id-conflict", E, "dag_id already defined by another file of the environment", _DAG_CONFLICT),
+    Rule("dag-cycle", E, "Task dependencies form a cycle", _IMPORT_FAILS),
+    Rule("dependency-list-to-list", E, "'>>' or '<<' between two lists, a TypeError at parse time", _IMPORT_FAILS),
+    Rule("schedule-invalid", E, "schedule that is neither a valid cron expression nor a preset", _IMPORT_FAILS),
     Rule("schedule-missing", W, "DAG without an explicit schedule (the default differs between Airflow 2 and 3)"),
     Rule("dag-argument-nondeterministic", W, "dag_id, start_date or end_date that changes at every parse"),
     Rule("dag-start-date-missing", N, "DAG without a static start_date"),
@@ -88,6 +121,24 @@ _CATALOG: tuple[Rule, ...] = (
     Rule("plugins-too-large", E, "plugins.zip over the size limit"),
     Rule("startup-protected-variable", E, "startup.sh sets a variable MWAA protects"),
     Rule("startup-crlf", E, "startup.sh with Windows line endings"),
+    # Suppressions, configuration and files Airflow never imports.
+    Rule(
+        "file-not-imported",
+        N,
+        "Python file Airflow never imports (safe mode skips it, no DAG imports it): syntax and secrets only",
+    ),
+    Rule(
+        "suppression-refused",
+        N,
+        "Suppression that names an unsuppressible or unknown rule, or is malformed",
+        _ABOUT_SUPPRESSIONS,
+    ),
+    Rule(
+        "config-invalid",
+        E,
+        ".mwaa-cp.toml that is not valid TOML or has unknown keys, rules or values",
+        _ABOUT_SUPPRESSIONS,
+    ),
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _CATALOG}

@@ -2,6 +2,8 @@
 
 ``validate_files`` is what both the Lambda and ``mwaa-cp validate`` call. It reads only the
 bytes it is given: no file system, no network, no import or execution of the checked code.
+Suppressions (``# mwaa-cp: ignore`` comments, ``.mwaa-cp.toml``) are applied last, when the
+report is built: every rule runs the same way with or without them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ from mwaa_control_plane.dags.validation.archives import (
     top_level_module,
 )
 from mwaa_control_plane.dags.validation.credentials import scan_text
+from mwaa_control_plane.dags.validation.import_graph import (
+    imported_names,
+    is_imported,
+    parsed_by_airflow,
+    reached_modules,
+)
 from mwaa_control_plane.dags.validation.imports import ImportEnv
 from mwaa_control_plane.dags.validation.models import (
     FileKind,
@@ -38,8 +46,16 @@ from mwaa_control_plane.dags.validation.plugins import check_plugins, plugin_sou
 from mwaa_control_plane.dags.validation.python_rules import DagDef, PythonResult, analyze_python
 from mwaa_control_plane.dags.validation.requirements import Requirements, parse_requirements
 from mwaa_control_plane.dags.validation.rules import finding
+from mwaa_control_plane.dags.validation.settings_file import SettingsProblem, parse_settings
 from mwaa_control_plane.dags.validation.startup import check_startup
-from mwaa_control_plane.dags.validation.target import Target, make_target
+from mwaa_control_plane.dags.validation.suppression import (
+    ConfigPolicy,
+    Directives,
+    apply_suppressions,
+    config_policy,
+    read_directives,
+)
+from mwaa_control_plane.dags.validation.target import make_target
 
 # Files Airflow or its operators read as text from the DAGs folder: checked for encoding and secrets.
 _TEXT_SUFFIXES = frozenset(
@@ -70,6 +86,20 @@ _JUNK_FOLDERS = frozenset(
     {".git", ".svn", ".hg", ".idea", ".vscode", ".ipynb_checkpoints", ".venv", "venv", "node_modules"}
 )
 _JUNK_SUFFIXES = (".swp", ".swo", "~", ".orig", ".rej", ".bak")
+# Text files whose comments start with '#': suppression comments are read in them too.
+_HASH_COMMENT_SUFFIXES = frozenset({".sh", ".txt", ".cfg", ".ini", ".toml", ".yaml", ".yml", ".env", ".properties"})
+# What a Python file Airflow never imports is still checked for: it does not parse, or it holds a secret.
+_NOT_IMPORTED_RULES = frozenset(
+    {
+        "syntax-error",
+        "syntax-python-version",
+        "analysis-incomplete",
+        "credential-aws-key",
+        "credential-uri-password",
+        "credential-private-key",
+        "credential-literal",
+    }
+)
 
 
 @dataclass(slots=True)
@@ -81,6 +111,7 @@ class _FileState:
     dags: list[DagDef] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)  # plugins.zip only
     plugin_sources: list[tuple[str, bytes]] = field(default_factory=list)  # plugins.zip only
+    directives: Directives | None = None  # its suppression comments
 
 
 def _finding_order(item: Finding) -> tuple[int, str, str]:
@@ -96,27 +127,19 @@ def _state(source: SourceFile) -> _FileState:
     return _FileState(source=source, path=path, kind=source.kind or default_kind(path))
 
 
-def _severity_counts(found: list[Finding]) -> tuple[int, int, int]:
-    """(errors, warnings, infos) among ``found``."""
-    errors = warnings = infos = 0
+def _severity_counts(found: list[Finding]) -> tuple[int, int, int, int]:
+    """(errors, warnings, infos, suppressed) among ``found``; a suppressed finding counts only as suppressed."""
+    errors = warnings = infos = suppressed = 0
     for item in found:
-        if item.severity is Severity.ERROR:
+        if item.suppressed:
+            suppressed += 1
+        elif item.severity is Severity.ERROR:
             errors += 1
         elif item.severity is Severity.WARNING:
             warnings += 1
         else:
             infos += 1
-    return errors, warnings, infos
-
-
-def _might_contain_dag(content: bytes, target: Target) -> bool:
-    """Airflow's safe-mode heuristic (``might_contain_dag_via_default_heuristic``)."""
-    lowered = content.lower()
-    if b"airflow" not in lowered:
-        return False
-    if target.major >= 3:
-        return b"dag" in lowered or b"asset" in lowered
-    return b"dag" in lowered
+    return errors, warnings, infos, suppressed
 
 
 def _decode(content: bytes, state: _FileState, what: str = "") -> str | None:
@@ -136,6 +159,8 @@ class _Run:
         self.context = context
         self.target = make_target(context.airflow_version, context.python_version)
         self.states = [_state(f) for f in files]
+        self.settings_findings: list[Finding] = []
+        self.policy = self._config_policy()
         self.requirements = self._requirements()
         plugin_modules = set(context.plugin_modules)
         for state in self.states:
@@ -146,6 +171,9 @@ class _Run:
                 state.modules = sorted(result.modules)
                 state.plugin_sources = result.sources
         siblings = set(context.sibling_modules)
+        if self.policy is not None:
+            # Declared importable: their top-level package, which is what import resolution keys on.
+            siblings.update(module.split(".", 1)[0] for module in self.policy.extra_modules)
         for state in self.states:
             if state.kind == "dags":
                 module = top_level_module(state.path)
@@ -158,6 +186,27 @@ class _Run:
             local_modules=frozenset(siblings | plugin_modules),
         )
         self.ignore = self._ignore_rules()
+        #: Modules that the files Airflow parses import, transitively; computed when a skipped file needs it.
+        self._imported: set[str] | None = None
+
+    def _config_policy(self) -> ConfigPolicy | None:
+        settings_file = self.context.settings_file
+        if settings_file is None:
+            return None
+        try:
+            settings = parse_settings(settings_file.content)
+        except SettingsProblem as problem:
+            self.settings_findings.append(
+                finding(
+                    "config-invalid",
+                    f"{problem}; every rule runs with its defaults and the run fails until the file is fixed",
+                    problem.line,
+                )
+            )
+            return None
+        policy = config_policy(settings)
+        self.settings_findings.extend(policy.refusals)
+        return policy
 
     def _requirements(self) -> Requirements:
         for state in self.states:
@@ -166,6 +215,7 @@ class _Run:
                 parsed = parse_requirements(text or "", self.target)
                 state.findings.extend(parsed.findings)
                 state.findings.extend(scan_text(text or ""))
+                state.directives = read_directives(text or "", python=False)
                 return parsed
         if self.context.requirements is not None:
             return parse_requirements(self.context.requirements, self.target)
@@ -197,6 +247,7 @@ class _Run:
                 if text is not None:
                     state.findings.extend(check_startup(state.source.content, text))
                     state.findings.extend(scan_text(text))
+                    state.directives = read_directives(text, python=False)
             elif kind == "plugins":
                 state.findings.extend(plugin_source_findings(state.plugin_sources, self.target, self.imports))
         self._dag_id_conflicts()
@@ -239,6 +290,8 @@ class _Run:
             text = _decode(content, state)
             if text is not None:
                 state.findings.extend(scan_text(text))
+                if suffix in _HASH_COMMENT_SUFFIXES:
+                    state.directives = read_directives(text, python=False)
 
     def _python(
         self, state: _FileState, content: bytes, text: str, imports: ImportEnv, member: str | None = None
@@ -246,6 +299,15 @@ class _Run:
         """The Python rules on ``state``'s file, or on its archive ``member`` (a packaged DAG)."""
         result = analyze_python(text, self.target, imports)
         found = [*result.findings, *scan_text(text)]
+        if member is None:
+            state.directives = read_directives(text, python=True)
+            if self._never_imported(state, result, content, text):
+                kept = [f for f in found if f.rule in _NOT_IMPORTED_RULES]
+                state.findings.extend(kept)
+                waived = sorted({f.rule for f in found} - {f.rule for f in kept})
+                if waived:  # said only when the full checks would have said more
+                    state.findings.append(self._not_imported_finding(waived))
+                return
         # What Airflow loads DAGs from: the file itself, or a root-level module of a packaged DAG.
         top = member is None or "/" not in member
         if top:
@@ -256,13 +318,44 @@ class _Run:
         if top:
             state.dags.extend(result.dags)
 
+    def _never_imported(self, state: _FileState, result: PythonResult, content: bytes, text: str) -> bool:
+        """A file safe mode skips, that defines no DAG, and that no file Airflow parses imports (transitively).
+
+        A file that imports ``airflow`` itself is Airflow code, meant to run where Airflow runs: it keeps
+        the full checks even when no importer is in sight (a DAG may load it in a way not seen here).
+        """
+        if not self.context.safe_mode or result.defines_dag or not text.strip():
+            return False
+        if parsed_by_airflow(content, self.target.major) or "airflow" in imported_names(state.path, content):
+            return False
+        if self._imported is None:
+            self._imported = self._imported_modules()
+        return not is_imported(state.path, self._imported)
+
+    def _imported_modules(self) -> set[str]:
+        return reached_modules(
+            ((state.path, state.source.content) for state in self.states if state.kind == "dags"),
+            self.target.major,
+            self.context.imported_modules or frozenset(),
+        )
+
+    def _not_imported_finding(self, waived: list[str]) -> Finding:
+        words = "'airflow' and 'dag' (or 'asset')" if self.target.major >= 3 else "both 'airflow' and 'dag'"
+        return finding(
+            "file-not-imported",
+            f"Airflow never imports this file: safe mode skips it (it does not contain {words}) and no DAG file "
+            f"imports it (a Glue or Spark job script, say); only its syntax and secrets were checked, so "
+            f"{', '.join(waived)} {'is' if len(waived) == 1 else 'are'} not reported. If a DAG does load it, "
+            "import it by its module name",
+        )
+
     def _discovery(
         self, result: PythonResult, content: bytes, path: str, found: list[Finding], *, in_zip: bool = False
     ) -> None:
         if not result.defines_dag:
             return
         line = result.dags[0].line if result.dags else None
-        if self.context.safe_mode and not _might_contain_dag(content, self.target):
+        if self.context.safe_mode and not parsed_by_airflow(content, self.target.major):
             words = "'airflow' and 'dag' (or 'asset')" if self.target.major >= 3 else "both 'airflow' and 'dag'"
             found.append(
                 finding(
@@ -336,13 +429,20 @@ class _Run:
                         )
                     )
 
+    def _applied(self, found: list[Finding], directives: Directives | None = None) -> list[Finding]:
+        if directives is None and self.policy is None:
+            return found
+        return apply_suppressions(found, directives, self.policy)
+
     def report(self) -> Report:
         reports: list[FileReport] = []
-        errors = warnings = infos = failed = 0
+        errors = warnings = infos = failed = suppressed = 0
         for state in self.states:
-            found = sorted(state.findings, key=_finding_order) if len(state.findings) > 1 else list(state.findings)
-            file_errors, file_warnings, file_infos = _severity_counts(found)
+            found = self._applied(state.findings, state.directives)
+            found = sorted(found, key=_finding_order) if len(found) > 1 else list(found)
+            file_errors, file_warnings, file_infos, file_suppressed = _severity_counts(found)
             errors, warnings, infos = errors + file_errors, warnings + file_warnings, infos + file_infos
+            suppressed += file_suppressed
             has_error = file_errors > 0
             failed += has_error
             # Plain construction: pydantic-core's check of these few fields is faster than
@@ -357,12 +457,16 @@ class _Run:
                 )
             )
         known = {state.source.path for state in self.states}
-        for path, found in self.ignore.findings.items():
-            if path not in known:  # the .airflowignore came from the context, not from the files
-                file_errors, file_warnings, file_infos = _severity_counts(found)
-                errors, warnings, infos = errors + file_errors, warnings + file_warnings, infos + file_infos
-                failed += file_errors > 0
-                reports.append(FileReport(path=path, verdict="fail" if file_errors else "pass", findings=found))
+        extra = [(path, self._applied(found)) for path, found in self.ignore.findings.items() if path not in known]
+        # The .airflowignore from the context, not from the files; .mwaa-cp.toml when it has something to say.
+        if self.settings_findings and self.context.settings_file is not None:
+            extra.append((self.context.settings_file.path, self._applied(self.settings_findings)))
+        for path, found in extra:
+            file_errors, file_warnings, file_infos, file_suppressed = _severity_counts(found)
+            errors, warnings, infos = errors + file_errors, warnings + file_warnings, infos + file_infos
+            suppressed += file_suppressed
+            failed += file_errors > 0
+            reports.append(FileReport(path=path, verdict="fail" if file_errors else "pass", findings=found))
         summary = Summary(
             files=len(reports),
             passed=len(reports) - failed,
@@ -372,6 +476,7 @@ class _Run:
             infos=infos,
             airflow_version=self.context.airflow_version,
             python_version=self.target.python_text,
+            suppressed=suppressed,
         )
         return Report(files=reports, summary=summary)
 
