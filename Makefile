@@ -18,7 +18,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_REGION ?= us-east-1
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help install demo test lint bench build deploy tools clean
+.PHONY: help install demo test lint bench build deploy tools clean data
 
 help:
 	@echo "make demo    offline demo of every flow (installs into .venv/ first)"
@@ -69,6 +69,11 @@ build: $(SAM_STAMP)
 
 deploy: build
 	$(SAM) deploy --guided
+
+# The validator's generated facts (provider modules, distributions) from the saved MWAA constraints
+# files and PyPI wheels; run by hand when MWAA adds an Airflow version, never at Lambda runtime.
+data: $(STAMP)
+	$(BIN)/python scripts/generate_validator_data.py $(DATA_ARGS)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
