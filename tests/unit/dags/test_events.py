@@ -418,3 +418,19 @@ def test_normalised_sequencers_compare_like_their_right_zero_padded_values(first
     a, b = normalise_sequencer(first), normalise_sequencer(second)
 
     assert _sign((a > b) - (a < b)) == expected
+
+
+def test_the_validator_configuration_is_skipped_not_rejected() -> None:
+    event = load_event("dag-delivery/dag-created.json")
+    event["detail"]["object"]["key"] = "dev-analytics/.mwaa-cp.toml"
+    decision = read_delivery_event(event, staging_bucket=event["detail"]["bucket"]["name"])
+    assert (decision.decision, decision.environment_name) == ("skip", "dev-analytics")
+    assert "configuration" in decision.reason
+
+
+def test_the_event_reader_and_the_validator_name_the_same_configuration_file() -> None:
+    # Two constants on purpose: the event reader must not load the validator at cold start.
+    from mwaa_control_plane.dags.events import VALIDATOR_SETTINGS_FILE
+    from mwaa_control_plane.dags.validation.models import SETTINGS_FILE_NAME
+
+    assert VALIDATOR_SETTINGS_FILE == SETTINGS_FILE_NAME

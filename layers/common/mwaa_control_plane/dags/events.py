@@ -6,6 +6,7 @@ Staging layout, one prefix per environment::
     <environment>/requirements.txt   \
     <environment>/plugins.zip         } applied with UpdateEnvironment and a new object version
     <environment>/startup.sh         /
+    <environment>/.mwaa-cp.toml      the validator's configuration; read by each validation, never delivered
     reports/...                      written by the control plane; never delivered
 
 Both shapes are accepted, each validated by its Powertools parser model:
@@ -30,6 +31,7 @@ from mwaa_control_plane.errors import InvalidInputError
 from mwaa_control_plane.payloads import EnvironmentName, Payload, validation_problems
 
 REPORTS_PREFIX = "reports/"
+VALIDATOR_SETTINGS_FILE = ".mwaa-cp.toml"
 # S3 sequencers are hex of varying length; right-padded to this width they compare as strings.
 SEQUENCER_WIDTH = 40
 _ENVIRONMENT = re.compile(r"[a-zA-Z][0-9a-zA-Z\-_]{0,79}\Z")  # \Z: "$" would accept a trailing newline
@@ -244,6 +246,13 @@ def read_delivery_event(event: Any, *, staging_bucket: str) -> DeliveryDecision:
             reason="key must start with a valid MWAA environment name: <environment>/dags/... or "
             "<environment>/requirements.txt|plugins.zip|startup.sh",
             key=key,
+        )
+    if rest == VALIDATOR_SETTINGS_FILE:
+        return DeliveryDecision(
+            decision="skip",
+            reason="the validator's configuration: read by every validation of this environment, never delivered",
+            key=key,
+            environment_name=environment,
         )
     if rest.startswith("dags/") and len(rest) > len("dags/"):
         kind, relative = ArtifactKind.DAG, rest.removeprefix("dags/")
