@@ -10,7 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from mwaa_control_plane.dags.validation import SourceFile, ValidationContext, render_json, validate_files
+from mwaa_control_plane.dags.validation import Report, SourceFile, ValidationContext, render_json, validate_files
+from mwaa_control_plane.dags.validation.models import SettingsFile
 from mwaa_control_plane.dags.validation.parallel import (
     MIN_FILES_PER_WORKER,
     unknown_fields,
@@ -25,10 +26,12 @@ from tests.unit.dags.validation.corpus import CLEAN, CORPUS, defect_cases
 SPLIT_EVERYTHING = {"jobs": 3, "min_files_per_worker": 1}
 
 
-def _dag(dag_id: str, *imports: str) -> bytes:
+def _dag(dag_id: str, *imports: str, schedule: str | None = "@daily") -> bytes:
     lines = ["from datetime import datetime", "from airflow import DAG", *(f"import {m}" for m in imports)]
-    lines.append(f'with DAG(dag_id="{dag_id}", start_date=datetime(2024, 1, 1), schedule="@daily", catchup=False):')
-    lines.append("    pass")
+    arguments = f'dag_id="{dag_id}", start_date=datetime(2024, 1, 1), catchup=False'
+    if schedule is not None:
+        arguments += f', schedule="{schedule}"'
+    lines += [f"with DAG({arguments}):", "    pass"]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -44,32 +47,75 @@ def _folder_with_cross_file_state() -> list[SourceFile]:
     files = {
         ".airflowignore": b"skipped_.*\n",
         "helpers.py": b"X = 1\n",
-        **{f"dag_{n:02d}.py": _dag(f"dag_{n:02d}", "helpers", "yaml_plus", "company_ops") for n in range(1, 9)},
         # The same dag_id at both ends of the run: never in one chunk.
-        "dag_00.py": _dag("shared"),
-        "dag_09.py": _dag("shared"),
+        "dag_00.py": _dag("shared", schedule=None),
+        **{f"dag_{n:02d}.py": _dag(f"dag_{n:02d}", "helpers", "yaml_plus", "company_ops") for n in range(1, 8)},
+        "dag_08.py": _dag("dag_08", "vendor_sdk", schedule=None),
+        "dag_09.py": _dag("shared", "jobs.shared_transform"),
+        # Job scripts Airflow never parses: one imported by dag_09.py, one by nothing.
+        "jobs/shared_transform.py": b"import pyspark\n",
+        "jobs/glue_job.py": b"import awsglue\n",
         "skipped_dag.py": _dag("skipped"),
         "team/.airflowignore": b"old_.*\n",
         "team/old_dag.py": _dag("old"),
-        "team/current.py": _dag("current", "helpers"),
+        "team/current.py": _dag("current", "helpers", schedule=None).replace(
+            b"catchup=False):", b"catchup=False):  # mwaa-cp: ignore[schedule-missing]"
+        ),
         "plugins.zip": _plugins_zip("company_ops"),
         "requirements.txt": b"-c https://x/constraints-2.10.3/constraints-3.11.txt\nyaml-plus==1.0\n",
     }
     return [SourceFile(path=path, content=content) for path, content in files.items()]
 
 
+def _rules(report: Report) -> dict[str, list[str]]:
+    return {f.path: sorted(item.rule for item in f.findings) for f in report.files if f.findings}
+
+
 def test_a_split_run_keeps_every_cross_file_finding() -> None:
     files = _folder_with_cross_file_state()
     context = ValidationContext()  # no sibling modules: they come from the files, wherever each is checked
 
-    serial = render_json(validate_files(files, context))
-    parallel = render_json(validate_parallel(files, context, **SPLIT_EVERYTHING))
+    serial = validate_files(files, context)
+    parallel = validate_parallel(files, context, **SPLIT_EVERYTHING)
 
-    assert parallel == serial
+    assert render_json(parallel) == render_json(serial)
     # The folder does exercise what a worker cannot see alone:
-    assert serial.count('"dag-id-conflict"') == 2
-    assert serial.count('"dag-ignored"') == 2  # one by the root .airflowignore, one by team/.airflowignore
-    assert '"import-unresolved"' not in serial  # helpers, yaml_plus (requirements), company_ops (plugins)
+    rules = _rules(serial)
+    assert rules["dag_00.py"].count("dag-id-conflict") == rules["dag_09.py"].count("dag-id-conflict") == 1
+    assert "dag-ignored" in rules["skipped_dag.py"]  # the root .airflowignore
+    assert "dag-ignored" in rules["team/old_dag.py"]  # team/.airflowignore
+    assert rules["jobs/glue_job.py"] == ["file-not-imported"]  # nothing imports it
+    assert "file-not-imported" not in rules["jobs/shared_transform.py"]  # dag_09.py imports it: fully checked
+    assert rules["jobs/shared_transform.py"]
+    about_imports = [
+        i.message for f in serial.files if f.path.startswith("dag_") for i in f.findings if "import" in i.rule
+    ]
+    assert any("vendor_sdk" in message for message in about_imports)  # in no file of the run
+    for module in ("helpers", "yaml_plus", "company_ops"):  # a sibling, a requirement, a plugins.zip module
+        assert not any(module in message for message in about_imports)
+    assert serial.summary.suppressed == 1  # team/current.py's comment
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        ValidationContext(
+            settings_file=SettingsFile(
+                content=b'[rules]\ndisable = ["schedule-missing"]\n[imports]\nextra_modules = ["vendor_sdk"]\n'
+            )
+        ),
+        ValidationContext(settings_file=SettingsFile(content=b'[rules]\ndisable = ["no-such-rule"]\n')),
+        ValidationContext(imported_modules=frozenset({"jobs.glue_job"}), sibling_modules=frozenset({"jobs"})),
+    ],
+    ids=["settings", "invalid-settings", "imported-from-outside"],
+)
+def test_a_split_run_applies_the_context_as_the_serial_run_does(context: ValidationContext) -> None:
+    files = _folder_with_cross_file_state()
+
+    serial = validate_files(files, context)
+
+    assert render_json(validate_parallel(files, context, **SPLIT_EVERYTHING)) == render_json(serial)
+    assert serial != validate_files(files, ValidationContext())  # the context does change the report
 
 
 def test_the_whole_corpus_in_one_split_run_is_byte_identical() -> None:

@@ -9,8 +9,13 @@ through ``validate_files`` and ``ValidationContext``:
 - the modules importable as siblings (every DAGs-folder file's top-level module) and from
   plugins.zip, and the distributions in requirements.txt: computed here or by the first run
   below, and handed to each worker in its context;
+- which modules the files Airflow parses import, transitively (a file nothing imports is only
+  checked for syntax and secrets): computed here over every file (a regular expression, not a
+  parse) and handed to each worker as ``imported_modules``, the set that is already closed;
 - the ``.airflowignore`` files: every run gets all of them (their rules are cheap to compile),
   their own reports are taken from the first run only;
+- ``.mwaa-cp.toml`` comes in the context, the same for every run; what it has to say about
+  itself is reported once, by the first run;
 - duplicate dag_ids across files: a worker only sees its own files, so every file that shares
   a dag_id with another file is checked again, with all such files in one run.
 
@@ -39,6 +44,7 @@ from itertools import pairwise
 from pydantic import BaseModel
 
 from mwaa_control_plane.dags.validation.archives import top_level_module
+from mwaa_control_plane.dags.validation.import_graph import reached_modules
 from mwaa_control_plane.dags.validation.models import (
     FileKind,
     FileReport,
@@ -52,6 +58,7 @@ from mwaa_control_plane.dags.validation.models import (
     default_kind,
     normalize_path,
 )
+from mwaa_control_plane.dags.validation.target import make_target
 from mwaa_control_plane.dags.validation.validator import validate_files
 
 #: Fewer DAGs-folder files than this per worker and a pool costs more than it saves: starting
@@ -75,6 +82,8 @@ _KNOWN_FIELDS: dict[type[BaseModel], frozenset[str]] = {
             "dag_ignore_syntax",
             "dag_id_owners",
             "safe_mode",
+            "imported_modules",
+            "settings_file",
             "max_python_file_bytes",
             "max_file_bytes",
             "max_plugins_bytes",
@@ -84,10 +93,10 @@ _KNOWN_FIELDS: dict[type[BaseModel], frozenset[str]] = {
         }
     ),
     SourceFile: frozenset({"path", "content", "kind"}),
-    Finding: frozenset({"rule", "severity", "message", "line"}),
+    Finding: frozenset({"rule", "severity", "message", "line", "suppressed", "suppression"}),
     FileReport: frozenset({"path", "verdict", "findings", "dag_ids", "modules"}),
     Summary: frozenset(
-        {"files", "passed", "failed", "errors", "warnings", "infos", "airflow_version", "python_version"}
+        {"files", "passed", "failed", "errors", "warnings", "infos", "suppressed", "airflow_version", "python_version"}
     ),
 }
 
@@ -130,9 +139,15 @@ def validate_parallel(
     if workers < 2 or unknown_fields():
         return validate_files(files, context)
 
+    folder = [(normalize_path(files[i].path), files[i].content) for i, kind in enumerate(kinds) if kind == "dags"]
     # Sibling modules: every DAGs-folder file of the run, whichever worker checks it.
-    tops = {top_level_module(normalize_path(files[i].path)) for i, kind in enumerate(kinds) if kind == "dags"}
-    full = context.model_copy(update={"sibling_modules": context.sibling_modules | (tops - {None})})
+    tops = {module for path, _ in folder if (module := top_level_module(path)) is not None}
+    # Imported modules: closed over the whole run, so a worker's own closure over its files adds nothing.
+    major = make_target(context.airflow_version, context.python_version).major
+    imported = reached_modules(folder, major, context.imported_modules or frozenset())
+    full = context.model_copy(
+        update={"sibling_modules": context.sibling_modules | tops, "imported_modules": frozenset(imported)}
+    )
     head = validate_files([files[i] for i in shared], full)
     worker_context = _worker_context(full, [files[i] for i in shared], kinds, shared, head)
     ignore_files = [files[i] for i in shared if kinds[i] == "dags"]
@@ -200,18 +215,19 @@ def _chunks(indexes: list[int], count: int) -> list[list[int]]:
 
 
 def _summary(reports: list[FileReport], head: Summary) -> Summary:
-    errors = warnings = infos = failed = 0
+    """The summary of ``reports``, counted as ``Finding`` documents: a suppressed finding counts only as suppressed."""
+    errors = warnings = infos = suppressed = 0
     for report in reports:
-        file_errors = 0
         for item in report.findings:
-            if item.severity is Severity.ERROR:
-                file_errors += 1
+            if item.suppressed:
+                suppressed += 1
+            elif item.severity is Severity.ERROR:
+                errors += 1
             elif item.severity is Severity.WARNING:
                 warnings += 1
             else:
                 infos += 1
-        errors += file_errors
-        failed += file_errors > 0
+    failed = sum(report.verdict == "fail" for report in reports)
     return Summary(
         files=len(reports),
         passed=len(reports) - failed,
@@ -221,6 +237,7 @@ def _summary(reports: list[FileReport], head: Summary) -> Summary:
         infos=infos,
         airflow_version=head.airflow_version,
         python_version=head.python_version,
+        suppressed=suppressed,
     )
 
 
