@@ -39,6 +39,7 @@ from pathlib import Path
 
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
@@ -129,8 +130,9 @@ class WheelCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.python = python
 
-    def find(self, name: str, version: str | None) -> Path | None:
-        """The cached wheel of ``name`` at ``version``, or its newest cached wheel."""
+    def find(self, name: str, version: str | None, specifier: str = "") -> Path | None:
+        """The cached wheel of ``name`` at ``version``, or its newest cached wheel ``specifier`` allows."""
+        allowed = SpecifierSet(specifier)
         wanted = canonicalize_name(name)
         best: tuple[Version, Path] | None = None
         for path in self.folder.glob("*.whl"):
@@ -139,6 +141,8 @@ class WheelCache:
             except (ValueError, InvalidVersion):
                 continue
             if found != wanted or (version is not None and found_version != Version(version)):
+                continue
+            if version is None and not allowed.contains(found_version, prereleases=True):
                 continue
             if best is None or found_version > best[0]:
                 best = (found_version, path)
@@ -158,7 +162,7 @@ class WheelCache:
         result = subprocess.run([*command, requirement], capture_output=True, text=True, check=False)  # noqa: S603
         if result.returncode != 0:
             return None
-        return self.find(name, pinned)
+        return self.find(name, pinned, specifier)
 
 
 def read_package(path: Path) -> Package:
