@@ -754,7 +754,10 @@ def test_the_success_notification_names_the_superseded_requester(
 
     result = record_success(repository, _apply(mwaa, repository))
 
-    assert "Request r1 from capacity (exec-1) was superseded for max_workers by the later request r2." in result.notification
+    assert (
+        "Request r1 from capacity (exec-1) was superseded for max_workers by the later request r2."
+        in result.notification
+    )
 
 
 def test_the_success_notification_says_what_changed(

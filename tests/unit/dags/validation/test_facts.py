@@ -148,7 +148,6 @@ def test_a_version_without_facts_keeps_provider_imports_lenient() -> None:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="python_rules._check_import does not call ImportEnv.missing_names yet")
 def test_a_removed_provider_name_is_reported_when_a_dag_imports_it() -> None:
     found = errors("from airflow.providers.amazon.aws.hooks.lambda_function import AwsLambdaHook\n")
 

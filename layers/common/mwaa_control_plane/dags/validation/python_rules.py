@@ -608,6 +608,16 @@ class _Analyzer:
                 self.add("import-unresolved", why, line)
         elif resolution is Resolution.UNVERIFIED and not self.guarded:
             self.add("import-unverified", why, line)
+        if names and resolution is Resolution.FOUND and module.startswith("airflow.providers.") and not self.guarded:
+            # A name the provider version MWAA pins no longer defines (e.g. AwsLambdaHook on amazon 9.0.0).
+            for rule, message in self.imports.missing_names(module, names):
+                if self.in_function:
+                    rule = "import-unresolved-in-task"
+                    self.pending_task_imports.append(
+                        (self.function_name, finding(rule, message + " (fails when the task runs)", line))
+                    )
+                else:
+                    self.add(rule, message, line)
         if module == "airflow" or module.startswith("airflow."):
             self._check_airflow_path(module, line)
             for name in names:
