@@ -10,8 +10,8 @@ through ``validate_files`` and ``ValidationContext``:
   plugins.zip, and the distributions in requirements.txt: computed here or by the first run
   below, and handed to each worker in its context;
 - which modules the files Airflow parses import, transitively (a file nothing imports is only
-  checked for syntax and secrets): computed here over every file (a regular expression, not a
-  parse) and handed to each worker as ``imported_modules``, the set that is already closed;
+  checked for syntax and secrets): a file a worker judged never imported is checked again with
+  the modules the whole run imports (``imported_modules``), computed only then;
 - the ``.airflowignore`` files: every run gets all of them (their rules are cheap to compile),
   their own reports are taken from the first run only;
 - ``.mwaa-cp.toml`` comes in the context, the same for every run; what it has to say about
@@ -21,7 +21,7 @@ through ``validate_files`` and ``ValidationContext``:
 
 Order: environment files and ``.airflowignore`` files in the parent first (that also loads the
 validator's data before the workers fork), then the rest of the DAGs folder in chunks on a pool,
-then the dag_id step; reports are put back in the input order.
+then the two steps above; reports are put back in the input order.
 
 The split mirrors what ``validator.py`` shares across files today. A field added to the
 validator's models may be new shared state (a setting, an index of imports) that the split does
@@ -61,9 +61,11 @@ from mwaa_control_plane.dags.validation.models import (
 from mwaa_control_plane.dags.validation.target import make_target
 from mwaa_control_plane.dags.validation.validator import validate_files
 
-#: Fewer DAGs-folder files than this per worker and a pool costs more than it saves: starting
-#: forked workers and sending them the files takes 15-20 ms, the validator 0.3-0.5 ms a file.
-MIN_FILES_PER_WORKER = 100
+#: Fewer DAGs-folder files than this per worker and a pool costs more than it saves: forking the
+#: workers, sending them the files and taking the reports back costs 15-25 ms. Measured with
+#: ``bench/bench_validate.py --find-threshold`` on 2 cores (validation only, fresh processes):
+#: 50 files 43 ms serial / 47 ms on 2 workers, 100 files 71 / 60, 200 files 121 / 87, 800 files 447 / 252.
+MIN_FILES_PER_WORKER = 50
 
 #: Chunks per worker: enough for a worker that finishes early to take more, few enough that the
 #: per-run setup (compiling the ignore rules, the import environment) stays negligible.
@@ -142,12 +144,7 @@ def validate_parallel(
     folder = [(normalize_path(files[i].path), files[i].content) for i, kind in enumerate(kinds) if kind == "dags"]
     # Sibling modules: every DAGs-folder file of the run, whichever worker checks it.
     tops = {module for path, _ in folder if (module := top_level_module(path)) is not None}
-    # Imported modules: closed over the whole run, so a worker's own closure over its files adds nothing.
-    major = make_target(context.airflow_version, context.python_version).major
-    imported = reached_modules(folder, major, context.imported_modules or frozenset())
-    full = context.model_copy(
-        update={"sibling_modules": context.sibling_modules | tops, "imported_modules": frozenset(imported)}
-    )
+    full = context.model_copy(update={"sibling_modules": context.sibling_modules | tops})
     head = validate_files([files[i] for i in shared], full)
     worker_context = _worker_context(full, [files[i] for i in shared], kinds, shared, head)
     ignore_files = [files[i] for i in shared if kinds[i] == "dags"]
@@ -157,10 +154,10 @@ def validate_parallel(
     # loads on first use (data files, caches, croniter) instead of each loading it again.
     first, *rest = work
     reports[first] = _check(ignore_files, worker_context, [files[first]])[0]
-    # Out of the collector's sight: a worker's first collection would otherwise write to (and so copy)
-    # every page of the inherited heap.
     chunks = _chunks(rest, workers * _CHUNKS_PER_WORKER)
     check = partial(_check, ignore_files, worker_context)
+    # Out of the collector's sight: a worker's first collection would otherwise write to (and so copy)
+    # every page of the inherited heap.
     gc.freeze()
     try:
         with ProcessPoolExecutor(workers, mp_context=_fork_context()) as pool:
@@ -169,12 +166,27 @@ def validate_parallel(
     finally:
         gc.unfreeze()
 
+    def again(indexes: list[int], context: ValidationContext) -> None:
+        rerun = validate_files([*ignore_files, *(files[i] for i in indexes)], context)
+        reports.update(zip(indexes, rerun.files[len(ignore_files) :], strict=False))
+
+    # Files nothing imports as far as their worker saw: a file of another worker may. The modules the
+    # whole run imports (closed, so a run's own closure adds nothing) decide, computed only then: a
+    # regex pass over every file costs as much as checking a tenth of them. A worker that saw an
+    # importer saw right: more files only import more. A file judged never imported with nothing
+    # waived has the same findings either way.
+    lonely = [i for i in work if any(item.rule == "file-not-imported" for item in reports[i].findings)]
+    if lonely:
+        major = make_target(context.airflow_version, context.python_version).major
+        imported = reached_modules(folder, major, context.imported_modules or frozenset())
+        worker_context = worker_context.model_copy(update={"imported_modules": frozenset(imported)})
+        again(lonely, worker_context)
+
     # dag_id conflicts across workers: the files sharing a dag_id with another file, checked together.
     owners = Counter(dag_id for i in work for dag_id in reports[i].dag_ids)
-    again = [i for i in work if any(owners[dag_id] > 1 for dag_id in reports[i].dag_ids)]
-    if again:
-        rerun = validate_files([*ignore_files, *(files[i] for i in again)], worker_context)
-        reports.update(zip(again, rerun.files[len(ignore_files) :], strict=False))
+    shared_ids = [i for i in work if any(owners[dag_id] > 1 for dag_id in reports[i].dag_ids)]
+    if shared_ids:
+        again(shared_ids, worker_context)
 
     # After the files: reports validate_files adds for inputs that are not files (the context's .airflowignore).
     ordered = [*(reports[i] for i in range(len(files))), *head.files[len(shared) :]]
