@@ -170,7 +170,7 @@ def test_text_output_keeps_long_paths_and_messages_whole(app: typer.Typer, tmp_p
     assert len(line) > 120
 
 
-def test_validate_loads_neither_the_aws_sdk_nor_the_other_commands(tmp_path: Path) -> None:
+def test_validating_a_file_loads_only_what_validation_needs(tmp_path: Path) -> None:
     # pre-commit starts `mwaa-cp validate` on every commit: boto3 alone would take longer than the check.
     dag = tmp_path / "dag.py"
     dag.write_text("x = 1\n")
@@ -196,3 +196,4 @@ def test_validate_loads_neither_the_aws_sdk_nor_the_other_commands(tmp_path: Pat
     loaded = set(outcome["modules"])
     assert "mwaa_cp_cli.validate" in loaded
     assert not loaded & {"boto3", "botocore", "rich", "mwaa_cp_cli.envs", "mwaa_cp_cli.run", "mwaa_cp_cli.local"}
+    assert "concurrent.futures" not in loaded  # one file: no process pool

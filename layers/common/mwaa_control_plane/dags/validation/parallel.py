@@ -31,15 +31,14 @@ not carry: until this module learns it, such a run stays serial, and a unit test
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import posixpath
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -60,6 +59,9 @@ from mwaa_control_plane.dags.validation.models import (
 )
 from mwaa_control_plane.dags.validation.target import make_target
 from mwaa_control_plane.dags.validation.validator import validate_files
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 #: Fewer DAGs-folder files than this per worker and a pool costs more than it saves: forking the
 #: workers, sending them the files and taking the reports back costs 15-25 ms. Measured with
@@ -160,7 +162,7 @@ def validate_parallel(
     # every page of the inherited heap.
     gc.freeze()
     try:
-        with ProcessPoolExecutor(workers, mp_context=_fork_context()) as pool:
+        with _pool(workers) as pool:
             for chunk, checked in zip(chunks, pool.map(check, [[files[i] for i in c] for c in chunks]), strict=True):
                 reports.update(zip(chunk, checked, strict=True))
     finally:
@@ -253,12 +255,15 @@ def _summary(reports: list[FileReport], head: Summary) -> Summary:
     )
 
 
-def _fork_context() -> multiprocessing.context.BaseContext:
+def _pool(workers: int) -> ProcessPoolExecutor:
+    # Imported here: a pre-commit run on a few files never starts a pool, and these cost it ~10 ms.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     # fork: a worker starts with the validator imported and its data loaded (~150 ms each under spawn).
     # Not on macOS, where fork is unsafe with system frameworks and Python defaults to spawn.
-    if sys.platform == "linux":
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context()
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+    return ProcessPoolExecutor(workers, mp_context=context)
 
 
 # -- in the workers -----------------------------------------------------------------------------------
