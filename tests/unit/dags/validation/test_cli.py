@@ -170,30 +170,31 @@ def test_text_output_keeps_long_paths_and_messages_whole(app: typer.Typer, tmp_p
     assert len(line) > 120
 
 
+def _run_mwaa_cp(*args: str, python_options: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """``mwaa-cp ARGS`` as a process with its output piped, as pre-commit runs it."""
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(str(REPO / p) for p in ("cli", "layers/common"))}
+    command = [sys.executable, *python_options, "-m", "mwaa_cp_cli.main", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=environment, check=False, timeout=120)
+
+
 def test_validating_a_file_loads_only_what_validation_needs(tmp_path: Path) -> None:
     # pre-commit starts `mwaa-cp validate` on every commit: boto3 alone would take longer than the check.
     dag = tmp_path / "dag.py"
     dag.write_text("x = 1\n")
-    script = (
-        "import json, sys\n"
-        "from mwaa_cp_cli.main import main\n"
-        "sys.argv = ['mwaa-cp', 'validate', sys.argv[1]]\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as exit:\n"
-        "    code = exit.code\n"
-        "print(json.dumps({'code': code, 'modules': sorted(sys.modules)}))\n"
-    )
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(str(REPO / p) for p in ("cli", "layers/common"))}
 
-    # stdout is a pipe, as in pre-commit: nothing needs rich either.
-    result = subprocess.run(
-        [sys.executable, "-c", script, str(dag)], capture_output=True, text=True, env=environment, check=False
-    )
+    # -X importtime lists every module the process imports, on stderr; stdout is a pipe, as in pre-commit.
+    result = _run_mwaa_cp("validate", str(dag), python_options=("-X", "importtime"))
 
-    outcome = json.loads(result.stdout.splitlines()[-1])
-    assert outcome["code"] == 0, result.stdout + result.stderr
-    loaded = set(outcome["modules"])
-    assert "mwaa_cp_cli.validate" in loaded
+    assert result.returncode == 0, result.stdout + result.stderr
+    loaded = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert "mwaa_control_plane.dags.validation.sources" in loaded  # what the validate command imports
     assert not loaded & {"boto3", "botocore", "rich", "mwaa_cp_cli.envs", "mwaa_cp_cli.run", "mwaa_cp_cli.local"}
     assert "concurrent.futures" not in loaded  # one file: no process pool
+
+
+def test_the_process_exits_with_the_verdict_and_its_whole_output() -> None:
+    # mwaa-cp validate leaves without tearing the interpreter down: nothing may be lost on the way.
+    result = _run_mwaa_cp("validate", str(DEFECTS / "dag-cycle"), "--format", "json")
+
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["files"][0]["findings"][0]["rule"] == "dag-cycle"
