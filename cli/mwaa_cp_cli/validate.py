@@ -22,6 +22,7 @@ from mwaa_control_plane.dags.validation import (
 )
 from mwaa_control_plane.dags.validation.models import FileKind
 from mwaa_control_plane.dags.validation.parallel import validate_parallel
+from mwaa_control_plane.dags.validation.settings_file import find_settings_file, load_settings_file
 from mwaa_control_plane.dags.validation.sources import load_paths
 from mwaa_control_plane.errors import InvalidInputError
 
@@ -70,6 +71,14 @@ def validate(
         ),
     ] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.TEXT,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="The validator's .mwaa-cp.toml (default: searched from the DAGs folder up to the git root).",
+            show_default=False,
+        ),
+    ] = None,
     jobs: Annotated[
         int | None,
         typer.Option(
@@ -98,7 +107,12 @@ def validate(
         loaded = load_paths(paths, dags_root=dags_root, environment_files=environment_files)
     except InvalidInputError as exc:
         raise _usage_error(str(exc)) from None
-    context = loaded.context(airflow_version=airflow_version)
+    try:
+        found = config or find_settings_file(dags_root or paths[0])
+        settings_file = load_settings_file(found) if found else None
+    except InvalidInputError as exc:
+        raise _usage_error(str(exc)) from None
+    context = loaded.context(airflow_version=airflow_version, settings_file=settings_file)
     report = _with_display_paths(validate_parallel(loaded.files, context, jobs=jobs), loaded.display)
     typer.echo(_RENDERERS[output_format](report), nl=False)
     raise typer.Exit(code=0 if report.ok else 1)

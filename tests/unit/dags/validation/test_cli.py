@@ -198,3 +198,27 @@ def test_the_process_exits_with_the_verdict_and_its_whole_output() -> None:
 
     assert result.returncode == 1, result.stderr
     assert json.loads(result.stdout)["files"][0]["findings"][0]["rule"] == "dag-cycle"
+
+
+_DEPRECATED_ONLY = (
+    "from datetime import datetime\nfrom airflow import DAG\nfrom airflow.operators.python import PythonOperator\n"
+    "with DAG(dag_id='legacy', start_date=datetime(2024, 1, 1), schedule=None, catchup=False):\n"
+    "    PythonOperator(task_id='t', python_callable=print, provide_context=True)\n"
+)
+
+
+def test_the_settings_file_at_the_dags_root_is_found_and_applied(app: typer.Typer, tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "dags").mkdir()
+    (tmp_path / "dags" / "legacy.py").write_text(_DEPRECATED_ONLY)
+    (tmp_path / ".mwaa-cp.toml").write_text('[rules]\ndisable = ["airflow-argument-deprecated"]\n')
+    result = runner.invoke(app, ["validate", str(tmp_path / "dags"), "--format", "json"])
+    summary = json.loads(result.output)["summary"]
+    assert (result.exit_code, summary["warnings"], summary["suppressed"]) == (0, 0, 1)
+
+
+def test_an_explicit_config_that_cannot_be_read_is_a_usage_error(app: typer.Typer, tmp_path: Path) -> None:
+    (tmp_path / "legacy.py").write_text(_DEPRECATED_ONLY)
+    result = runner.invoke(app, ["validate", str(tmp_path / "legacy.py"), "--config", str(tmp_path / "missing.toml")])
+    assert result.exit_code == 2
+    assert "missing.toml" in result.output
