@@ -61,6 +61,7 @@ bench: $(STAMP)
 	@status=0; \
 	$(BIN)/python bench/bench_validate.py $(BENCH_ARGS) || status=1; echo; \
 	$(BIN)/python bench/bench_coldstart.py $(COLDSTART_ARGS) || status=1; echo; \
+	$(BIN)/python bench/bench_cost.py || status=1; echo; \
 	$(BIN)/python bench/bench_burst.py $(BURST_ARGS) || status=1; \
 	exit $$status
 
