@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "common"))
 
-from mwaa_control_plane.environments.cost import EnvironmentCapacity, OffHoursSchedule, monthly_cost  # noqa: E402
+from mwaa_control_plane.environments.cost import EnvironmentCapacity, OffHoursSchedule, monthly_cost
 
 WEEK, MONTH = Decimal(168), Decimal(730)
 OFF_HOURS = Decimal(5 * 11 + 48) * MONTH / WEEK
