@@ -1,0 +1,1 @@
+"""Unit tests of the off-hours domain core (tag grammar, decisions, DST)."""
