@@ -428,3 +428,12 @@ def test_the_lead_time_is_bounded_and_ignores_non_durations() -> None:
     assert lead_time([timedelta(hours=5)] * 10) == timedelta(hours=2)
     assert lead_time([timedelta(minutes=5)] * 10) == timedelta(minutes=20)
     assert lead_time([timedelta(0), timedelta(minutes=-3)]) == timedelta(minutes=40)
+
+
+def test_a_whole_day_in_a_zone_whose_clocks_jump_at_midnight_starts_at_the_first_instant_of_that_day() -> None:
+    # Havana 2026-03-08: 00:00 CST jumps to 01:00 CDT at 05:00 UTC, so Sunday begins at 01:00.
+    config = _config("Sun", "America/Havana")
+
+    assert _off_periods(config, _utc(2026, 3, 7), _utc(2026, 3, 10)) == [
+        (_utc(2026, 3, 8, 5, 0), _utc(2026, 3, 9, 4, 0))
+    ]
