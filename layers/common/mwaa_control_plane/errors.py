@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from botocore.exceptions import ClientError
 
 # AWS error codes that mean "try again later", across the services the control plane calls
@@ -100,6 +102,17 @@ class BurstInProgressError(RetryableError):
 
 class EnvironmentLockedError(RetryableError):
     """Another flow holds the environment's lock (the message names the holder); retry after it is released."""
+
+
+class OffHoursTagError(InvalidInputError, ValueError):
+    """The off-hours tags of an environment (or the stack's defaults) cannot be read; nothing is guessed.
+
+    ``problems`` are the individual problems (each names its tag, value and what is wrong).
+    """
+
+    def __init__(self, problems: Sequence[object]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(str(problem) for problem in self.problems))
 
 
 class ChangeRefusedError(InvalidInputError):

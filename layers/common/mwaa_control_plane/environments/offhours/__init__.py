@@ -14,12 +14,12 @@ from mwaa_control_plane.environments.offhours.schedule import (
 )
 from mwaa_control_plane.environments.offhours.tags import (
     OffHoursConfig,
-    OffHoursTagError,
     StackDefaults,
     TagProblem,
     config_from_tags,
 )
 from mwaa_control_plane.environments.offhours.window import Window, WindowSyntaxError, parse_window
+from mwaa_control_plane.errors import OffHoursTagError
 
 __all__ = [
     "Decision",

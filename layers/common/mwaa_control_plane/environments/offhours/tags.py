@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import BaseModel, ConfigDict, PlainSerializer, field_validator, model_validator
 
 from mwaa_control_plane.environments.offhours.window import Window, parse_window, wall_to_utc
-from mwaa_control_plane.errors import InvalidInputError
+from mwaa_control_plane.errors import OffHoursTagError
 
 TAG_OFF_HOURS = "mwaa-cp:off-hours"
 TAG_WINDOW = "mwaa-cp:window"
@@ -50,14 +50,6 @@ class TagProblem(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.tag} = '{self.value}': {self.message}"
-
-
-class OffHoursTagError(InvalidInputError, ValueError):
-    """The off-hours tags of an environment (or the stack's defaults) cannot be read; nothing is guessed."""
-
-    def __init__(self, problems: Sequence[TagProblem]) -> None:
-        self.problems = list(problems)
-        super().__init__("; ".join(str(problem) for problem in self.problems))
 
 
 class StackDefaults(BaseModel):
