@@ -61,3 +61,15 @@ def event_from_sample(
     if sequencer is not None:
         obj["sequencer"] = sequencer
     return event
+
+
+def last_state(aws: LocalAws, execution_arn: str) -> str:
+    """The name of the last state ``execution_arn`` entered (its end state, once it has ended)."""
+    entered = [e for e in aws.history(execution_arn) if e["type"].endswith("StateEntered")]
+    return str(entered[-1]["stateEnteredEventDetails"]["name"])
+
+
+def final_states(aws: LocalAws, flow: str, count: int) -> list[str]:
+    """The end state of each of ``flow``'s first ``count`` executions, in start order (waits for them)."""
+    executions = sorted(aws.wait_for_executions(flow, count), key=lambda e: e["startDate"])
+    return [last_state(aws, e["executionArn"]) for e in executions]

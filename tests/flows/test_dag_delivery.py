@@ -16,6 +16,7 @@ from tests.flows.helpers import (
     FILES,
     Notifications,
     event_from_sample,
+    final_states,
     mwaa_object,
     staging_bucket,
     upload,
@@ -39,13 +40,7 @@ def inbox(aws: LocalAws) -> Notifications:
 
 
 def _final_states(aws: LocalAws, count: int) -> list[str]:
-    """The last state each of the flow's executions passed through, in start order."""
-    executions = sorted(aws.wait_for_executions("dag-delivery", count), key=lambda e: e["startDate"])
-    names = []
-    for execution in executions:
-        exited = [e for e in aws.history(execution["executionArn"]) if e["type"].endswith("StateEntered")]
-        names.append(exited[-1]["stateEnteredEventDetails"]["name"])
-    return names
+    return final_states(aws, "dag-delivery", count)
 
 
 def _report(aws: LocalAws, key: str, version: str) -> dict:

@@ -16,7 +16,7 @@ from mwaa_cp_local import mwaa
 from mwaa_cp_local.runtime import LocalAws
 from mwaa_cp_local.seed import create_environment, source_bucket_name, wait_for_status
 from tests.conftest import load_event
-from tests.flows.helpers import FILES, Notifications
+from tests.flows.helpers import FILES, Notifications, last_state
 
 pytestmark = pytest.mark.flow
 ENV = "dev-analytics"
@@ -41,8 +41,7 @@ def _sample(name: str, **changes: Any) -> dict[str, Any]:
 
 def _final_state(aws: LocalAws, execution_arn: str) -> str:
     aws.wait_for_execution(execution_arn, timeout=180)
-    entered = [e for e in aws.history(execution_arn) if e["type"].endswith("StateEntered")]
-    return str(entered[-1]["stateEnteredEventDetails"]["name"])
+    return last_state(aws, execution_arn)
 
 
 def _update_calls(aws: LocalAws) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ import pytest
 
 from mwaa_cp_local.runtime import LocalAws
 from mwaa_cp_local.seed import create_environment
-from tests.flows.helpers import Notifications, mwaa_object, staging_bucket, upload
+from tests.flows.helpers import Notifications, final_states, mwaa_object, staging_bucket, upload
 
 pytestmark = pytest.mark.flow
 ENV = "dev-analytics"
@@ -42,13 +42,7 @@ def inbox(aws: LocalAws) -> Notifications:
 
 
 def _final_states(aws: LocalAws, count: int) -> list[str]:
-    """The last state each of the flow's executions entered, in start order."""
-    executions = sorted(aws.wait_for_executions("dag-delivery", count), key=lambda e: e["startDate"])
-    names = []
-    for execution in executions:
-        entered = [e for e in aws.history(execution["executionArn"]) if e["type"].endswith("StateEntered")]
-        names.append(entered[-1]["stateEnteredEventDetails"]["name"])
-    return names
+    return final_states(aws, "dag-delivery", count)
 
 
 def _report(aws: LocalAws, relative: str, version: str) -> dict[str, Any]:

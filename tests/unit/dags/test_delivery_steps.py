@@ -8,14 +8,11 @@ verify_dag_file has its own tests in test_delivery_verification.py.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from itertools import count
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from mwaa_control_plane.clock import ManualClock
 from mwaa_control_plane.dags.delivery import (
@@ -32,15 +29,12 @@ from mwaa_control_plane.objects import current_version
 from mwaa_control_plane.state import Announcement, DagIndexEntry, StateRepository
 from tests.unit.aws import (
     ENVIRONMENT,
-    REGION,
     SOURCE_BUCKET,
     STAGING_BUCKET,
     FakeMwaa,
     body_of,
-    create_versioned_bucket,
     environment,
     put,
-    state_repository,
 )
 
 GOOD_DAG = """\
@@ -54,30 +48,6 @@ with DAG(dag_id="{dag_id}", start_date=datetime(2024, 1, 1), schedule="@daily", 
 """
 BROKEN_DAG = "from airflow import DAG\n\ndef broken(:\n    pass\n"
 OWNER = "arn:aws:states:us-east-1:123456789012:execution:dag-delivery:run-1"
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def s3(aws: None) -> Any:
-    client = boto3.client("s3", region_name=REGION)
-    create_versioned_bucket(client, STAGING_BUCKET)
-    create_versioned_bucket(client, SOURCE_BUCKET)
-    return client
-
-
-@pytest.fixture
-def repository(aws: None, clock: ManualClock) -> StateRepository:
-    return state_repository(boto3.client("dynamodb", region_name=REGION), clock)
-
-
-@pytest.fixture
-def mwaa() -> FakeMwaa:
-    return FakeMwaa(environment())
 
 
 _sequencers = count(0x00617F08299329D189)

@@ -6,15 +6,11 @@ MWAA is the in-memory FakeMwaa.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import count
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from mwaa_control_plane.clock import ManualClock
 from mwaa_control_plane.dags.delivery import accept_event
 from mwaa_control_plane.dags.events import Action, ArtifactKind, DeliveryDecision, DeliveryRequest, normalise_sequencer
 from mwaa_control_plane.dags.payloads import ValidationOutcome
@@ -26,15 +22,12 @@ from mwaa_control_plane.objects import current_version
 from mwaa_control_plane.state import StateRepository
 from tests.unit.aws import (
     ENVIRONMENT,
-    REGION,
     SOURCE_BUCKET,
     STAGING_BUCKET,
     FakeMwaa,
     body_of,
-    create_versioned_bucket,
     environment,
     put,
-    state_repository,
 )
 
 OWNER = "arn:aws:states:us-east-1:123456789012:execution:dag-delivery:run-7"
@@ -44,30 +37,6 @@ KINDS = {
     "plugins.zip": ArtifactKind.PLUGINS,
     "startup.sh": ArtifactKind.STARTUP,
 }
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def s3(aws: None) -> Any:
-    client = boto3.client("s3", region_name=REGION)
-    create_versioned_bucket(client, STAGING_BUCKET)
-    create_versioned_bucket(client, SOURCE_BUCKET)
-    return client
-
-
-@pytest.fixture
-def repository(aws: None, clock: ManualClock) -> StateRepository:
-    return state_repository(boto3.client("dynamodb", region_name=REGION), clock)
-
-
-@pytest.fixture
-def mwaa() -> FakeMwaa:
-    return FakeMwaa(environment())
 
 
 _sequencers = count(0x00617F08299329D189)

@@ -7,15 +7,11 @@ moto holds the versioned staging bucket and the environment's source bucket ``ai
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from itertools import count
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from mwaa_control_plane.clock import ManualClock
 from mwaa_control_plane.dags import validate_step
 from mwaa_control_plane.dags.events import Action, ArtifactKind, DeliveryRequest, normalise_sequencer
 from mwaa_control_plane.dags.payloads import ValidationOutcome
@@ -23,14 +19,11 @@ from mwaa_control_plane.dags.validate_step import settings_key, validate_object
 from mwaa_control_plane.state import StateRepository
 from tests.unit.aws import (
     ENVIRONMENT,
-    REGION,
     SOURCE_BUCKET,
     STAGING_BUCKET,
     FakeMwaa,
     body_of,
-    create_versioned_bucket,
     put,
-    state_repository,
 )
 from tests.unit.dags.validation.corpus import DEFECTS
 
@@ -47,25 +40,6 @@ with DAG("sandbox_sync", schedule="@daily", start_date=datetime(2024, 1, 1), cat
 """
 GLUE_JOB = (DEFECTS / "file-not-imported--job-scripts" / "jobs" / "glue_orders_dedup.py").read_text()
 _sequencers = count(0x00627F08299329D189)
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def s3(aws: None) -> Any:
-    client = boto3.client("s3", region_name=REGION)
-    create_versioned_bucket(client, STAGING_BUCKET)
-    create_versioned_bucket(client, SOURCE_BUCKET)
-    return client
-
-
-@pytest.fixture
-def repository(aws: None, clock: ManualClock) -> StateRepository:
-    return state_repository(boto3.client("dynamodb", region_name=REGION), clock)
 
 
 def _validate(s3: Any, repository: StateRepository, relative: str, body: str) -> ValidationOutcome:
