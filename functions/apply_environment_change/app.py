@@ -14,6 +14,7 @@ from mwaa_control_plane.wiring import dependencies
 class ApplyInput(Payload):
     environment_name: EnvironmentName
     change_id: str
+    owner: str
 
 
 @instrumented
@@ -21,7 +22,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = parse_input(ApplyInput, event)
     deps = dependencies(EnvironmentChangeSettings)
     quota = deps.settings.max_workers_quota
-    record = apply(deps.mwaa, deps.repository, step.environment_name, step.change_id, max_workers_quota=quota)
+    record = apply(
+        deps.mwaa, deps.repository, step.environment_name, step.change_id, owner=step.owner, max_workers_quota=quota
+    )
     logger.info(
         "environment change applied",
         extra={

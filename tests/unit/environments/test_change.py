@@ -41,6 +41,7 @@ from mwaa_control_plane.environments.change_request import (
 from mwaa_control_plane.errors import (
     ChangeRefusedError,
     EnvironmentBusyError,
+    EnvironmentLockedError,
     EnvironmentStateError,
     ThrottledError,
 )
@@ -107,8 +108,40 @@ def _prepare(mwaa: FakeMwaa, repository: StateRepository, *, waited: float = 0, 
     return prepare(mwaa, repository, ENVIRONMENT, request_id, since)  # type: ignore[arg-type]
 
 
+APPLIER = "arn:aws:states:us-east-1:123456789012:execution:environment-change:change-1"
+
+
 def _apply(mwaa: FakeMwaa, repository: StateRepository, change_id: str = "change-1") -> ChangeRecord:
-    return apply(mwaa, repository, ENVIRONMENT, change_id, max_workers_quota=QUOTA)  # type: ignore[arg-type]
+    return apply(mwaa, repository, ENVIRONMENT, change_id, owner=APPLIER, max_workers_quota=QUOTA)  # type: ignore[arg-type]
+
+
+def test_apply_sends_nothing_when_the_lock_is_no_longer_this_executions(
+    mwaa: FakeMwaa, repository: StateRepository, clock: ManualClock
+) -> None:
+    # Given a pending request, and the lock held by another flow (this execution's lease ran out and was taken)
+    _pending(repository, clock, "r1", max_workers=15)
+    other = "arn:aws:states:us-east-1:123456789012:execution:off-hours:hibernate"
+    repository.acquire_environment_lock(
+        ENVIRONMENT, owner=other, flow="off-hours", purpose="hibernate", lease_seconds=600
+    )
+    # When the apply step runs, Then it refuses and MWAA is never asked
+    with pytest.raises(EnvironmentLockedError, match="off-hours"):
+        _apply(mwaa, repository)
+    assert mwaa.updates == []
+
+
+def test_apply_renews_the_lease_for_the_whole_update(
+    mwaa: FakeMwaa, repository: StateRepository, clock: ManualClock
+) -> None:
+    repository.acquire_environment_lock(
+        ENVIRONMENT, owner=APPLIER, flow="environment-change", purpose="x", lease_seconds=600
+    )
+    _pending(repository, clock, "r1", max_workers=15)
+    clock.advance(500)
+    _apply(mwaa, repository)
+    holder = repository.environment_lock_holder(ENVIRONMENT)
+    assert holder is not None and holder.owner == APPLIER
+    assert (holder.expires_at - clock.now()).total_seconds() >= 3 * 3600
 
 
 def _outcomes(repository: StateRepository) -> dict[str, str]:

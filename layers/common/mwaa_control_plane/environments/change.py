@@ -49,7 +49,8 @@ FLOW = "environment-change"
 UPDATABLE = ("AVAILABLE", "UPDATE_FAILED")
 # States an environment leaves by itself: wait for them. Any other state (DELETED, CREATE_FAILED, ...) is final.
 TRANSIENT = ("UPDATING", "CREATING", "CREATING_SNAPSHOT", "ROLLING_BACK", "PENDING", "MAINTENANCE", "UNAVAILABLE")
-# The lock outlives a settle (<= 1 h), a busy environment (<= 1 h) and an update polled for 90 minutes.
+# The lock outlives a settle (<= 1 h) and a busy environment (<= 1 h); the apply step renews it for the update
+# itself (retries for a busy environment <= 30 min, polls <= 90 min), so the lease never runs out mid-update.
 LOCK_LEASE_SECONDS = 4 * 3600
 SETTLE_LIMIT_SECONDS = 3600
 BUSY_LIMIT_SECONDS = 3600
@@ -215,9 +216,21 @@ def apply(
     environment_name: str,
     change_id: str,
     *,
+    owner: str,
     max_workers_quota: int,
 ) -> ChangeRecord:
-    """One UpdateEnvironment with every pending request merged; only fields that differ from now are sent."""
+    """One UpdateEnvironment with every pending request merged; only fields that differ from now are sent.
+
+    First renews the environment lock for ``owner``: its lease then covers the whole update, and if the
+    lock is no longer this execution's (EnvironmentLockedError), nothing is sent to MWAA.
+    """
+    repository.acquire_environment_lock(
+        environment_name,
+        owner=owner,
+        flow=FLOW,
+        purpose="apply pending change requests",
+        lease_seconds=LOCK_LEASE_SECONDS,
+    )
     clock = repository.clock
     pending = repository.change_requests(environment_name)
     record = ChangeRecord(
