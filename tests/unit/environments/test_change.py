@@ -43,6 +43,7 @@ from mwaa_control_plane.errors import (
     EnvironmentBusyError,
     EnvironmentLockedError,
     EnvironmentStateError,
+    ServiceUnavailableError,
     ThrottledError,
 )
 from mwaa_control_plane.objects import current_version
@@ -952,3 +953,48 @@ def test_an_artifact_the_environment_runs_without_an_object_version_is_not_delet
 
     # Then the environment's requirements.txt is still there
     assert current_version(s3, SOURCE_BUCKET, "requirements.txt") is not None
+
+
+class _AcceptedThenLost(FakeMwaa):
+    """MWAA accepts the update, but the answer never reaches the step (a timeout after the fact)."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        super().__init__(environment())
+        self.clock = clock
+
+    def update_environment(self, **kwargs: Any) -> dict[str, Any]:
+        super().update_environment(**kwargs)
+        self.environments[kwargs["Name"]]["LastUpdate"] = {"Status": "PENDING", "CreatedAt": self.clock.now()}
+        raise client_error("InternalServerException", "request timed out", operation="UpdateEnvironment")
+
+
+def test_a_retry_adopts_the_update_an_earlier_attempt_sent_instead_of_sending_another(
+    repository: StateRepository, clock: ManualClock
+) -> None:
+    # Given an update MWAA accepted although the step saw it fail
+    mwaa = _AcceptedThenLost(clock)
+    _pending(repository, clock, "r1", max_workers=15)
+    with pytest.raises(ServiceUnavailableError):
+        _apply(mwaa, repository)
+    # When the step is retried while the environment is UPDATING
+    clock.advance(2)
+    record = _apply(mwaa, repository)
+    # Then it follows that update: one UpdateEnvironment in all, and the record says what it changes
+    assert len(mwaa.updates) == 1
+    assert record.status == "updating"
+    assert [(c.field, c.after) for c in record.changes] == [("max_workers", 15)]
+
+
+def test_an_update_someone_else_started_is_not_adopted(
+    mwaa: FakeMwaa, repository: StateRepository, clock: ManualClock
+) -> None:
+    # Given an attempt that MWAA refused as busy (another update began between describe and update)
+    _pending(repository, clock, "r1", max_workers=15)
+    mwaa.refusal = client_error("ValidationException", "Environment is UPDATING", operation="UpdateEnvironment")
+    mwaa.status_after_refusal = "UPDATING"
+    mwaa[ENVIRONMENT]["LastUpdate"] = {"Status": "PENDING", "CreatedAt": clock.now() + timedelta(seconds=5)}
+    with pytest.raises(EnvironmentBusyError):
+        _apply(mwaa, repository)
+    # When the step is retried, Then it waits for that other update rather than taking it for its own
+    with pytest.raises(EnvironmentBusyError):
+        _apply(mwaa, repository)

@@ -11,7 +11,7 @@ execution already applied end as soon as they get the lock.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
@@ -248,6 +248,9 @@ def apply(
     merged, _, superseded = _merge(pending)
     record = record.model_copy(update={"superseded": superseded})
     environment = _environment(mwaa, environment_name)
+    adopted = _started_by_an_earlier_attempt(repository, environment, change_id)
+    if adopted is not None:
+        return adopted
     status = environment.get("Status", "UNKNOWN")
     if status not in UPDATABLE:
         raise EnvironmentBusyError(f"environment {environment_name} is {status}; UpdateEnvironment needs AVAILABLE")
@@ -269,6 +272,9 @@ def apply(
     record = record.model_copy(
         update={"changes": changes, "artifacts_before": before, "artifacts_after": after, "restore_on_failure": restore}
     )
+    # Written before the call: if MWAA accepts the update but this attempt dies before it can say so (a timeout,
+    # a crash), the retry finds this intent and adopts the update instead of sending a second one.
+    repository.record_change(record)
     try:
         mwaa.update_environment(Name=environment_name, **arguments)
     except ClientError as exc:
@@ -277,13 +283,31 @@ def apply(
             # described (another update started): its status tells which, never the message text.
             now_status = _environment(mwaa, environment_name).get("Status", "UNKNOWN")
             if now_status not in UPDATABLE:
+                repository.record_change(record.model_copy(update={"status": "not_sent", "detail": now_status}))
                 raise EnvironmentBusyError(f"environment {environment_name} is {now_status}; the change waits") from exc
             message = exc.response.get("Error", {}).get("Message", "")
             refused = record.model_copy(update={"status": "refused", "detail": f"MWAA refused the change: {message}"})
             return _resolve(repository, refused, pending)
         raise translate_client_error(exc) from exc
-    repository.record_change(record)
     return record
+
+
+def _started_by_an_earlier_attempt(
+    repository: StateRepository, environment: dict[str, Any], change_id: str
+) -> ChangeRecord | None:
+    """The update an earlier attempt of this step sent, when MWAA's last update began after its intent."""
+    intents = [
+        r
+        for r in repository.change_history(str(environment.get("Name") or ""))
+        if r.change_id == change_id and r.status == "updating"
+    ]
+    began = environment.get("LastUpdate", {}).get("CreatedAt")
+    if not intents or not isinstance(began, datetime):
+        return None
+    intent = intents[-1]
+    # The intent is written only after the environment was seen AVAILABLE, so an update that began after it
+    # (allowing a second of clock skew) is the one this change sent.
+    return intent if began >= intent.started_at - timedelta(seconds=1) else None
 
 
 def _update_arguments(

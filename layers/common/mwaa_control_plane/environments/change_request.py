@@ -138,7 +138,10 @@ class FieldChange(_Strict):
     after: Any = None
 
 
-ChangeStatus = Literal["updating", "succeeded", "failed", "timed_out", "unchanged", "refused", "nothing_pending"]
+# not_sent: MWAA answered that the environment was busy; the step is retried, so nothing was changed yet.
+ChangeStatus = Literal[
+    "updating", "succeeded", "failed", "timed_out", "unchanged", "refused", "nothing_pending", "not_sent"
+]
 
 
 class Supersession(_Strict):
