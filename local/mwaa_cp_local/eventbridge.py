@@ -19,6 +19,7 @@ import copy
 import functools
 import itertools
 import json
+import re
 import threading
 import time
 import uuid
@@ -234,14 +235,49 @@ def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
         return _json_path(event, target["InputPath"])
     transformer = target.get("InputTransformer")
     if transformer:
-        from moto.events.utils import EventTemplateParser
-
-        return EventTemplateParser.parse(
-            input_template=transformer.get("InputTemplate"),
-            input_paths_map=transformer.get("InputPathsMap", {}),
-            event=event,
-        )
+        return render_input_template(transformer.get("InputTemplate", ""), transformer.get("InputPathsMap", {}), event)
     return event
+
+
+_PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.-]+)>")
+
+
+def _inside_string(text: str, position: int) -> bool:
+    """Is ``position`` inside a JSON string literal of ``text`` (an odd number of unescaped quotes before it)?"""
+    inside = escaped = False
+    for char in text[:position]:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            inside = not inside
+    return inside
+
+
+def render_input_template(template: str, paths: dict[str, str], event: dict[str, Any]) -> Any:
+    """An EventBridge input transformer as AWS applies it.
+
+    In a JSON template a placeholder outside quotes becomes the JSON value (a string gets its quotes, a
+    missing path ``null``); inside quotes it becomes the text. A template that is not JSON stays a string.
+    """
+    values = {name: _json_path(event, path) for name, path in paths.items()}
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            return match.group(0)
+        value = values[name]
+        if _inside_string(template, match.start()):
+            text = value if isinstance(value, str) else json.dumps(value)
+            return json.dumps(text)[1:-1]
+        return json.dumps(value)
+
+    rendered = _PLACEHOLDER.sub(substitute, template)
+    try:
+        return json.loads(rendered)
+    except json.JSONDecodeError:
+        return rendered
 
 
 def _json_path(document: Any, path: str) -> Any:

@@ -187,9 +187,11 @@ def test_a_lock_that_stays_held_times_out_naming_its_holder(aws: LocalAws, inbox
     assert _update_calls(aws) == []
     [note] = [m for m in inbox.messages() if "not applied" in m["subject"]]
     assert "off-hours" in note["message"] and "hibernate" in note["message"] and holder in note["message"]
-    assert (
-        repository.environment_lock_holder(ENV) is not None and repository.environment_lock_holder(ENV).owner == holder
-    )
+    still = repository.environment_lock_holder(ENV)
+    assert still is not None and still.owner == holder, "the other flow's lock is never taken from it"
+    assert repository.change_requests(ENV) == [], "the request was withdrawn: no later update may apply it"
+    [withdrawn] = repository.change_requests(ENV, pending_only=False)
+    assert withdrawn.outcome is not None and withdrawn.outcome.status == "failed"
 
 
 def test_throttling_is_retried_and_the_change_still_applies(aws: LocalAws) -> None:

@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     )
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
+# Longer than any environment-change execution can wait (lock 2 h, settle 1 h, busy 1 h, update 2 h).
+PENDING_TTL_SECONDS = 2 * 86400
 
 
 class Record(BaseModel):
@@ -337,7 +339,10 @@ class StateRepository:
         if existing is not None:
             return existing
         stored = StoredRequest(request_id=request_id, requested_at=self._now(), request=request)
-        self._write(self._changes(request.environment_name), self._request_sk(stored.requested_at, request_id), stored)
+        # A backstop: a request whose execution vanished (stopped by hand) expires instead of waiting forever
+        # for an unrelated update to apply it. Executions resolve their own request long before.
+        sk = self._request_sk(stored.requested_at, request_id)
+        self._write(self._changes(request.environment_name), sk, stored, ttl_seconds=PENDING_TTL_SECONDS)
         return stored
 
     def change_requests(self, environment: str, *, pending_only: bool = True) -> list[StoredRequest]:
@@ -345,7 +350,11 @@ class StateRepository:
         from mwaa_control_plane.environments.change_request import StoredRequest
 
         found = [StoredRequest.model_validate_json(d) for _, d in self._query(self._changes(environment), "request#")]
-        return [r for r in found if r.outcome is None] if pending_only else found
+        if not pending_only:
+            return found
+        # TTL deletion is lazy: an expired pending request is gone for every reader right away.
+        now = self._now()
+        return [r for r in found if r.outcome is None and (now - r.requested_at).total_seconds() < PENDING_TTL_SECONDS]
 
     def change_request(self, environment: str, request_id: str) -> StoredRequest | None:
         for request in self.change_requests(environment, pending_only=False):

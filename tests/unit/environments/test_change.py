@@ -26,6 +26,7 @@ from mwaa_control_plane.environments.change import (
     record_request,
     record_success,
     restore_after_failure,
+    withdraw_request,
 )
 from mwaa_control_plane.environments.change_request import (
     AnnouncementRef,
@@ -47,7 +48,7 @@ from mwaa_control_plane.errors import (
     ThrottledError,
 )
 from mwaa_control_plane.objects import current_version
-from mwaa_control_plane.state import RecordKey, StateRepository
+from mwaa_control_plane.state import PENDING_TTL_SECONDS, RecordKey, StateRepository
 from tests.unit.aws import (
     ENVIRONMENT,
     REGION,
@@ -998,3 +999,32 @@ def test_an_update_someone_else_started_is_not_adopted(
     # When the step is retried, Then it waits for that other update rather than taking it for its own
     with pytest.raises(EnvironmentBusyError):
         _apply(mwaa, repository)
+
+
+def test_a_withdrawn_request_is_resolved_failed_and_no_later_update_applies_it(
+    mwaa: FakeMwaa, repository: StateRepository, clock: ManualClock
+) -> None:
+    _pending(repository, clock, "r1", max_workers=15)
+    outcome = withdraw_request(repository, ENVIRONMENT, "r1", "r1", "lock_busy")
+    assert outcome is not None and outcome.status == "failed" and "lock_busy" in outcome.detail
+    assert _apply(mwaa, repository).status == "nothing_pending"
+    assert mwaa.updates == []
+
+
+def test_withdrawing_a_request_already_resolved_changes_nothing(
+    mwaa: FakeMwaa, repository: StateRepository, clock: ManualClock
+) -> None:
+    _pending(repository, clock, "r1", max_workers=15)
+    record = _apply(mwaa, repository)
+    record_success(repository, record)
+    assert withdraw_request(repository, ENVIRONMENT, "r1", "r1", "failed") is None
+    [stored] = repository.change_requests(ENVIRONMENT, pending_only=False)
+    assert stored.outcome is not None and stored.outcome.status == "applied"
+
+
+def test_a_pending_request_older_than_its_ttl_is_no_longer_pending(
+    repository: StateRepository, clock: ManualClock
+) -> None:
+    _pending(repository, clock, "r1", max_workers=15)
+    clock.advance(PENDING_TTL_SECONDS + 1)
+    assert repository.change_requests(ENVIRONMENT) == []

@@ -36,3 +36,21 @@ def test_drain_gives_up_at_its_timeout_while_a_slow_delivery_is_still_running(de
 
     assert drained_early  # a drain that ignored its timeout would have waited for the delivery to finish
     assert finished.is_set()
+
+
+def test_an_input_template_quotes_strings_and_nulls_missing_paths_as_eventbridge_does() -> None:
+    from mwaa_cp_local.eventbridge import render_input_template
+
+    event = {"detail": {"status": "FAILED", "cause": '{"errorMessage": "x"}', "count": 3}}
+    rendered = render_input_template(
+        '{"status": <status>, "cause": <cause>, "count": <count>, "error": <error>, "text": "status is <status>"}',
+        {"status": "$.detail.status", "cause": "$.detail.cause", "count": "$.detail.count", "error": "$.detail.error"},
+        event,
+    )
+    assert rendered == {
+        "status": "FAILED",
+        "cause": '{"errorMessage": "x"}',
+        "count": 3,
+        "error": None,
+        "text": "status is FAILED",
+    }

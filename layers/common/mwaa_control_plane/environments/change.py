@@ -511,3 +511,18 @@ def _restore_artifact(s3: S3Client, bucket: str, kind: str, record: ChangeRecord
     except ClientError as exc:
         raise translate_client_error(exc) from exc
     return f"{kind} -> {previous.version}"
+
+
+def withdraw_request(
+    repository: StateRepository, environment_name: str, request_id: str, change_id: str, reason: str
+) -> RequestOutcome | None:
+    """This execution ends without applying its request: resolve it as failed, so no later update applies it.
+
+    Returns the outcome written, or None when the request was already resolved (or never recorded).
+    """
+    stored = repository.change_request(environment_name, request_id)
+    if stored is None or stored.outcome is not None:
+        return None
+    outcome = RequestOutcome(status="failed", change_id=change_id, detail=f"not applied: {reason}"[:2000])
+    repository.resolve_change_request(stored, outcome, ttl_seconds=RESOLVED_TTL_SECONDS)
+    return outcome
