@@ -364,7 +364,8 @@ class StateRepository:
 
     def resolve_change_request(self, stored: StoredRequest, outcome: RequestOutcome, *, ttl_seconds: int) -> None:
         """Attach the outcome; resolved requests expire after ``ttl_seconds`` (the history keeps the change)."""
-        resolved = stored.model_copy(update={"outcome": outcome})
+        # Once resolved, a request keeps no configuration value in clear: only the history's fingerprints matter.
+        resolved = stored.model_copy(update={"outcome": outcome, "request": stored.request.without_values()})
         self._write(
             self._changes(stored.request.environment_name),
             self._request_sk(stored.requested_at, stored.request_id),

@@ -1028,3 +1028,14 @@ def test_a_pending_request_older_than_its_ttl_is_no_longer_pending(
     _pending(repository, clock, "r1", max_workers=15)
     clock.advance(PENDING_TTL_SECONDS + 1)
     assert repository.change_requests(ENVIRONMENT) == []
+
+
+def test_a_resolved_request_keeps_no_configuration_value_in_clear(
+    mwaa: FakeMwaa, repository: StateRepository, clock: ManualClock
+) -> None:
+    _pending(repository, clock, "r1", airflow_configuration_options={"set": {"smtp.smtp_password": "hunter2-secret"}})
+    record_success(repository, _apply(mwaa, repository))
+    [stored] = repository.change_requests(ENVIRONMENT, pending_only=False)
+    kept = stored.request.airflow_configuration_options
+    assert kept is not None and "hunter2-secret" not in kept.model_dump_json()
+    assert kept.set["smtp.smtp_password"].startswith("sha256:")

@@ -95,6 +95,14 @@ class ChangeRequest(_Strict):
     fulfils: AnnouncementRef | None = None
     """The announcement this request fulfils; withdrawn once the request is recorded."""
 
+    def without_values(self) -> ChangeRequest:
+        """This request with its configuration values replaced by fingerprints (kept once it is resolved)."""
+        options = self.airflow_configuration_options
+        if options is None or not options.set:
+            return self
+        hidden = {key: fingerprint(value) or "" for key, value in options.set.items()}
+        return self.model_copy(update={"airflow_configuration_options": options.model_copy(update={"set": hidden})})
+
     def requested_fields(self) -> dict[str, Any]:
         """Field name -> requested value, for every changeable field this request sets.
 
