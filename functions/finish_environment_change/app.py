@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mwaa_control_plane.config import EnvironmentChangeSettings
 from mwaa_control_plane.environments.change import record_success, restore_after_failure
-from mwaa_control_plane.environments.change_request import ChangeRecord
+from mwaa_control_plane.environments.change_records import ChangeRecord
 from mwaa_control_plane.observability import MetricUnit, instrumented, logger, metrics
 from mwaa_control_plane.payloads import Payload, parse_input
 from mwaa_control_plane.wiring import dependencies

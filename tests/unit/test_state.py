@@ -14,14 +14,8 @@ from moto import mock_aws
 
 from mwaa_control_plane.clock import ManualClock
 from mwaa_control_plane.dags.events import normalise_sequencer
-from mwaa_control_plane.environments.change_request import (
-    ArtifactVersion,
-    ChangeRecord,
-    ChangeRequest,
-    FieldChange,
-    KnownGood,
-    RequestOutcome,
-)
+from mwaa_control_plane.environments.change_records import ChangeRecord, FieldChange, KnownGood, RequestOutcome
+from mwaa_control_plane.environments.change_request import ArtifactVersion, ChangeRequest
 from mwaa_control_plane.errors import ConcurrentUpdateError, EnvironmentLockedError, ThrottledError
 from mwaa_control_plane.state import (
     Announcement,

@@ -39,13 +39,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
-    from mwaa_control_plane.environments.change_request import (
-        ChangeRecord,
-        ChangeRequest,
-        KnownGood,
-        RequestOutcome,
-        StoredRequest,
-    )
+    from mwaa_control_plane.environments.change_records import ChangeRecord, KnownGood, RequestOutcome, StoredRequest
+    from mwaa_control_plane.environments.change_request import ChangeRequest
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 # Longer than any environment-change execution can wait (lock 2 h, settle 1 h, busy 1 h, update 2 h).
@@ -331,7 +326,7 @@ class StateRepository:
     # ------------------------------------------------------------------ change requests
     def add_change_request(self, request_id: str, request: ChangeRequest) -> StoredRequest:
         """Record ``request`` as pending (idempotent per ``request_id``: a retried step finds the first record)."""
-        from mwaa_control_plane.environments.change_request import StoredRequest
+        from mwaa_control_plane.environments.change_records import StoredRequest
 
         # Only the execution named ``request_id`` writes this record, and a step's retries run one after the
         # other, so reading first is enough: this write never races another.
@@ -347,7 +342,7 @@ class StateRepository:
 
     def change_requests(self, environment: str, *, pending_only: bool = True) -> list[StoredRequest]:
         """Requests for ``environment`` in the order they were made."""
-        from mwaa_control_plane.environments.change_request import StoredRequest
+        from mwaa_control_plane.environments.change_records import StoredRequest
 
         found = [StoredRequest.model_validate_json(d) for _, d in self._query(self._changes(environment), "request#")]
         if not pending_only:
@@ -379,13 +374,13 @@ class StateRepository:
 
     def change_history(self, environment: str) -> list[ChangeRecord]:
         """Every recorded change of ``environment``, oldest first."""
-        from mwaa_control_plane.environments.change_request import ChangeRecord
+        from mwaa_control_plane.environments.change_records import ChangeRecord
 
         return [ChangeRecord.model_validate_json(d) for _, d in self._query(f"history#{environment}")]
 
     # ------------------------------------------------------------------ known-good artifacts, plugins
     def known_good(self, environment: str) -> KnownGood:
-        from mwaa_control_plane.environments.change_request import KnownGood
+        from mwaa_control_plane.environments.change_records import KnownGood
 
         return self._read(KnownGood, self._environment(environment), "knowngood") or KnownGood()
 

@@ -28,15 +28,12 @@ from mwaa_control_plane.environments.change import (
     restore_after_failure,
     withdraw_request,
 )
+from mwaa_control_plane.environments.change_records import ChangeRecord, FieldChange, RequestOutcome, StoredRequest
 from mwaa_control_plane.environments.change_request import (
     AnnouncementRef,
     ArtifactVersion,
-    ChangeRecord,
     ChangeRequest,
-    FieldChange,
     RequestedBy,
-    RequestOutcome,
-    StoredRequest,
     fingerprint,
 )
 from mwaa_control_plane.errors import (

@@ -17,16 +17,18 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import computed_field
 
-from mwaa_control_plane.environments.change_request import (
-    ARTIFACT_KINDS,
-    ArtifactVersion,
+from mwaa_control_plane.environments.change_records import (
     ChangeRecord,
-    ChangeRequest,
     FieldChange,
-    RequestedBy,
     RequestOutcome,
     StoredRequest,
     Supersession,
+)
+from mwaa_control_plane.environments.change_request import (
+    ARTIFACT_KINDS,
+    ArtifactVersion,
+    ChangeRequest,
+    RequestedBy,
     fingerprint,
 )
 from mwaa_control_plane.environments.limits import capacity_of, looks_redacted, refusals

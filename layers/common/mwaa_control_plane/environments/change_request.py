@@ -1,4 +1,4 @@
-"""What a flow (or a person at the console) asks the environment-change flow to do, and what became of it.
+"""What a flow (or a person at the console) asks the environment-change flow to do (outcomes: change_records).
 
 A :class:`ChangeRequest` names only the fields to change; every other field stays as the
 environment has it. Subnets, the KMS key and endpoint management are in the schema only so
@@ -9,7 +9,6 @@ that asking for them is refused with a reason (MWAA fixes them at creation), not
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -25,11 +24,13 @@ ARTIFACT_KINDS: tuple[ArtifactKind, ...] = ("requirements", "plugins", "startup"
 CAPACITY_FIELDS = ("environment_class", "min_workers", "max_workers", "schedulers", "min_webservers", "max_webservers")
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """Base of the request and record models: exact fields, immutable."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ArtifactVersion(_Strict):
+class ArtifactVersion(Strict):
     """An object version in the environment's source bucket (requirements.txt, plugins.zip, startup.sh)."""
 
     s3_path: Annotated[str, Field(min_length=1, max_length=1024, pattern=r"^[^/].*$")]
@@ -38,7 +39,7 @@ class ArtifactVersion(_Strict):
     """plugins.zip only: the modules it makes importable, as the validator found them."""
 
 
-class ConfigurationChange(_Strict):
+class ConfigurationChange(Strict):
     """Airflow configuration options to add or change (``set``) and to remove (``remove``)."""
 
     set: dict[ConfigKey, ConfigValue] = {}
@@ -54,19 +55,19 @@ class ConfigurationChange(_Strict):
         return self
 
 
-class AnnouncementRef(_Strict):
+class AnnouncementRef(Strict):
     """An announced change (see ``StateRepository.announce_change``) that a request fulfils."""
 
     source: Annotated[str, Field(min_length=1, max_length=1024)]
     version_id: str | None = None
 
 
-class RequestedBy(_Strict):
+class RequestedBy(Strict):
     flow: Annotated[str, Field(min_length=1, max_length=64)] = "console"
     execution: Annotated[str, Field(max_length=2048)] = ""
 
 
-class ChangeRequest(_Strict):
+class ChangeRequest(Strict):
     """The environment-change flow's input: the fields to change, why, and who asks."""
 
     environment_name: EnvironmentName
@@ -125,79 +126,8 @@ class ChangeRequest(_Strict):
         return fields
 
 
-RequestStatus = Literal["applied", "superseded", "unchanged", "failed", "refused"]
-
-
-class RequestOutcome(_Strict):
-    """What became of one request; the requester's own execution reads it when it gets the lock."""
-
-    status: RequestStatus
-    change_id: str
-    detail: str
-    superseded_fields: list[str] = []
-    superseded_by: list[str] = []
-
-
-class FieldChange(_Strict):
-    """One field the flow changed. Configuration option values are fingerprints, never the values."""
-
-    field: str
-    before: Any = None
-    after: Any = None
-
-
-# not_sent: MWAA answered that the environment was busy; the step is retried, so nothing was changed yet.
-ChangeStatus = Literal[
-    "updating", "succeeded", "failed", "timed_out", "unchanged", "refused", "nothing_pending", "not_sent"
-]
-
-
-class Supersession(_Strict):
-    request_id: str
-    requested_by: RequestedBy
-    fields: list[str]
-    by: list[str]
-
-
-class ChangeRecord(_Strict):
-    """One UpdateEnvironment (or the decision not to call it), with before and after of every changed field."""
-
-    change_id: str
-    environment_name: str
-    status: ChangeStatus
-    started_at: datetime
-    finished_at: datetime | None = None
-    request_ids: list[str] = []
-    requested_by: list[RequestedBy] = []
-    reasons: list[str] = []
-    changes: list[FieldChange] = []
-    artifacts_before: dict[str, ArtifactVersion] = {}
-    artifacts_after: dict[str, ArtifactVersion] = {}
-    restore_on_failure: list[str] = []
-    """Artifact kinds whose previous version goes back into the bucket on UPDATE_FAILED."""
-    superseded: list[Supersession] = []
-    error_code: str | None = None
-    error_message: str | None = None
-    detail: str = ""
-
-
 def fingerprint(value: str | None) -> str | None:
     """How a configuration value appears in records and payloads: a hash prefix and the length."""
     if value is None:
         return None
     return f"sha256:{hashlib.sha256(value.encode()).hexdigest()[:12]} ({len(value)} chars)"
-
-
-class KnownGood(_Strict):
-    """The artifact versions the environment last ran successfully, per kind."""
-
-    artifacts: dict[str, ArtifactVersion] = {}
-
-
-class StoredRequest(_Strict):
-    """A change request as recorded by the environment-change flow, with its outcome once known."""
-
-    request_id: str
-    requested_at: datetime
-    request: ChangeRequest
-    outcome: RequestOutcome | None = None
