@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from mwaa_control_plane.environments.change_request import ChangeRequest
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
+# An artifact still in validation holds its environment's update back at most this long.
+ANNOUNCEMENT_TTL_SECONDS = 15 * 60
 # Longer than any environment-change execution can wait (lock 2 h, settle 1 h, busy 1 h, update 2 h).
 PENDING_TTL_SECONDS = 2 * 86400
 
@@ -306,7 +308,9 @@ class StateRepository:
             self._release(lock, owner)
 
     # ------------------------------------------------------------------ announced changes
-    def announce_change(self, environment: str, source: str, version_id: str | None, ttl_seconds: int) -> None:
+    def announce_change(
+        self, environment: str, source: str, version_id: str | None, ttl_seconds: int = ANNOUNCEMENT_TTL_SECONDS
+    ) -> None:
         """Tell the environment-change flow that a change from ``source`` is on its way (it waits, bounded)."""
         record = Announcement(source=source, version_id=version_id, since=self._now())
         self._write(self._changes(environment), f"announced#{source}", record, ttl_seconds=ttl_seconds)
@@ -317,7 +321,7 @@ class StateRepository:
         if current is not None and current.version_id == version_id:
             self._delete(self._changes(environment), f"announced#{source}")
 
-    def announcements(self, environment: str, *, max_age_seconds: int) -> list[Announcement]:
+    def announcements(self, environment: str, *, max_age_seconds: int = ANNOUNCEMENT_TTL_SECONDS) -> list[Announcement]:
         """Announcements younger than ``max_age_seconds`` (TTL deletion is lazy, so age is checked here)."""
         now = self._now()
         found = [Announcement.model_validate_json(d) for _, d in self._query(self._changes(environment), "announced#")]

@@ -17,7 +17,6 @@ from pydantic import ValidationError
 
 from mwaa_control_plane.clock import ManualClock
 from mwaa_control_plane.environments.change import (
-    ANNOUNCEMENT_SECONDS,
     BUSY_LIMIT_SECONDS,
     SETTLE_LIMIT_SECONDS,
     Readiness,
@@ -45,6 +44,7 @@ from mwaa_control_plane.errors import (
     ThrottledError,
 )
 from mwaa_control_plane.objects import current_version
+from mwaa_control_plane.state import ANNOUNCEMENT_TTL_SECONDS as ANNOUNCEMENT_SECONDS
 from mwaa_control_plane.state import PENDING_TTL_SECONDS, RecordKey, StateRepository
 from tests.unit.aws import (
     ENVIRONMENT,

@@ -39,8 +39,6 @@ SYNC_INTERVAL = 30
 MIN_FILE_PROCESS_INTERVAL = 30
 PARSE_MARGIN = 60
 VERIFY_POLL_SECONDS = 30
-# An artifact still in validation holds the environment's update back at most this long.
-IN_FLIGHT_SECONDS = 15 * 60
 
 
 # ---------------------------------------------------------------------- helpers
@@ -67,7 +65,7 @@ def accept_event(repository: StateRepository, decision: DeliveryDecision) -> Del
             update={"decision": "skip", "reason": "duplicate or older event: a newer one was seen for this key"}
         )
     if request.kind is not ArtifactKind.DAG and request.action is Action.CREATED:
-        repository.announce_change(request.environment_name, request.key, request.version_id, IN_FLIGHT_SECONDS)
+        repository.announce_change(request.environment_name, request.key, request.version_id)
     return decision
 
 

@@ -56,7 +56,6 @@ TRANSIENT = ("UPDATING", "CREATING", "CREATING_SNAPSHOT", "ROLLING_BACK", "PENDI
 LOCK_LEASE_SECONDS = 4 * 3600
 SETTLE_LIMIT_SECONDS = 3600
 BUSY_LIMIT_SECONDS = 3600
-ANNOUNCEMENT_SECONDS = 15 * 60
 RESOLVED_TTL_SECONDS = 30 * 86400
 _API_NAMES = {
     "environment_class": "EnvironmentClass",
@@ -170,7 +169,7 @@ def prepare(
         quiet = (now - max(r.requested_at for r in pending)).total_seconds()
         if quiet < settle and waited < SETTLE_LIMIT_SECONDS:
             return Readiness(state="wait", wait_seconds=int(settle - quiet) + 1, reason="letting the requests settle")
-    announced = repository.announcements(environment_name, max_age_seconds=ANNOUNCEMENT_SECONDS)
+    announced = repository.announcements(environment_name)
     if announced and waited < SETTLE_LIMIT_SECONDS:
         sources = ", ".join(a.source for a in announced)
         return Readiness(state="wait", wait_seconds=30, reason=f"waiting for announced changes: {sources}")
