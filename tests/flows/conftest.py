@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from mwaa_cp_local.runtime import LocalAws
+from tests.flows.helpers import Notifications
 from tests.flows.iam import IamRecorder
 
 
@@ -23,3 +24,9 @@ def iam_policies_allow_every_call() -> Iterator[IamRecorder]:
     with recorder.installed():
         yield recorder
     assert not recorder.denied, "calls the function roles do not allow:\n" + "\n".join(sorted(set(recorder.denied)))
+
+
+@pytest.fixture
+def inbox(aws: LocalAws) -> Notifications:
+    """The stack's notification topic as an operator's inbox (of the test module's own ``aws``, if it has one)."""
+    return Notifications(aws)

@@ -28,11 +28,6 @@ def aws(aws: LocalAws) -> LocalAws:
     return aws
 
 
-@pytest.fixture
-def inbox(aws: LocalAws) -> Notifications:
-    return Notifications(aws)
-
-
 def _sample(name: str, **changes: Any) -> dict[str, Any]:
     event = copy.deepcopy(load_event(f"environment-change/{name}.json"))
     event.update(changes)

@@ -36,11 +36,6 @@ def aws(aws: LocalAws) -> LocalAws:
     return aws
 
 
-@pytest.fixture
-def inbox(aws: LocalAws) -> Notifications:
-    return Notifications(aws)
-
-
 def _final_states(aws: LocalAws, count: int) -> list[str]:
     return final_states(aws, "dag-delivery", count)
 
