@@ -31,6 +31,7 @@ from mwaa_control_plane.environments.change_request import (
     RequestedBy,
     fingerprint,
 )
+from mwaa_control_plane.environments.description import get_environment
 from mwaa_control_plane.environments.limits import capacity_of, looks_redacted, refusals
 from mwaa_control_plane.errors import (
     ChangeRefusedError,
@@ -105,13 +106,6 @@ class ChangeResult(Payload):
 
 
 # ---------------------------------------------------------------------- helpers
-def _environment(mwaa: MWAAClient, name: str) -> dict[str, Any]:
-    try:
-        return dict(mwaa.get_environment(Name=name)["Environment"])
-    except ClientError as exc:
-        raise translate_client_error(exc) from exc
-
-
 def _refuse_if_needed(request_fields: dict[str, Any], environment: dict[str, Any], quota: int) -> None:
     problems = refusals(request_fields, capacity_of(environment), max_workers_quota=quota)
     if problems:
@@ -126,7 +120,7 @@ def _fixed_fields(request: ChangeRequest) -> dict[str, Any]:
     }
 
 
-def _withdraw(repository: StateRepository, request: ChangeRequest) -> None:
+def _release_announcement(repository: StateRepository, request: ChangeRequest) -> None:
     if request.fulfils is not None:
         repository.withdraw_announcement(request.environment_name, request.fulfils.source, request.fulfils.version_id)
 
@@ -137,16 +131,16 @@ def record_request(
 ) -> RecordedRequest:
     """Refuse what MWAA would refuse, then record ``request`` as pending for its environment."""
     try:
-        environment = _environment(mwaa, request.environment_name)
+        environment = get_environment(mwaa, request.environment_name)
         _refuse_if_needed({**request.requested_fields(), **_fixed_fields(request)}, environment, max_workers_quota)
         if not request.requested_fields():
             raise ChangeRefusedError("the request changes nothing: name at least one field to change")
     except (ChangeRefusedError, NotFoundError):
-        _withdraw(repository, request)  # a refused request must not hold the environment's updates back
+        _release_announcement(repository, request)  # a refused request must not hold the environment's updates back
         raise
     repository.add_change_request(request_id, request)
     # Only now: until the request is recorded, the announcement keeps a lock holder from applying without it.
-    _withdraw(repository, request)
+    _release_announcement(repository, request)
     return RecordedRequest(
         request_id=request_id,
         environment_name=request.environment_name,
@@ -173,7 +167,7 @@ def prepare(
     if announced and waited < SETTLE_LIMIT_SECONDS:
         sources = ", ".join(a.source for a in announced)
         return Readiness(state="wait", wait_seconds=30, reason=f"waiting for announced changes: {sources}")
-    status = _environment(mwaa, environment_name).get("Status", "UNKNOWN")
+    status = get_environment(mwaa, environment_name).get("Status", "UNKNOWN")
     if status in UPDATABLE:
         return Readiness(state="ready", reason=f"{environment_name} is {status}")
     if status not in TRANSIENT:
@@ -186,8 +180,8 @@ def prepare(
     return Readiness(state="wait", wait_seconds=60, reason=f"{environment_name} is {status}")
 
 
-def _merge(pending: list[StoredRequest]) -> tuple[dict[str, Any], dict[str, str], list[Supersession]]:
-    """Field -> value with the latest request winning; field -> request id; who was superseded by whom."""
+def _merge(pending: list[StoredRequest]) -> tuple[dict[str, Any], list[Supersession]]:
+    """Field -> value with the latest request winning, and who was superseded by whom."""
     merged: dict[str, Any] = {}
     source: dict[str, str] = {}
     for stored in pending:
@@ -202,7 +196,7 @@ def _merge(pending: list[StoredRequest]) -> tuple[dict[str, Any], dict[str, str]
             superseded.append(
                 Supersession(request_id=stored.request_id, requested_by=stored.request.requested_by, fields=lost, by=by)
             )
-    return merged, source, superseded
+    return merged, superseded
 
 
 def _artifact_now(environment: dict[str, Any], kind: str) -> ArtifactVersion | None:
@@ -246,9 +240,9 @@ def apply(
             "reasons": [r.request.reason for r in pending],
         }
     )
-    merged, _, superseded = _merge(pending)
+    merged, superseded = _merge(pending)
     record = record.model_copy(update={"superseded": superseded})
-    environment = _environment(mwaa, environment_name)
+    environment = get_environment(mwaa, environment_name)
     adopted = _started_by_an_earlier_attempt(repository, environment, change_id)
     if adopted is not None:
         return adopted
@@ -282,7 +276,7 @@ def apply(
         if exc.response.get("Error", {}).get("Code") == "ValidationException":
             # ValidationException means bad arguments or an environment that left AVAILABLE since it was
             # described (another update started): its status tells which, never the message text.
-            now_status = _environment(mwaa, environment_name).get("Status", "UNKNOWN")
+            now_status = get_environment(mwaa, environment_name).get("Status", "UNKNOWN")
             if now_status not in UPDATABLE:
                 repository.record_change(record.model_copy(update={"status": "not_sent", "detail": now_status}))
                 raise EnvironmentBusyError(f"environment {environment_name} is {now_status}; the change waits") from exc
@@ -452,7 +446,7 @@ def restore_after_failure(
 ) -> ChangeResult:
     """UPDATE_FAILED (MWAA rolled back) or no end in sight: put the previous artifact versions back, report why."""
     name = record.environment_name
-    environment = _environment(mwaa, name)
+    environment = get_environment(mwaa, name)
     bucket = str(environment["SourceBucketArn"]).split(":::")[-1]
     restored: list[str] = []
     if not timed_out:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -43,12 +43,17 @@ class EnvironmentTarget(Payload):
         }[kind]
 
 
-def describe_environment(mwaa: MWAAClient, name: str) -> EnvironmentTarget:
-    """GetEnvironment, reduced to what delivery needs. Raises NotFoundError for an unknown environment."""
+def get_environment(mwaa: MWAAClient, name: str) -> dict[str, Any]:
+    """GetEnvironment's ``Environment``, with AWS errors translated (NotFoundError for an unknown environment)."""
     try:
-        env = mwaa.get_environment(Name=name)["Environment"]
+        return dict(mwaa.get_environment(Name=name)["Environment"])
     except ClientError as exc:
         raise translate_client_error(exc, operation="GetEnvironment") from exc
+
+
+def describe_environment(mwaa: MWAAClient, name: str) -> EnvironmentTarget:
+    """GetEnvironment, reduced to what delivery needs. Raises NotFoundError for an unknown environment."""
+    env = get_environment(mwaa, name)
     options = env.get("AirflowConfigurationOptions") or {}
     listed = options.get("scheduler.dag_dir_list_interval") or options.get("dag_processor.refresh_interval")
     error = env.get("LastUpdate", {}).get("Error", {})

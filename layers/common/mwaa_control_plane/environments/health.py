@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
 from pydantic import computed_field
 
+from mwaa_control_plane.environments.description import get_environment
 from mwaa_control_plane.environments.inventory import USABLE_STATES, EnvironmentConfiguration, configuration_of
-from mwaa_control_plane.errors import translate_client_error
 
 if TYPE_CHECKING:
     from mypy_boto3_mwaa import MWAAClient
@@ -39,11 +38,8 @@ def check_environment_health(mwaa: MWAAClient, airflow: AirflowReader, name: str
 
     Unhealthy means: not AVAILABLE, the last update failed, or Airflow reports import errors.
     """
-    try:
-        environment = mwaa.get_environment(Name=name)["Environment"]
-    except ClientError as exc:
-        # Throttling and 5xx reach the ASL retriers by name; a deleted environment is a NotFoundError.
-        raise translate_client_error(exc, operation="GetEnvironment") from exc
+    # Throttling and 5xx reach the ASL retriers by name; a deleted environment is a NotFoundError.
+    environment = get_environment(mwaa, name)
     configuration = configuration_of(environment)
     status = configuration["status"]
     usable = status in USABLE_STATES
