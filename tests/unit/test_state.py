@@ -524,6 +524,15 @@ def test_the_history_lists_changes_oldest_first(repository: StateRepository, clo
     assert [r.change_id for r in repository.change_history(ENVIRONMENT)] == ["change-b", "change-a"]
 
 
+def test_the_history_since_a_moment_leaves_older_changes_out(repository: StateRepository, clock: ManualClock) -> None:
+    repository.record_change(_record("change-old", clock))
+    clock.advance(3600)
+    since = clock.now()
+    repository.record_change(_record("change-new", clock))
+
+    assert [r.change_id for r in repository.change_history(ENVIRONMENT, since=since)] == ["change-new"]
+
+
 def test_recording_the_same_change_again_replaces_it(repository: StateRepository, clock: ManualClock) -> None:
     # apply records the change as updating; its end records it again, finished.
     started = _record("change-1", clock)

@@ -161,12 +161,15 @@ class StateRepository:
     def _delete(self, pk: str, sk: str) -> None:
         self._call("DeleteItem", self.dynamodb.delete_item, Key=_key(pk, sk))
 
-    def _query(self, pk: str, sk_prefix: str = "") -> Iterator[tuple[str, str]]:
-        """(sk, data) of every item of partition ``pk`` whose sk starts with ``sk_prefix``, in sk order."""
-        condition = "pk = :pk AND begins_with(sk, :prefix)" if sk_prefix else "pk = :pk"
+    def _query(self, pk: str, sk_prefix: str = "", *, sk_from: str = "") -> Iterator[tuple[str, str]]:
+        """(sk, data) of every item of partition ``pk`` whose sk starts with ``sk_prefix`` (or is at least
+        ``sk_from``), in sk order."""
+        condition = "pk = :pk"
         values: dict[str, Any] = {":pk": {"S": pk}}
         if sk_prefix:
-            values[":prefix"] = {"S": sk_prefix}
+            condition, values[":prefix"] = "pk = :pk AND begins_with(sk, :prefix)", {"S": sk_prefix}
+        elif sk_from:
+            condition, values[":from"] = "pk = :pk AND sk >= :from", {"S": sk_from}
         paginator = self.dynamodb.get_paginator("query")
         try:
             for page in paginator.paginate(
@@ -376,11 +379,12 @@ class StateRepository:
     def record_change(self, record: ChangeRecord) -> None:
         self._write(f"history#{record.environment_name}", f"{record.started_at.isoformat()}#{record.change_id}", record)
 
-    def change_history(self, environment: str) -> list[ChangeRecord]:
-        """Every recorded change of ``environment``, oldest first."""
+    def change_history(self, environment: str, *, since: datetime | None = None) -> list[ChangeRecord]:
+        """The recorded changes of ``environment`` (those started at ``since`` or later), oldest first."""
         from mwaa_control_plane.environments.change_records import ChangeRecord
 
-        return [ChangeRecord.model_validate_json(d) for _, d in self._query(f"history#{environment}")]
+        records = self._query(f"history#{environment}", sk_from=since.isoformat() if since else "")
+        return [ChangeRecord.model_validate_json(d) for _, d in records]
 
     # ------------------------------------------------------------------ known-good artifacts, plugins
     def known_good(self, environment: str) -> KnownGood:

@@ -291,11 +291,11 @@ def _started_by_an_earlier_attempt(
     repository: StateRepository, environment: dict[str, Any], change_id: str
 ) -> ChangeRecord | None:
     """The update an earlier attempt of this step sent, when MWAA's last update began after its intent."""
-    intents = [
-        r
-        for r in repository.change_history(str(environment.get("Name") or ""))
-        if r.change_id == change_id and r.status == "updating"
-    ]
+    # Only this execution's own attempts can be adopted, and they all began within the lock's lease.
+    recent = repository.change_history(
+        str(environment.get("Name") or ""), since=repository.clock.now() - timedelta(seconds=LOCK_LEASE_SECONDS)
+    )
+    intents = [r for r in recent if r.change_id == change_id and r.status == "updating"]
     began = environment.get("LastUpdate", {}).get("CreatedAt")
     if not intents or not isinstance(began, datetime):
         return None
