@@ -3,7 +3,8 @@
 Each capability adds its commands from its own module through ``register(app)``. Only the
 module of the command being run is imported: ``mwaa-cp validate`` runs on every commit as a
 pre-commit hook, and importing the AWS commands (boto3, rich) would cost it more than checking
-a file does. Errors the user can act on (bad input, missing credentials, an unreachable
+a file does. For the same reason ``validate`` is parsed with argparse and dispatched before typer
+is imported. Errors the user can act on (bad input, missing credentials, an unreachable
 endpoint) print one clear line and exit 2; they never show a traceback.
 """
 
@@ -13,11 +14,12 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import typer
-
-from mwaa_control_plane import __version__
 from mwaa_control_plane.errors import ControlPlaneError
+
+if TYPE_CHECKING:
+    import typer
 
 #: Command name -> the module whose ``register(app)`` adds it, in registration order.
 COMMANDS: dict[str, str] = {
@@ -26,18 +28,6 @@ COMMANDS: dict[str, str] = {
     "envs": "mwaa_cp_cli.envs",
     "validate": "mwaa_cp_cli.validate",
 }
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"mwaa-cp {__version__}")
-        raise typer.Exit()
-
-
-def root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
-) -> None:
-    """Control plane for Amazon MWAA."""
 
 
 def requested_command(args: Sequence[str]) -> str | None:
@@ -51,6 +41,20 @@ def requested_command(args: Sequence[str]) -> str | None:
 
 def build_app(command: str | None = None) -> typer.Typer:
     """The ``mwaa-cp`` app: with only ``command``'s module imported when one is given, else every command."""
+    import typer
+
+    from mwaa_control_plane import __version__
+
+    def _version(value: bool) -> None:
+        if value:
+            typer.echo(f"mwaa-cp {__version__}")
+            raise typer.Exit()
+
+    def root(
+        version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    ) -> None:
+        """Control plane for Amazon MWAA."""
+
     app = typer.Typer(
         name="mwaa-cp",
         help="Control plane for Amazon MWAA: DAG delivery, cost control, worker analysis, variables.",
@@ -99,6 +103,10 @@ def _flushed() -> bool:
 def main() -> None:
     command = requested_command(sys.argv[1:])
     try:
+        if command == "validate":
+            from mwaa_cp_cli.validate import main as validate
+
+            validate(sys.argv[2:])  # exits with the verdict
         build_app(command)()
     except SystemExit as exit:
         # validate leaves nothing to clean up (no thread, no temporary file, its pool already joined),

@@ -6,48 +6,60 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import typer
-from typer.testing import CliRunner
 
-from mwaa_cp_cli.validate import register
+from mwaa_cp_cli.validate import run
 from tests.conftest import REPO
 from tests.unit.dags.validation.corpus import CLEAN, DEFECTS
 
-runner = CliRunner()
+
+@dataclass
+class Result:
+    exit_code: int
+    output: str  # stdout
+    stderr: str
+
+
+Cli = Callable[[list[str]], Result]
 
 
 @pytest.fixture
-def app() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
+def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
+    """``mwaa-cp validate ARGS`` in this process: its exit code and what it printed (stdout is not a terminal)."""
 
-    @app.callback()
-    def _root() -> None:
-        """Make 'validate' a subcommand, as in mwaa-cp."""
+    def invoke(args: list[str]) -> Result:
+        assert args[0] == "validate"
+        try:
+            code = run(args[1:])
+        except SystemExit as exc:  # usage errors and --help, from argparse
+            code = exc.code if isinstance(exc.code, int) else 1
+        printed = capsys.readouterr()
+        return Result(code, printed.out, printed.err)
 
-    return app
+    return invoke
 
 
-def test_clean_folder_exits_zero(app: typer.Typer) -> None:
-    result = runner.invoke(app, ["validate", str(CLEAN / "airflow2")])
+def test_clean_folder_exits_zero(cli: Cli) -> None:
+    result = cli(["validate", str(CLEAN / "airflow2")])
 
     assert result.exit_code == 0, result.output
     assert "0 failed" in result.output
 
 
-def test_airflow_version_flag_changes_the_rules(app: typer.Typer) -> None:
-    result = runner.invoke(app, ["validate", str(CLEAN / "airflow3"), "--airflow-version", "3.0.6", "--format", "json"])
+def test_airflow_version_flag_changes_the_rules(cli: Cli) -> None:
+    result = cli(["validate", str(CLEAN / "airflow3"), "--airflow-version", "3.0.6", "--format", "json"])
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["summary"]["python_version"] == "3.12"
-    assert runner.invoke(app, ["validate", str(CLEAN / "airflow3")]).exit_code == 1  # airflow.sdk on 2.10.3
+    assert cli(["validate", str(CLEAN / "airflow3")]).exit_code == 1  # airflow.sdk on 2.10.3
 
 
-def test_error_finding_exits_one_with_json_on_stdout(app: typer.Typer) -> None:
-    result = runner.invoke(app, ["validate", str(DEFECTS / "dag-cycle"), "--format", "json"])
+def test_error_finding_exits_one_with_json_on_stdout(cli: Cli) -> None:
+    result = cli(["validate", str(DEFECTS / "dag-cycle"), "--format", "json"])
 
     assert result.exit_code == 1
     data = json.loads(result.output)
@@ -56,28 +68,73 @@ def test_error_finding_exits_one_with_json_on_stdout(app: typer.Typer) -> None:
     assert data["files"][0]["path"].endswith("dag-cycle/dag.py")
 
 
-def test_single_files_use_their_folder_for_sibling_imports(app: typer.Typer) -> None:
-    result = runner.invoke(app, ["validate", str(CLEAN / "airflow2" / "classic_operators.py")])
+def test_single_files_use_their_folder_for_sibling_imports(cli: Cli) -> None:
+    result = cli(["validate", str(CLEAN / "airflow2" / "classic_operators.py")])
 
     assert result.exit_code == 0, result.output
 
 
-def test_requirements_option_feeds_import_resolution(app: typer.Typer, tmp_path: Path) -> None:
+def test_requirements_option_feeds_import_resolution(cli: Cli, tmp_path: Path) -> None:
     dag = tmp_path / "dag.py"
     dag.write_text("import airflow\nimport yaml_plus\n")
     requirements = tmp_path.parent / f"{tmp_path.name}-requirements.txt"
     requirements.write_text("-c https://x/constraints-2.10.3/constraints-3.11.txt\nyaml-plus==1.0\n")
 
-    assert runner.invoke(app, ["validate", str(dag)]).exit_code == 1
-    result = runner.invoke(app, ["validate", str(dag), "--requirements", str(requirements)])
+    assert cli(["validate", str(dag)]).exit_code == 1
+    result = cli(["validate", str(dag), "--requirements", str(requirements)])
     assert result.exit_code == 0, result.output
 
 
-def test_sarif_format(app: typer.Typer) -> None:
-    result = runner.invoke(app, ["validate", str(DEFECTS / "schedule-invalid"), "--format", "sarif"])
+def test_sarif_format(cli: Cli) -> None:
+    result = cli(["validate", str(DEFECTS / "schedule-invalid"), "--format", "sarif"])
 
     assert result.exit_code == 1
     assert json.loads(result.output)["runs"][0]["results"][0]["ruleId"] == "schedule-invalid"
+
+
+def test_options_may_follow_the_paths_and_double_dash_ends_them(cli: Cli) -> None:
+    folder = str(CLEAN / "airflow3")
+
+    after = cli(["validate", folder, "--airflow-version", "3.0.6", "--format=json", "-j1"])
+    before = cli(["validate", "--airflow-version", "3.0.6", "--format", "json", "--", folder])
+
+    assert (after.exit_code, before.exit_code) == (0, 0), after.stderr + before.stderr
+    assert after.output == before.output
+    assert json.loads(after.output)["summary"]["airflow_version"] == "3.0.6"
+
+
+def test_help_names_every_option_and_exits_zero(cli: Cli) -> None:
+    result = cli(["validate", "--help"])
+
+    assert result.exit_code == 0
+    for option in (
+        "--airflow-version",
+        "--requirements",
+        "--plugins",
+        "--startup-script",
+        "--dags-root",
+        "--format",
+        "--config",
+        "--jobs",
+        "-j",
+    ):
+        assert option in result.output
+    assert "[default: 2.10.3]" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", ".", "--jobs", "0"],
+        ["validate", ".", "--no-such-option"],
+        ["validate", ".", "--form", "json"],  # no abbreviations: flags are spelled out
+    ],
+)
+def test_malformed_options_are_usage_errors(cli: Cli, args: list[str]) -> None:
+    result = cli(args)
+
+    assert result.exit_code == 2
+    assert "mwaa-cp validate: error:" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -90,15 +147,15 @@ def test_sarif_format(app: typer.Typer) -> None:
         ["validate", ".", "--requirements", "no-such-requirements.txt"],
     ],
 )
-def test_usage_errors_exit_two_without_traceback(app: typer.Typer, args: list[str]) -> None:
-    result = runner.invoke(app, args)
+def test_usage_errors_exit_two_without_traceback(cli: Cli, args: list[str]) -> None:
+    result = cli(args)
 
     assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.output == ""
+    assert "error: " in result.stderr  # one line saying what is wrong (run() raised nothing else)
 
 
-def test_unreadable_file_exits_two(app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_file_exits_two(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "dag.py").write_text("x = 1\n")
 
     real_open = os.open
@@ -109,50 +166,49 @@ def test_unreadable_file_exits_two(app: typer.Typer, tmp_path: Path, monkeypatch
         return real_open(path, flags, *args)
 
     monkeypatch.setattr(os, "open", denied)
-    result = runner.invoke(app, ["validate", str(tmp_path)])
+    result = cli(["validate", str(tmp_path)])
 
     assert result.exit_code == 2
-    assert "cannot read" in result.output
-    assert "Permission denied" in result.output
+    assert "cannot read" in result.stderr
+    assert "Permission denied" in result.stderr
 
 
-def test_dangling_symlink_exits_two(app: typer.Typer, tmp_path: Path) -> None:
+def test_dangling_symlink_exits_two(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "dag.py").write_text("x = 1\n")
     (tmp_path / "gone.py").symlink_to(tmp_path / "missing.py")
 
-    result = runner.invoke(app, ["validate", str(tmp_path)])
+    result = cli(["validate", str(tmp_path)])
 
     assert result.exit_code == 2
-    assert "cannot read" in result.output
-    assert "gone.py" in result.output
+    assert "cannot read" in result.stderr
+    assert "gone.py" in result.stderr
 
 
-def test_pre_commit_style_file_list_with_dags_root(app: typer.Typer, tmp_path: Path) -> None:
+def test_pre_commit_style_file_list_with_dags_root(cli: Cli, tmp_path: Path) -> None:
     dags = tmp_path / "dags"
     (dags / "team").mkdir(parents=True)
     (dags / "helpers.py").write_text("X = 1\n")
     (dags / "team" / "etl.py").write_text("import airflow\nimport helpers\nimport yaml_plus\n")
     (tmp_path / "requirements.txt").write_text("-c https://x/constraints-2.10.3/constraints-3.11.txt\nyaml-plus==1.0\n")
 
-    result = runner.invoke(
-        app,
+    result = cli(
         ["validate", "--dags-root", str(dags), str(dags / "team" / "etl.py"), str(tmp_path / "requirements.txt")],
     )
 
     assert result.exit_code == 0, result.output
 
 
-def test_a_file_outside_the_dags_root_is_a_usage_error(app: typer.Typer, tmp_path: Path) -> None:
+def test_a_file_outside_the_dags_root_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "dags").mkdir()
     (tmp_path / "other.py").write_text("x = 1\n")
 
-    result = runner.invoke(app, ["validate", "--dags-root", str(tmp_path / "dags"), str(tmp_path / "other.py")])
+    result = cli(["validate", "--dags-root", str(tmp_path / "dags"), str(tmp_path / "other.py")])
 
     assert result.exit_code == 2
-    assert "outside the DAGs folder" in result.output
+    assert "outside the DAGs folder" in result.stderr
 
 
-def test_text_output_keeps_long_paths_and_messages_whole(app: typer.Typer, tmp_path: Path) -> None:
+def test_text_output_keeps_long_paths_and_messages_whole(cli: Cli, tmp_path: Path) -> None:
     # CliRunner's output is not a terminal, as with `mwaa-cp validate ... | cat`: nothing may be cut at 80 columns.
     folder = tmp_path / "a_rather_long_folder_name_for_the_customer_reporting_team"
     folder.mkdir()
@@ -162,7 +218,7 @@ def test_text_output_keeps_long_paths_and_messages_whole(app: typer.Typer, tmp_p
         'with DAG(dag_id="nightly", start_date=datetime.now(), schedule="@daily", catchup=False):\n    pass\n'
     )
 
-    result = runner.invoke(app, ["validate", str(folder)])
+    result = cli(["validate", str(folder)])
 
     [line] = [line for line in result.output.splitlines() if "[dag-argument-nondeterministic]" in line]
     assert f"{folder.name}/{dag.name}:4: warning" in line
@@ -189,7 +245,36 @@ def test_validating_a_file_loads_only_what_validation_needs(tmp_path: Path) -> N
     loaded = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert "mwaa_control_plane.dags.validation.sources" in loaded  # what the validate command imports
     assert not loaded & {"boto3", "botocore", "rich", "mwaa_cp_cli.envs", "mwaa_cp_cli.run", "mwaa_cp_cli.local"}
+    assert not loaded & {"typer", "click"}  # argparse parses validate's arguments
     assert "concurrent.futures" not in loaded  # one file: no process pool
+
+
+def test_mwaa_cp_help_lists_validate() -> None:
+    listed = _run_mwaa_cp("--help")
+    version = _run_mwaa_cp("--version")  # the whole app is built, validate included
+
+    assert listed.returncode == 0, listed.stderr
+    assert "validate" in listed.stdout
+    assert version.returncode == 0, version.stderr
+
+
+def test_the_typer_command_runs_the_same_parser(capsys: pytest.CaptureFixture[str]) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from mwaa_cp_cli.validate import register
+
+    app = typer.Typer()
+    register(app)
+
+    @app.callback()
+    def _root() -> None:
+        """Make 'validate' a subcommand, as in mwaa-cp."""
+
+    result = CliRunner().invoke(app, ["validate", str(DEFECTS / "dag-cycle"), "--format", "json"])
+
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.stdout)["files"][0]["findings"][0]["rule"] == "dag-cycle"
 
 
 def test_the_process_exits_with_the_verdict_and_its_whole_output() -> None:
@@ -207,18 +292,18 @@ _DEPRECATED_ONLY = (
 )
 
 
-def test_the_settings_file_at_the_dags_root_is_found_and_applied(app: typer.Typer, tmp_path: Path) -> None:
+def test_the_settings_file_at_the_dags_root_is_found_and_applied(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "dags").mkdir()
     (tmp_path / "dags" / "legacy.py").write_text(_DEPRECATED_ONLY)
     (tmp_path / ".mwaa-cp.toml").write_text('[rules]\ndisable = ["airflow-argument-deprecated"]\n')
-    result = runner.invoke(app, ["validate", str(tmp_path / "dags"), "--format", "json"])
+    result = cli(["validate", str(tmp_path / "dags"), "--format", "json"])
     summary = json.loads(result.output)["summary"]
     assert (result.exit_code, summary["warnings"], summary["suppressed"]) == (0, 0, 1)
 
 
-def test_an_explicit_config_that_cannot_be_read_is_a_usage_error(app: typer.Typer, tmp_path: Path) -> None:
+def test_an_explicit_config_that_cannot_be_read_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "legacy.py").write_text(_DEPRECATED_ONLY)
-    result = runner.invoke(app, ["validate", str(tmp_path / "legacy.py"), "--config", str(tmp_path / "missing.toml")])
+    result = cli(["validate", str(tmp_path / "legacy.py"), "--config", str(tmp_path / "missing.toml")])
     assert result.exit_code == 2
-    assert "missing.toml" in result.output
+    assert "missing.toml" in result.stderr

@@ -35,6 +35,9 @@ ENVIRONMENT_FILES: dict[str, FileKind] = {
 
 MIB = 1024 * 1024
 
+#: The Airflow version a context targets when none is given (the CLI's --airflow-version default).
+DEFAULT_AIRFLOW_VERSION = "2.10.3"
+
 
 def _airflow_version(text: str) -> str:
     """A PEP 440 version (``2.10.3``, ``2.11``, ``3.1.0rc1``), read by the project's one version parser."""
@@ -174,7 +177,7 @@ class ValidationContext(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    airflow_version: Annotated[str, AfterValidator(_airflow_version)] = "2.10.3"
+    airflow_version: Annotated[str, AfterValidator(_airflow_version)] = DEFAULT_AIRFLOW_VERSION
     #: Python of the environment, e.g. "3.11"; derived from ``airflow_version`` when None.
     python_version: Annotated[str | None, Field(pattern=r"^3\.\d{1,2}$")] = None
     #: The environment's requirements.txt (None: the environment has none).
