@@ -3,10 +3,14 @@
 from mwaa_control_plane.airflow.client import AirflowClient, EnvironmentInfo, Interface, interface_for
 from mwaa_control_plane.airflow.models import (
     AirflowVersion,
+    Connection,
     Dag,
+    DagDetails,
     DagImportError,
     DagRun,
     Pool,
+    Schedule,
+    TaskInstance,
     Variable,
     parse_airflow_version,
 )
@@ -18,7 +22,9 @@ __all__ = [
     "AirflowClient",
     "AirflowVersion",
     "CliTransport",
+    "Connection",
     "Dag",
+    "DagDetails",
     "DagImportError",
     "DagRun",
     "EnvironmentInfo",
@@ -26,6 +32,8 @@ __all__ = [
     "Pool",
     "RateLimiter",
     "RetryPolicy",
+    "Schedule",
+    "TaskInstance",
     "Urllib3CliTransport",
     "Variable",
     "interface_for",

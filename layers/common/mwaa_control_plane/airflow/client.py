@@ -10,7 +10,7 @@ throttling and transient failures; callers get the normalised models of
 from __future__ import annotations
 
 import random as _random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -19,10 +19,13 @@ from mwaa_control_plane.airflow.cli import DEFAULT_TOKEN_TTL_SECONDS, CliBackend
 from mwaa_control_plane.airflow.models import (
     REST_API_MIN_VERSION,
     AirflowVersion,
+    Connection,
     Dag,
+    DagDetails,
     DagImportError,
     DagRun,
     Pool,
+    TaskInstance,
     Variable,
     format_version,
     parse_airflow_version,
@@ -173,6 +176,70 @@ class AirflowClient:
     def list_pools(self) -> list[Pool]:
         return self._use().list_pools()
 
+    def create_pool(self, pool: Pool) -> None:
+        """Create a pool; AirflowApiError(status=409) when it exists. REST only."""
+        self._rest("create pools").create_pool(pool)
+        logger.info("pool created", extra={"environment": self._environment, "pool": pool.name})
+
+    def update_pool(self, pool: Pool) -> None:
+        """Set an existing pool's slots, description and include_deferred (``default_pool``: slots and
+        include_deferred only, as Airflow allows); AirflowApiError(status=404) when it does not exist. REST only."""
+        self._rest("update pools").update_pool(pool)
+        logger.info("pool updated", extra={"environment": self._environment, "pool": pool.name})
+
+    def delete_pool(self, name: str) -> None:
+        """Delete a pool; a missing one is not an error, ``default_pool`` is refused. REST only."""
+        self._rest("delete pools").delete_pool(name)
+        logger.info("pool deleted", extra={"environment": self._environment, "pool": name})
+
+    # -- connections ------------------------------------------------------------------------
+
+    def list_connections(self) -> list[Connection]:
+        """Every connection of the metadata database (all pages). Never a password; on REST v1 without
+        ``extra`` (``extra_known`` is False: ask :meth:`get_connection`). REST only."""
+        return self._rest("list connections").list_connections()
+
+    def get_connection(self, connection_id: str) -> Connection | None:
+        """One connection with its (masked) extra, or None when it does not exist. REST only."""
+        return self._rest("read connections").get_connection(connection_id)
+
+    def create_connection(self, connection: Connection) -> None:
+        """Create a connection without a password; AirflowApiError(status=409) when it exists. REST only."""
+        self._rest("create connections").create_connection(connection)
+        logger.info(
+            "connection created", extra={"environment": self._environment, "connection_id": connection.connection_id}
+        )
+
+    def patch_connection(self, connection: Connection, update_mask: Sequence[str] | None = None) -> None:
+        """Overwrite a connection's fields (only ``update_mask`` when given; a password is never sent). REST only."""
+        self._rest("update connections").patch_connection(connection, update_mask)
+        logger.info(
+            "connection updated", extra={"environment": self._environment, "connection_id": connection.connection_id}
+        )
+
+    def delete_connection(self, connection_id: str) -> None:
+        """Delete a connection; a missing one is not an error. REST only."""
+        self._rest("delete connections").delete_connection(connection_id)
+        logger.info("connection deleted", extra={"environment": self._environment, "connection_id": connection_id})
+
+    # -- schedules and runs -----------------------------------------------------------------
+
+    def get_dag_details(self, dag_id: str) -> DagDetails | None:
+        """Schedule, catchup, start/end date, zone and pause state of a DAG; None when Airflow does not know it."""
+        return self._rest("read DAG details").get_dag_details(dag_id)
+
+    def list_dag_runs(self, states: Sequence[str]) -> list[DagRun]:
+        """The DAG runs of every DAG in any of ``states`` (e.g. ``("running", "queued")``). REST only."""
+        return self._rest("list DAG runs").list_dag_runs(states)
+
+    def list_task_instances(self, states: Sequence[str]) -> list[TaskInstance]:
+        """The task instances of every DAG run in any of ``states`` (e.g. ``("running", "queued")``). REST only."""
+        return self._rest("list task instances").list_task_instances(states)
+
+    def last_scheduled_run(self, dag_id: str) -> DagRun | None:
+        """The DAG's newest run of type ``scheduled`` (manual and backfill runs do not count), or None. REST only."""
+        return self._rest("read DAG runs").last_scheduled_run(dag_id)
+
     # -- plumbing ---------------------------------------------------------------------------
 
     def _describe(self) -> EnvironmentInfo:
@@ -191,6 +258,16 @@ class AirflowClient:
     def _current_status(self) -> str | None:
         """A fresh status, asked only to tell "environment busy" from bad input; one call, no retries."""
         return self._mwaa.get_environment(Name=self._environment).get("Environment", {}).get("Status")
+
+    def _rest(self, what: str) -> RestBackend:
+        """The REST backend; the CLI endpoint (Airflow < 2.4.3, no longer offered by MWAA) cannot do ``what``."""
+        backend = self._use()
+        if not isinstance(backend, RestBackend):
+            raise UnsupportedAirflowVersionError(
+                f"environment {self._environment} runs Airflow {format_version(self.airflow_version)}: "
+                f"only the REST API (Airflow {format_version(REST_API_MIN_VERSION)} or later) can {what}"
+            )
+        return backend
 
     def _use(self) -> AirflowBackend:
         if self._backend is None:
