@@ -676,6 +676,26 @@ class Provisioner:
         )
         return Resource(logical_id, "AWS::SSM::Parameter", name)
 
+    def _iam_policy(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        # An inline policy of each role it names, as IAM stores it (the IAM check of flow tests reads it there).
+        document = {"Version": "2012-10-17", **props["PolicyDocument"]}
+        for role in props.get("Roles", []):
+            self._client("iam").put_role_policy(
+                RoleName=role, PolicyName=props["PolicyName"], PolicyDocument=json.dumps(document)
+            )
+        return Resource(logical_id, "AWS::IAM::Policy", logical_id)
+
+    def _kms_key(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        # moto keeps the key policy (the IAM check of flow tests reads it) but, like IAM, does not enforce it.
+        kms = self._client("kms")
+        args: dict[str, Any] = {"Policy": json.dumps(props["KeyPolicy"])} if "KeyPolicy" in props else {}
+        if "Description" in props:
+            args["Description"] = props["Description"]
+        key = kms.create_key(**args)["KeyMetadata"]
+        if props.get("EnableKeyRotation") in (True, "true"):
+            kms.enable_key_rotation(KeyId=key["KeyId"])
+        return Resource(logical_id, "AWS::KMS::Key", key["KeyId"], {"Arn": key["Arn"], "KeyId": key["KeyId"]})
+
     _CREATORS: dict[str, Callable[[Provisioner, str, dict[str, Any]], Resource]] = {
         "AWS::S3::Bucket": _bucket,
         "AWS::S3::BucketPolicy": _bucket_policy,
@@ -695,6 +715,8 @@ class Provisioner:
         "AWS::Logs::LogGroup": _log_group,
         "AWS::CloudWatch::Alarm": _alarm,
         "AWS::SSM::Parameter": _parameter,
+        "AWS::KMS::Key": _kms_key,
+        "AWS::IAM::Policy": _iam_policy,
     }
 
 

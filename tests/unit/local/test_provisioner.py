@@ -548,3 +548,39 @@ def test_a_boolean_environment_variable_reaches_the_function_as_cloudformation_w
     function = dispatcher.lookup(stack.attribute("HelloFunction", "Arn"))
     assert function is not None
     assert function.environment["DRY_RUN"] == "true"
+
+
+def test_a_kms_key_keeps_its_policy_and_a_role_policy_becomes_an_inline_policy_of_each_role(
+    tmp_path: Path, dispatcher: LambdaDispatcher
+) -> None:
+    key_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": {"Fn::GetAtt": "HelloFunctionRole.Arn"}},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+            }
+        ],
+    }
+    read = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    tiny_template(
+        tmp_path,
+        Key={"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": key_policy, "EnableKeyRotation": True}},
+        Read={
+            "Type": "AWS::IAM::Policy",
+            "Properties": {"PolicyName": "read", "Roles": [{"Ref": "HelloFunctionRole"}], "PolicyDocument": read},
+        },
+    )
+
+    stack = provisioner(tmp_path, dispatcher).provision()
+
+    kms = boto3.client("kms", region_name="us-east-1")
+    stored = json.loads(kms.get_key_policy(KeyId=stack.ref("Key"), PolicyName="default")["Policy"])
+    assert stored["Statement"][0]["Principal"]["AWS"] == stack.attribute("HelloFunctionRole", "Arn")
+    assert kms.get_key_rotation_status(KeyId=stack.ref("Key"))["KeyRotationEnabled"] is True
+    assert stack.attribute("Key", "Arn").endswith(f":key/{stack.ref('Key')}")
+    iam = boto3.client("iam", region_name="us-east-1")
+    role = stack.ref("HelloFunctionRole")
+    assert iam.get_role_policy(RoleName=role, PolicyName="read")["PolicyDocument"] == read
