@@ -115,6 +115,39 @@ class OffHoursTagError(InvalidInputError, ValueError):
         super().__init__("; ".join(str(problem) for problem in self.problems))
 
 
+class SnapshotError(ControlPlaneError):
+    """Base of the off-hours snapshot errors: an environment is never deleted while one of them stands."""
+
+
+class SnapshotNotVerifiedError(SnapshotError):
+    """The stored snapshot could not be read back as written (missing version, checksum, encryption, shape)."""
+
+
+class SnapshotIncompleteError(SnapshotError):
+    """The snapshot lacks what CreateEnvironment needs, or holds a value that looks redacted; ``problems`` name them."""
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+class DrainTimeoutError(ControlPlaneError):
+    """Work kept running in Airflow past the drain policy's wait: the hibernate is skipped, not forced."""
+
+
+class OffHoursRecordConflictError(ControlPlaneError):
+    """Another execution changed the environment's off-hours record since it was read: re-read and decide again."""
+
+
+class ConnectionSecretsWouldBeLostError(ControlPlaneError):
+    """Hibernating would lose secrets the REST API cannot give back (connection passwords and masked extras,
+    masked variable values) and the ``mwaa-cp:connections`` policy refuses that; ``items`` name them, never values."""
+
+    def __init__(self, message: str, items: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.items = list(items)
+
+
 class ChangeRefusedError(InvalidInputError):
     """An environment change that MWAA would refuse (bounds of the class, fixed fields); refused before the API."""
 

@@ -227,3 +227,67 @@ def test_the_model_refuses_an_unknown_zone_a_naive_keep_awake_and_a_managed_envi
         OffHoursConfig(mode=None, keep_awake_until=datetime(2026, 3, 1, 18, 0))
     with pytest.raises(ValidationError, match="a managed environment needs a window"):
         OffHoursConfig(mode="hibernate")
+
+
+# --- the tags of the hibernate and scale-down steps -------------------------------------------------------------------
+
+
+def test_the_policies_default_to_the_safe_choice() -> None:
+    config = config_from_tags(MANAGED)
+
+    assert config.night_class is None
+    assert config.drain.text == "wait-30m"
+    assert config.connections == "refuse"
+    assert config.catchup == "keep-paused"
+
+
+def test_the_policy_tags_are_read_in_any_case() -> None:
+    config = config_from_tags(
+        {
+            **MANAGED,
+            "mwaa-cp:drain": "Force",
+            "mwaa-cp:connections": "ACCEPT-LOSS",
+            "mwaa-cp:catchup": "unpause",
+        }
+    )
+
+    assert (config.drain.mode, config.connections, config.catchup) == ("force", "accept-loss", "unpause")
+
+
+def test_a_night_class_is_read_for_a_scale_down_environment() -> None:
+    config = config_from_tags({**MANAGED, "mwaa-cp:off-hours": "scale-down", "mwaa-cp:off-hours-class": "MW1.Micro"})
+
+    assert config.night_class == "mw1.micro"
+
+
+def test_a_night_class_on_a_hibernated_environment_is_a_problem() -> None:
+    assert _problems({**MANAGED, "mwaa-cp:off-hours-class": "mw1.micro"}) == [
+        "mwaa-cp:off-hours-class = 'mw1.micro': applies to scale-down only, and mwaa-cp:off-hours=hibernate: remove it"
+    ]
+
+
+def test_every_policy_problem_is_reported_with_the_others() -> None:
+    problems = _problems(
+        {
+            **MANAGED,
+            "mwaa-cp:timezone": "Mars/Olympus",
+            "mwaa-cp:drain": "wait-1h",
+            "mwaa-cp:connections": "ignore",
+            "mwaa-cp:catchup": "backfill",
+            "mwaa-cp:off-hours-class": "mw2.small",
+        }
+    )
+
+    assert [p.split(" = ")[0] for p in problems] == [
+        "mwaa-cp:timezone",
+        "mwaa-cp:off-hours-class",
+        "mwaa-cp:drain",
+        "mwaa-cp:connections",
+        "mwaa-cp:catchup",
+    ]
+    assert "must be one of: refuse, accept-loss" in problems[3]
+    assert "must be one of: keep-paused, unpause" in problems[4]
+
+
+def test_the_policy_tags_of_an_unmanaged_environment_are_not_read() -> None:
+    assert config_from_tags({"mwaa-cp:drain": "whenever"}).drain.text == "wait-30m"

@@ -4,6 +4,8 @@
 come back together in one :class:`OffHoursTagError`, each naming the tag, its value and what is
 wrong. An environment without ``mwaa-cp:off-hours`` is not managed, and then only
 ``mwaa-cp:protected`` is read (so the report can still say an environment is protected).
+The tags of #9's later steps (night class, drain, connections and catchup policies) are read here
+too, so one environment's tag problems are always reported together.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer, field_validator, model_validator
 
+from mwaa_control_plane.environments.change_request import EnvironmentClass
+from mwaa_control_plane.environments.offhours.drain import TAG_DRAIN, DrainPolicy, parse_drain_policy
 from mwaa_control_plane.environments.offhours.window import Window, parse_window, wall_to_utc
 from mwaa_control_plane.errors import OffHoursTagError
 
@@ -26,6 +30,9 @@ TAG_TIMEZONE = "mwaa-cp:timezone"
 TAG_HOLIDAYS = "mwaa-cp:holidays"
 TAG_KEEP_AWAKE_UNTIL = "mwaa-cp:keep-awake-until"
 TAG_PROTECTED = "mwaa-cp:protected"
+TAG_OFF_HOURS_CLASS = "mwaa-cp:off-hours-class"
+TAG_CONNECTIONS = "mwaa-cp:connections"
+TAG_CATCHUP = "mwaa-cp:catchup"
 # How the stack parameters behind StackDefaults are named in problems (template.yaml parameters).
 PARAM_WINDOW = "stack parameter OffHoursDefaultWindow"
 PARAM_TIMEZONE = "stack parameter OffHoursDefaultTimezone"
@@ -33,6 +40,18 @@ PARAM_HOLIDAYS = "stack parameter OffHoursHolidays"
 
 Mode = Literal["scale-down", "hibernate"]
 MODES: tuple[Mode, ...] = ("scale-down", "hibernate")
+ConnectionsPolicy = Literal["refuse", "accept-loss"]
+CONNECTIONS_POLICIES: tuple[ConnectionsPolicy, ...] = ("refuse", "accept-loss")
+CatchupPolicy = Literal["keep-paused", "unpause"]
+CATCHUP_POLICIES: tuple[CatchupPolicy, ...] = ("keep-paused", "unpause")
+ENVIRONMENT_CLASSES: tuple[EnvironmentClass, ...] = (
+    "mw1.micro",
+    "mw1.small",
+    "mw1.medium",
+    "mw1.large",
+    "mw1.xlarge",
+    "mw1.2xlarge",
+)
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$", re.ASCII)
@@ -97,6 +116,14 @@ class OffHoursConfig(BaseModel):
     keep_awake_until: datetime | None = None
     """An aware instant; a date-only tag is already resolved to the end of that day in ``timezone``."""
     protection: Protection | None = None
+    night_class: EnvironmentClass | None = None
+    """``mwaa-cp:off-hours-class``: the class to scale down to (scale-down only; used when smaller than the class)."""
+    drain: DrainPolicy = DrainPolicy()
+    """``mwaa-cp:drain``: what a hibernate does about running work."""
+    connections: ConnectionsPolicy = "refuse"
+    """``mwaa-cp:connections``: hibernate or not when secrets the REST API cannot give back would be lost."""
+    catchup: CatchupPolicy = "keep-paused"
+    """``mwaa-cp:catchup``: after a resume, keep ``catchup=True`` DAGs paused, or unpause them anyway."""
 
     @field_validator("timezone")
     @classmethod
@@ -171,7 +198,26 @@ def config_from_tags(tags: Mapping[str, str], stack: StackDefaults | None = None
         zone = ZoneInfo(zone_name)
         keep_awake = check(TAG_KEEP_AWAKE_UNTIL, tags[TAG_KEEP_AWAKE_UNTIL], lambda v: _keep_awake_until(v, zone))
 
-    if problems or window is None or zone_name is None:
+    night_class = None
+    if TAG_OFF_HOURS_CLASS in tags:
+        night_class = check(TAG_OFF_HOURS_CLASS, tags[TAG_OFF_HOURS_CLASS], _environment_class)
+        if night_class is not None and mode == "hibernate":
+            problems.append(
+                TagProblem(
+                    tag=TAG_OFF_HOURS_CLASS,
+                    value=tags[TAG_OFF_HOURS_CLASS],
+                    message=f"applies to scale-down only, and {TAG_OFF_HOURS}=hibernate: remove it",
+                )
+            )
+    drain = check(TAG_DRAIN, tags[TAG_DRAIN], parse_drain_policy) if TAG_DRAIN in tags else DrainPolicy()
+    connections: ConnectionsPolicy | None = "refuse"
+    if TAG_CONNECTIONS in tags:
+        connections = check(TAG_CONNECTIONS, tags[TAG_CONNECTIONS], lambda v: _choice(v, CONNECTIONS_POLICIES))
+    catchup: CatchupPolicy | None = "keep-paused"
+    if TAG_CATCHUP in tags:
+        catchup = check(TAG_CATCHUP, tags[TAG_CATCHUP], lambda v: _choice(v, CATCHUP_POLICIES))
+
+    if problems or window is None or zone_name is None or drain is None or connections is None or catchup is None:
         raise OffHoursTagError(problems)
     return OffHoursConfig(
         mode=mode,
@@ -181,7 +227,22 @@ def config_from_tags(tags: Mapping[str, str], stack: StackDefaults | None = None
         holidays=tuple(_unique(holidays)),
         keep_awake_until=keep_awake,
         protection=protection,
+        night_class=night_class,
+        drain=drain,
+        connections=connections,
+        catchup=catchup,
     )
+
+
+def _choice[C: str](value: str, choices: tuple[C, ...]) -> C:
+    for choice in choices:
+        if value.strip().lower() == choice:
+            return choice
+    raise ValueError(f"must be one of: {', '.join(choices)}")
+
+
+def _environment_class(value: str) -> EnvironmentClass:
+    return _choice(value, ENVIRONMENT_CLASSES)
 
 
 def _unique(holidays: list[Holiday]) -> list[Holiday]:
