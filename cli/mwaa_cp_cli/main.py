@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "local": "mwaa_cp_cli.local",
     "run": "mwaa_cp_cli.run",
     "envs": "mwaa_cp_cli.envs",
+    "cost": "mwaa_cp_cli.cost",
     "validate": "mwaa_cp_cli.validate",
 }
 
