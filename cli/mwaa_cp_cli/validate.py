@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -129,7 +130,7 @@ def _usage_error(message: str) -> SystemExit:
 
 
 def _with_display_paths(report: Report, display: dict[str, str]) -> Report:
-    files = [f.model_copy(update={"path": display.get(f.path, f.path)}) for f in report.files]
+    files = [replace(f, path=display.get(f.path, f.path)) for f in report.files]
     return Report(files=files, summary=report.summary)
 
 

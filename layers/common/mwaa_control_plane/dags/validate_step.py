@@ -222,7 +222,7 @@ def validate_object(
             {"bucket": request.staging_bucket, "key": settings[0].path, "version_id": settings[1]} if settings else None
         ),
         "dag_ids": file_report.dag_ids,
-        **report.model_dump(mode="json"),
+        **report.to_dict(),
     }
     try:
         s3.put_object(

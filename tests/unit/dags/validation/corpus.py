@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mwaa_control_plane.dags.validation import Report, validate_files
+from mwaa_control_plane.dags.validation.models import SettingsFile
 from mwaa_control_plane.dags.validation.sources import load_paths
 
 CORPUS = Path(__file__).resolve().parents[3] / "corpus"
@@ -36,10 +37,18 @@ def defect_cases() -> list[Case]:
                 folder=folder,
                 airflow_version=meta.get("airflow_version", "2.10.3"),
                 expect=meta.get("expect", [folder.name.split("--")[0]]),
-                context=meta.get("context", {}),
+                context=_settings(meta.get("context", {})),
             )
         )
     return cases
+
+
+def _settings(context: dict[str, Any]) -> dict[str, Any]:
+    """``case.json``'s context with its ``settings_file`` (path and text) as the SettingsFile it describes."""
+    given = context.get("settings_file")
+    if not isinstance(given, dict):
+        return context
+    return {**context, "settings_file": SettingsFile(path=given["path"], content=given["content"].encode())}
 
 
 def validate_folder(folder: Path, airflow_version: str, **context: Any) -> Report:

@@ -267,7 +267,7 @@ def test_a_toml_syntax_error_names_its_line() -> None:
 
 
 def test_an_empty_config_is_the_defaults() -> None:
-    assert _run(_dag(), config="").model_dump() == _run(_dag()).model_dump()
+    assert _run(_dag(), config="").to_dict() == _run(_dag()).to_dict()
 
 
 # -- finding and loading the file ---------------------------------------------------------------

@@ -47,7 +47,8 @@ def render_text(report: Report) -> str:
 
 
 def render_json(report: Report) -> str:
-    return report.model_dump_json(indent=2) + "\n"
+    # ensure_ascii=False: the characters as they are, in UTF-8, the way the output always wrote them.
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
 def sarif_document(report: Report) -> dict[str, Any]:
@@ -95,7 +96,7 @@ def sarif_document(report: Report) -> dict[str, Any]:
                     }
                 },
                 "results": results,
-                "properties": {"summary": report.summary.model_dump(mode="json")},
+                "properties": {"summary": report.summary.to_dict()},
             }
         ],
     }

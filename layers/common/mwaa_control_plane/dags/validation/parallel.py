@@ -36,11 +36,10 @@ import posixpath
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import fields, replace
 from functools import partial
 from itertools import pairwise
-from typing import TYPE_CHECKING
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from mwaa_control_plane.dags.validation.archives import top_level_module
 from mwaa_control_plane.dags.validation.import_graph import reached_modules
@@ -74,7 +73,7 @@ MIN_FILES_PER_WORKER = 50
 _CHUNKS_PER_WORKER = 4
 
 # The fields this module knows how to carry across workers (see the module docstring).
-_KNOWN_FIELDS: dict[type[BaseModel], frozenset[str]] = {
+_KNOWN_FIELDS: dict[type, frozenset[str]] = {
     ValidationContext: frozenset(
         {
             "airflow_version",
@@ -107,7 +106,7 @@ _KNOWN_FIELDS: dict[type[BaseModel], frozenset[str]] = {
 
 def unknown_fields() -> dict[str, frozenset[str]]:
     """Fields of the validator's models this module does not know, by model name; empty when it can split a run."""
-    found = {model.__name__: frozenset(model.model_fields) ^ known for model, known in _KNOWN_FIELDS.items()}
+    found = {model.__name__: frozenset(f.name for f in fields(model)) ^ known for model, known in _KNOWN_FIELDS.items()}
     return {name: fields for name, fields in found.items() if fields}
 
 
@@ -146,7 +145,7 @@ def validate_parallel(
     folder = [(normalize_path(files[i].path), files[i].content) for i, kind in enumerate(kinds) if kind == "dags"]
     # Sibling modules: every DAGs-folder file of the run, whichever worker checks it.
     tops = {module for path, _ in folder if (module := top_level_module(path)) is not None}
-    full = context.model_copy(update={"sibling_modules": context.sibling_modules | tops})
+    full = replace(context, sibling_modules=context.sibling_modules | tops)
     head = validate_files([files[i] for i in shared], full)
     worker_context = _worker_context(full, [files[i] for i in shared], kinds, shared, head)
     ignore_files = [files[i] for i in shared if kinds[i] == "dags"]
@@ -181,7 +180,7 @@ def validate_parallel(
     if lonely:
         major = make_target(context.airflow_version, context.python_version).major
         imported = reached_modules(folder, major, context.imported_modules or frozenset())
-        worker_context = worker_context.model_copy(update={"imported_modules": frozenset(imported)})
+        worker_context = replace(worker_context, imported_modules=frozenset(imported))
         again(lonely, worker_context)
 
     # dag_id conflicts across workers: the files sharing a dag_id with another file, checked together.
@@ -203,7 +202,7 @@ def _worker_context(
     full: ValidationContext, head_files: list[SourceFile], kinds: list[FileKind], shared: list[int], head: Report
 ) -> ValidationContext:
     """``full`` plus what the environment files of the run give: plugins.zip's modules, requirements.txt."""
-    update: dict[str, object] = {}
+    update: dict[str, Any] = {}
     modules = {
         m for i, report in zip(shared, head.files, strict=False) if kinds[i] == "plugins" for m in report.modules
     }
@@ -215,7 +214,7 @@ def _worker_context(
             update["requirements"] = decode_utf8(requirements.content)
         except UnicodeDecodeError:
             update["requirements"] = ""
-    return full.model_copy(update=update) if update else full
+    return replace(full, **update) if update else full
 
 
 def _chunks(indexes: list[int], count: int) -> list[list[int]]:

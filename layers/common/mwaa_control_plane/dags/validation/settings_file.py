@@ -14,15 +14,20 @@ flow reads ``<environment>/.mwaa-cp.toml`` from the staging bucket. A file that 
 has a key this module does not know, names an unknown rule or gives a wrong value is refused
 as a whole (``config-invalid``): a typo must never quietly turn a check off or leave it on.
 ``tomllib`` is imported only when there is a file to parse (the validation Lambda's cold start).
+
+The tables are checked by hand rather than by pydantic models: ``mwaa-cp validate`` imports this
+module on every commit, and the models cost it more than checking a file. The problems are said the
+way the pydantic models said them (a unit test compares the two on generated files), in the same
+order: each table's keys in the order below, then its unknown keys.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from typing import Any
 
 from mwaa_control_plane.dags.validation.models import SETTINGS_FILE_NAME, SettingsFile, Severity, decode_utf8
 from mwaa_control_plane.dags.validation.rules import RULES
@@ -47,24 +52,19 @@ def _dotted_module(name: str) -> str:
     return name
 
 
-RuleId = Annotated[str, AfterValidator(_known_rule)]
-ModuleName = Annotated[str, AfterValidator(_dotted_module)]
+@dataclass(frozen=True, slots=True)
+class RuleSettings:
+    disable: frozenset[str] = frozenset()
+    severity: dict[str, Severity] = field(default_factory=dict)
 
 
-class _Table(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+@dataclass(frozen=True, slots=True)
+class ImportSettings:
+    extra_modules: frozenset[str] = frozenset()
 
 
-class RuleSettings(_Table):
-    disable: frozenset[RuleId] = frozenset()
-    severity: dict[RuleId, Severity] = Field(default_factory=dict)
-
-
-class ImportSettings(_Table):
-    extra_modules: frozenset[ModuleName] = frozenset()
-
-
-class ValidatorSettings(_Table):
+@dataclass(frozen=True, slots=True)
+class ValidatorSettings:
     """The parsed file; every table and key is optional, an empty file means the defaults."""
 
     rules: RuleSettings = RuleSettings()
@@ -81,36 +81,87 @@ class SettingsProblem(InvalidInputError):
 
 #: What each table accepts, said when a key is unknown.
 _KEYS = {(): "[rules] and [imports]", ("rules",): "disable and severity", ("imports",): "extra_modules"}
-_TYPES = {
-    "frozen_set_type": "an array of strings",
-    "dict_type": "a table",
-    "model_type": "a table",
-    "string_type": "a string",
-}
+_SEVERITIES = {severity.value: severity for severity in Severity}
+_NOT_A_SEVERITY = f"Input should be {', '.join(repr(v) for v in list(_SEVERITIES)[:-1])} or {list(_SEVERITIES)[-1]!r}"
 
 
-def _where(loc: tuple[int | str, ...]) -> str:
+def _where(loc: tuple[str, ...]) -> str:
     """('rules', 'severity', 'x') -> "[rules.severity] 'x'"; the table, then the key."""
-    parts = [str(p) for p in loc if p != "[key]"]
-    if len(parts) <= 1:
-        return f"'{parts[0]}'" if parts else "the file"
-    return f"[{'.'.join(parts[:-1])}] '{parts[-1]}'"
+    if len(loc) <= 1:
+        return f"'{loc[0]}'" if loc else "the file"
+    return f"[{'.'.join(loc[:-1])}] '{loc[-1]}'"
 
 
-def _problems(exc: ValidationError) -> str:
-    said: list[str] = []
-    for error in exc.errors(include_url=False, include_input=False):
-        loc = tuple(error["loc"])
-        if error["type"] == "extra_forbidden":
-            table = tuple(str(p) for p in loc[:-1])
-            said.append(f"unknown key {_where(loc)} (known: {_KEYS.get(table, 'none')})")
-            continue
-        # A value inside a list (rules.disable.0): name the list, not the index.
-        loc = tuple(p for p in loc if not isinstance(p, int))
-        expected = _TYPES.get(error["type"])
-        message = f"should be {expected}" if expected else str(error["msg"]).removeprefix("Value error, ")
-        said.append(f"{_where(loc)}: {message}")
-    return "; ".join(dict.fromkeys(said))
+class _Reader:
+    """Reads the TOML document's tables, noting every problem (``said``) instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def problem(self, loc: tuple[str, ...], message: str) -> None:
+        self.said.append(f"{_where(loc)}: {message}")
+
+    def table(self, value: object, loc: tuple[str, ...]) -> dict[str, Any] | None:
+        """``value`` as a table; None (and said) when it is not one."""
+        if not isinstance(value, dict):
+            self.problem(loc, "should be a table")
+            return None
+        return value
+
+    def unknown_keys(self, table: dict[str, Any], loc: tuple[str, ...], known: tuple[str, ...]) -> None:
+        for key in table:
+            if key not in known:
+                self.said.append(f"unknown key {_where((*loc, key))} (known: {_KEYS.get(loc, 'none')})")
+
+    def names(self, value: object, loc: tuple[str, ...], check: Callable[[str], str]) -> frozenset[str]:
+        """An array of strings, each passed to ``check``."""
+        if not isinstance(value, list | tuple | set | frozenset):
+            self.problem(loc, "should be an array of strings")
+            return frozenset()
+        kept: list[str] = []
+        for item in value:
+            if not isinstance(item, str):
+                self.problem(loc, "should be a string")
+                continue
+            try:
+                kept.append(check(item))
+            except ValueError as exc:
+                self.problem(loc, str(exc))
+        return frozenset(kept)
+
+    def severities(self, value: object, loc: tuple[str, ...]) -> dict[str, Severity]:
+        if not isinstance(value, dict):
+            self.problem(loc, "should be a table")
+            return {}
+        kept: dict[str, Severity] = {}
+        for rule_id, wanted in value.items():
+            known = True
+            try:
+                _known_rule(rule_id)
+            except ValueError as exc:
+                self.problem((*loc, rule_id), str(exc))
+                known = False
+            severity = _SEVERITIES.get(wanted) if isinstance(wanted, str) else None
+            if severity is None:
+                self.problem((*loc, rule_id), _NOT_A_SEVERITY)
+            elif known:
+                kept[rule_id] = severity
+        return kept
+
+    def settings(self, data: dict[str, Any]) -> ValidatorSettings:
+        rules, imports = RuleSettings(), ImportSettings()
+        if "rules" in data and (table := self.table(data["rules"], ("rules",))) is not None:
+            disable = self.names(table.get("disable", ()), ("rules", "disable"), _known_rule)
+            severity = self.severities(table.get("severity", {}), ("rules", "severity"))
+            rules = RuleSettings(disable, severity)
+            self.unknown_keys(table, ("rules",), ("disable", "severity"))
+        if "imports" in data and (table := self.table(data["imports"], ("imports",))) is not None:
+            imports = ImportSettings(
+                self.names(table.get("extra_modules", ()), ("imports", "extra_modules"), _dotted_module)
+            )
+            self.unknown_keys(table, ("imports",), ("extra_modules",))
+        self.unknown_keys(data, (), ("rules", "imports"))
+        return ValidatorSettings(rules, imports)
 
 
 def parse_settings(content: bytes) -> ValidatorSettings:
@@ -126,10 +177,11 @@ def parse_settings(content: bytes) -> ValidatorSettings:
     except tomllib.TOMLDecodeError as exc:
         found = _TOML_LINE.search(str(exc))
         raise SettingsProblem(f"not valid TOML: {exc}", int(found.group(1)) if found else None) from None
-    try:
-        return ValidatorSettings.model_validate(data)
-    except ValidationError as exc:
-        raise SettingsProblem(_problems(exc)) from None
+    reader = _Reader()
+    settings = reader.settings(data)
+    if reader.said:
+        raise SettingsProblem("; ".join(dict.fromkeys(reader.said)))
+    return settings
 
 
 def find_settings_file(start: Path) -> Path | None:

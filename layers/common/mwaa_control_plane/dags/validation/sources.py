@@ -142,8 +142,6 @@ def load_paths(
                 continue
             relative = absolute[len(root_prefix) :].replace(os.sep, "/")
             content = _read(absolute)
-            # Plain construction: pydantic-core checks a str and a bytes faster than model_construct()
-            # copies them in Python, and the bytes object is kept as is.
             loaded.files.append(SourceFile(path=relative, content=content, kind=None))
             shown = shown.replace(os.sep, "/")
             loaded.display[relative] = f"{shown_base.rstrip('/')}/{shown}" if shown_base else shown

@@ -23,7 +23,7 @@ import io
 import re
 import tokenize
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mwaa_control_plane.dags.validation.models import Finding, Severity, SuppressionSource
 from mwaa_control_plane.dags.validation.rules import RULES, finding
@@ -198,7 +198,7 @@ def _severity(item: Finding, policy: ConfigPolicy | None) -> Finding:
     wanted = policy.severity.get(item.rule) if policy is not None else None
     if wanted is None or wanted is item.severity:
         return item
-    return item.model_copy(update={"severity": wanted})
+    return replace(item, severity=wanted)
 
 
 def apply_suppressions(
@@ -223,7 +223,7 @@ def apply_suppressions(
                     what = f"on line {item.line} {what}"
                 refused.setdefault((directive.line, item.rule), _refused(item.rule, directive.line, what))
         if source is not None:
-            item = item.model_copy(update={"suppressed": True, "suppression": source})
+            item = replace(item, suppressed=True, suppression=source)
         result.append(item)
     extra = [*(directives.refusals if directives is not None else ()), *refused.values()]
     result.extend(_severity(item, policy) for item in extra)

@@ -445,8 +445,6 @@ class _Run:
             suppressed += file_suppressed
             has_error = file_errors > 0
             failed += has_error
-            # Plain construction: pydantic-core's check of these few fields is faster than
-            # model_construct(), which copies them in Python; the Finding objects are kept as they are.
             reports.append(
                 FileReport(
                     path=state.source.path,
