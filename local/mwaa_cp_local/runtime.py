@@ -29,7 +29,7 @@ from mwaa_control_plane import clients, config
 from mwaa_control_plane import clock as clock_module
 from mwaa_control_plane.airflow import transport
 from mwaa_control_plane.errors import InvalidInputError, NotFoundError
-from mwaa_cp_local import eventbridge, faults, lambda_dispatch, patches, streams, timewarp
+from mwaa_cp_local import eventbridge, faults, lambda_dispatch, patches, streams, timewarp, usage
 from mwaa_cp_local.provisioner import ProvisionedStack, Provisioner
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +67,7 @@ class LocalAws:
         region: str = "us-east-1",
         parameters: Mapping[str, str] | None = None,
         time_scale: float | None = 0.001,
+        meter: usage.UsageMeter | None = None,
     ) -> None:
         self.template = template
         self.stack_name = stack_name
@@ -80,6 +81,10 @@ class LocalAws:
             region=region, base_environment={**_FAKE_CREDENTIALS, **_LAMBDA_RUNTIME_ENVIRONMENT}, clock=self.clock
         )
         self.events = eventbridge.EventDelivery(account_id=ACCOUNT_ID, region=region, dispatcher=self.lambdas)
+        # Off unless given: counts what the stack would be billed for (mwaa_cp_local.usage).
+        self.meter = meter
+        if meter is not None:
+            self.lambdas.on_invocation(meter.record_invocation)
         # Every moto and botocore patch of this runtime, while it runs (see mwaa_cp_local.patches).
         self.patches: patches.Patches | None = None
         self._stack: ProvisionedStack | None = None
@@ -98,6 +103,8 @@ class LocalAws:
             clock=self.clock, dispatcher=self.lambdas, delivery=self.events, injector=self.faults
         )
         self._undo.append(self._forget_patches)
+        if self.meter is not None:
+            self._undo.append(usage.install(self.meter, self.patches))
         if self.clock is not None:
             previous_clock = clock_module.get_clock()
             clock_module.set_clock(self.clock)

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from mwaa_cp_local import usage
 from mwaa_cp_local.eventbridge import event_envelope
 
 _SPECIAL = {
@@ -91,6 +92,9 @@ def announcing_terminated(original: Callable[[Any], None], publish: Publish) -> 
     def terminated(self: Any) -> None:
         original(self)
         status = self.execution.exec_status
+        meter = usage.current()
+        if meter is not None:  # standard workflows bill the transitions the ended execution's history shows
+            meter.record_execution(self.execution.state_machine_arn, self.execution.to_history_output()["events"])
         publish(status_change_event(self.execution, getattr(status, "value", str(status))))
 
     return terminated
@@ -98,8 +102,11 @@ def announcing_terminated(original: Callable[[Any], None], publish: Publish) -> 
 
 def shared_client_for(original: Callable[..., Any]) -> Callable[..., Any]:
     """moto's ``boto_client_for`` with one client per Region and service (clients are thread-safe; the
-    interpreter would build a new one for every task, which dominates a flow's run time)."""
-    cached = functools.lru_cache(maxsize=64)(lambda region, service: original(region=region, service=service))
+    interpreter would build a new one for every task, which dominates a flow's run time). Its calls are the
+    service integrations': the usage meter counts them as Step Functions'."""
+    cached = functools.lru_cache(maxsize=64)(
+        lambda region, service: usage.mark_caller(original(region=region, service=service), usage.STEP_FUNCTIONS)
+    )
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:  # noqa: ARG001
         return cached(region, service)
