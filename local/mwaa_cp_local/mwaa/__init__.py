@@ -30,6 +30,7 @@ from mwaa_cp_local.mwaa.models import (
     configure,
     fail_next_update,
     handle_cli_request,
+    hold_runs,
     reset,
     settings,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "configure",
     "fail_next_update",
     "handle_cli_request",
+    "hold_runs",
     "reset",
     "settings",
 ]

@@ -38,6 +38,7 @@ from mwaa_cp_local.mwaa.airflow import (
     CliResult,
     DagProcessingTimings,
     RestResponse,
+    RunHold,
     airflow_major,
     invoke_rest_api,
     run_cli,
@@ -157,6 +158,7 @@ class UpdateError:
 
 _settings = Settings()
 _pending_failures: dict[str, list[UpdateError]] = {}
+_run_holds: dict[str, dict[str, RunHold]] = {}
 _hooks_lock = threading.Lock()
 
 
@@ -183,6 +185,7 @@ def reset() -> None:
     with _hooks_lock:
         _settings = Settings()
         _pending_failures.clear()
+        _run_holds.clear()
 
 
 def fail_next_update(environment_name: str, error_code: str, message: str) -> None:
@@ -191,10 +194,30 @@ def fail_next_update(environment_name: str, error_code: str, message: str) -> No
         _pending_failures.setdefault(environment_name, []).append(UpdateError(error_code, message))
 
 
-def _take_pending_failure(environment_name: str) -> UpdateError | None:
+def hold_runs(environment_name: str, dag_id: str, seconds: float, *, task_state: str = "running") -> None:
+    """Make every run of ``dag_id`` in ``environment_name`` last ``seconds`` of virtual time once it starts.
+
+    Its task instances show ``task_state`` meanwhile ("running", or "queued" for work waiting on
+    workers). Applies to runs already started too; holds end with :func:`reset`. The environment's
+    Airflow is not needed yet: the hold is applied whenever it serves a request.
+    """
+    if seconds < 0:
+        raise ValueError("seconds must not be negative")
+    if task_state not in ("running", "queued", "scheduled", "deferred", "up_for_retry"):
+        raise ValueError(f"a running run's task instances cannot be {task_state!r}")
     with _hooks_lock:
-        queue = _pending_failures.get(environment_name)
+        _run_holds.setdefault(environment_name, {})[dag_id] = RunHold(seconds, task_state)
+
+
+def _take_pending_failure(environment_name: str, pending: dict[str, list[UpdateError]]) -> UpdateError | None:
+    with _hooks_lock:
+        queue = pending.get(environment_name)
         return queue.pop(0) if queue else None
+
+
+def _holds_for(environment_name: str) -> dict[str, RunHold]:
+    with _hooks_lock:
+        return dict(_run_holds.get(environment_name, {}))
 
 
 def _normalise_package(name: str) -> str:
@@ -300,6 +323,7 @@ class Environment:
             return None
         # During an update the old containers keep serving with the old configuration.
         running = self.operation.previous_config if self.operation and self.operation.previous_config else self.config
+        self.airflow.run_holds = _holds_for(self.name)
         prefix = _dag_prefix(running["DagS3Path"])
         folder = self.airflow.use_folder(running["SourceBucketArn"], prefix, now)
         versions = s3.list_versions(
@@ -755,7 +779,9 @@ class MwaaBackend(BaseBackend):  # type: ignore[misc, unused-ignore]  # moto is 
             config = self._updated_config(previous, request)
             _validate_config(config, for_create=False)
             self._validate_version_change(previous["AirflowVersion"], config["AirflowVersion"])
-            error = _take_pending_failure(name) or _installation_error(config, self.account_id, self.partition)
+            error = _take_pending_failure(name, _pending_failures) or _installation_error(
+                config, self.account_id, self.partition
+            )
             strategy = request.get("WorkerReplacementStrategy") or "FORCED"
             if strategy not in ("FORCED", "GRACEFUL"):
                 raise ValidationException(f"Invalid WorkerReplacementStrategy '{strategy}'")
