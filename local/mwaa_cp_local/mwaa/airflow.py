@@ -633,6 +633,18 @@ class RunHold:
 
 
 @dataclass
+class Connection:
+    conn_type: str
+    description: str | None = None
+    host: str | None = None
+    login: str | None = None
+    schema: str | None = None
+    port: int | None = None
+    password: str | None = None
+    extra: str | None = None
+
+
+@dataclass
 class Variable:
     value: str
     description: str | None = None
@@ -664,6 +676,7 @@ class AirflowInstance:
         self.variables: dict[str, Variable] = {}
         self.pools: dict[str, Pool] = {DEFAULT_POOL: Pool(DEFAULT_POOL_SLOTS, "Default pool", False)}
         self.runs: list[DagRun] = []
+        self.connections: dict[str, Connection] = {}
         # Test hooks (see mwaa_cp_local.mwaa.models.hold_runs), set by the environment before each request.
         self.run_holds: dict[str, RunHold] = {}
         self._schedules: dict[str, DagSchedule] = {}
@@ -796,6 +809,13 @@ class AirflowInstance:
         if now < finished:
             return "running", None
         return "success", finished
+
+    def sensitive_names(self) -> frozenset[str]:
+        """The words that mark a secret, plus ``core.sensitive_var_conn_names`` (MWAA sets ``proxy,proxies``)."""
+        configured = self.configuration.get("core.sensitive_var_conn_names", "proxy,proxies")
+        extra = {name.strip().lower() for name in configured.split(",") if name.strip()}
+        base = SENSITIVE_FIELDS | SENSITIVE_FIELDS_3 if self.major >= 3 else SENSITIVE_FIELDS
+        return base | extra
 
     def task_state(self, run: DagRun, now: datetime, timings: DagProcessingTimings) -> str | None:
         """The state of the task instances of ``run``.
@@ -1804,6 +1824,184 @@ class RestApi:
         del self.instance.pools[name]
         return RestResponse(204, None)
 
+    # -- connections ----------------------------------------------------------------------
+
+    def connection_json(self, connection_id: str, connection: Connection, *, item: bool = False) -> dict[str, Any]:
+        """A connection as the API shows it: never its password (v1 omits it, v2 masks it), secrets in extra masked.
+
+        ``item``: v1's list shows ConnectionCollectionItem, without ``extra``.
+        """
+        result: dict[str, Any] = {
+            "connection_id": connection_id,
+            "conn_type": connection.conn_type,
+            "description": connection.description,
+            "host": connection.host,
+            "login": connection.login,
+            "schema": connection.schema,
+            "port": connection.port,
+        }
+        if self.major >= 3:
+            result["password"] = None if connection.password is None else MASK
+            result["extra"] = self._redacted_extra(connection.extra)
+        elif not item:
+            result["extra"] = self._redacted_extra(connection.extra)
+        return result
+
+    def _redacted_extra(self, extra: str | None) -> str | None:
+        if extra is None:
+            return None
+        try:
+            parsed = json.loads(extra)
+        except json.JSONDecodeError:
+            return extra  # Airflow cannot redact an unstructured extra either
+        return json.dumps(_redact(parsed, self.instance.sensitive_names()))
+
+    def _connection_or_404(self, connection_id: str) -> Connection:
+        connection = self.instance.connections.get(connection_id)
+        if connection is None:
+            detail = f"The Connection with connection_id: `{connection_id}` was not found"
+            raise HttpError(404, "Not Found" if self.major >= 3 else "Connection not found", detail)
+        return connection
+
+    _CONNECTION_FIELDS = (
+        "connection_id",
+        "conn_type",
+        "description",
+        "host",
+        "login",
+        "schema",
+        "port",
+        "password",
+        "extra",
+    )
+
+    def _connection_fields(self, body: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
+        """The connection fields of a request body, checked as Airflow checks them."""
+        if self.major < 3:
+            unknown = sorted(set(body) - set(self._CONNECTION_FIELDS))
+            if unknown:
+                raise HttpError(400, "Bad Request", str({name: ["Unknown field."] for name in unknown}))
+        else:
+            self._forbid_extra(body, self._CONNECTION_FIELDS)
+        if not partial or self.major >= 3:
+            self._require(body, "connection_id")
+            self._require(body, "conn_type")
+        for name in self._CONNECTION_FIELDS:
+            value = body.get(name)
+            expected: type | tuple[type, ...] = int if name == "port" else str
+            if value is not None and (not isinstance(value, expected) or isinstance(value, bool)):
+                kind = "integer" if name == "port" else "string"
+                raise self._bad_request(
+                    f"{json.dumps(value)} is not of type '{kind}'"
+                    if self.major < 3
+                    else f"Input should be a valid {kind}",
+                    location=("body", name),
+                    kind=f"{'int' if name == 'port' else 'string'}_type",
+                    value=value,
+                )
+        connection_id = body.get("connection_id")
+        if connection_id is not None and (not _CONNECTION_ID.fullmatch(connection_id) or len(connection_id) > 200):
+            if self.major >= 3:
+                raise self._bad_request(
+                    "String should match pattern '^[\\w.-]+$'",
+                    location=("body", "connection_id"),
+                    kind="string_pattern_mismatch",
+                    value=connection_id,
+                )
+            raise HttpError(
+                400,
+                "Bad Request",
+                "The key has to be made of alphanumeric characters, dashes, dots and underscores exclusively",
+            )
+        extra = body.get("extra")
+        if self.major >= 3 and extra is not None and extra != "":
+            try:
+                is_object = isinstance(json.loads(extra), dict)
+            except json.JSONDecodeError:
+                is_object = False
+            if not is_object:
+                raise self._bad_request(
+                    "Value error, The `extra` field must be a valid JSON object (e.g., {'key': 'value'})",
+                    location=("body", "extra"),
+                    kind="value_error",
+                    value=extra,
+                )
+        return {name: body[name] for name in self._CONNECTION_FIELDS if name in body}
+
+    @_route("GET", "/connections")
+    def list_connections(self, _: dict[str, str]) -> RestResponse:
+        # Ordered by id, i.e. creation order, as Airflow's default order_by.
+        items = list(self.instance.connections.items())
+        return RestResponse(
+            200,
+            {
+                "connections": [self.connection_json(key, value, item=True) for key, value in self._page(items)],
+                "total_entries": len(items),
+            },
+        )
+
+    @_route("GET", "/connections/{connection_id}")
+    def get_connection(self, params: dict[str, str]) -> RestResponse:
+        connection_id = params["connection_id"]
+        return RestResponse(200, self.connection_json(connection_id, self._connection_or_404(connection_id)))
+
+    @_route("POST", "/connections")
+    def create_connection(self, _: dict[str, str]) -> RestResponse:
+        fields = self._connection_fields(self._body_object(), partial=False)
+        connection_id = str(fields.pop("connection_id"))
+        if connection_id in self.instance.connections:
+            if self.major >= 3:
+                raise HttpError(
+                    409,
+                    "Conflict",
+                    {
+                        "reason": "Unique constraint violation",
+                        "statement": "INSERT INTO connection (conn_id, conn_type, description, host, schema, login, "
+                        "password, port, is_encrypted, is_extra_encrypted, extra) VALUES (%(conn_id)s, "
+                        "%(conn_type)s, %(description)s, %(host)s, %(schema)s, %(login)s, %(password)s, %(port)s, "
+                        "%(is_encrypted)s, %(is_extra_encrypted)s, %(extra)s) RETURNING connection.id",
+                        "orig_error": 'duplicate key value violates unique constraint "connection_conn_id_uq"\n'
+                        f"DETAIL:  Key (conn_id)=({connection_id}) already exists.\n",
+                        "message": "Serious error when handling your request. Check logs for more details - "
+                        "you will find it in api server when you look for ID "
+                        f"{uuid.uuid5(uuid.NAMESPACE_URL, connection_id).hex[:8]}",
+                    },
+                )
+            raise HttpError(409, "Conflict", f"Connection already exist. ID: {connection_id}")
+        if fields.get("extra") == "" and self.major >= 3:
+            fields["extra"] = "{}"
+        connection = Connection(**fields)
+        self.instance.connections[connection_id] = connection
+        return RestResponse(201 if self.major >= 3 else 200, self.connection_json(connection_id, connection))
+
+    @_route("PATCH", "/connections/{connection_id}")
+    def patch_connection(self, params: dict[str, str]) -> RestResponse:
+        connection_id = params["connection_id"]
+        body = self._body_object()
+        fields = self._connection_fields(body, partial=True)
+        if self.major >= 3 and fields["connection_id"] != connection_id:
+            raise HttpError(
+                400, "Bad Request", "The connection_id in the request body does not match the URL parameter"
+            )
+        connection = self._connection_or_404(connection_id)
+        if self.major < 3 and fields.get("connection_id", connection_id) != connection_id:
+            raise HttpError(400, "Bad Request", "The connection_id cannot be updated.")
+        mask = self._query_list("update_mask")
+        for name in mask:
+            if name not in self._CONNECTION_FIELDS or name == "connection_id":
+                raise HttpError(400, "Bad Request", f"'{name}' is unknown or cannot be updated.")
+        for name, value in fields.items():
+            if name == "connection_id" or (mask and name not in mask):
+                continue
+            setattr(connection, name, value)
+        return RestResponse(200, self.connection_json(connection_id, connection))
+
+    @_route("DELETE", "/connections/{connection_id}")
+    def delete_connection(self, params: dict[str, str]) -> RestResponse:
+        self._connection_or_404(params["connection_id"])
+        del self.instance.connections[params["connection_id"]]
+        return RestResponse(204, None)
+
     # -- service --------------------------------------------------------------------------
 
     @_route("GET", "/version")
@@ -1825,6 +2023,52 @@ class RestApi:
             "scheduler": {"status": "healthy", "latest_scheduler_heartbeat": heartbeat},
             "triggerer": {"status": "healthy", "latest_triggerer_heartbeat": heartbeat},
         }
+
+
+MASK = "***"
+_CONNECTION_ID = re.compile(r"[\w.-]+")
+# airflow.utils.log.secrets_masker.DEFAULT_SENSITIVE_FIELDS (Airflow 2.10; Airflow 3 adds the second line).
+SENSITIVE_FIELDS = frozenset(
+    {
+        "access_token",
+        "api_key",
+        "apikey",
+        "authorization",
+        "passphrase",
+        "passwd",
+        "password",
+        "private_key",
+        "secret",
+        "token",
+        "keyfile_dict",
+        "service_account",
+    }
+)
+SENSITIVE_FIELDS_3 = frozenset(
+    {
+        "access_key",
+        "auth_header",
+        "bearer",
+        "connection_string",
+        "dsn",
+        "proxy",
+        "proxy_password",
+        "proxies",
+        "service_key",
+        "webhook_url",
+    }
+)
+
+
+def _redact(value: Any, sensitive: frozenset[str], key: str | None = None) -> Any:
+    """Airflow's ``redact``: the value of every key whose name contains a sensitive word becomes ``***``."""
+    if key is not None and any(word in key.lower() for word in sensitive):
+        return MASK
+    if isinstance(value, dict):
+        return {k: _redact(v, sensitive, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(item, sensitive) for item in value]
+    return value
 
 
 def _timetable_description(schedule: str | None) -> str | None:
