@@ -95,3 +95,17 @@ def wait_for_status(aws: LocalAws, name: str, wanted: set[str], timeout: float =
         if time.monotonic() > deadline:
             raise TimeoutError(f"environment {name} still {status} after {timeout} s")
         time.sleep(0.02)
+
+
+def wait_for_deletion(aws: LocalAws, name: str, timeout: float = 60.0) -> None:
+    """Poll GetEnvironment (real seconds) until MWAA no longer knows ``name`` (ResourceNotFoundException)."""
+    mwaa = aws.client("mwaa")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            status = mwaa.get_environment(Name=name)["Environment"]["Status"]
+        except mwaa.exceptions.ResourceNotFoundException:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"environment {name} still {status} after {timeout} s")
+        time.sleep(0.02)

@@ -158,6 +158,7 @@ class UpdateError:
 
 _settings = Settings()
 _pending_failures: dict[str, list[UpdateError]] = {}
+_pending_create_failures: dict[str, list[UpdateError]] = {}
 _run_holds: dict[str, dict[str, RunHold]] = {}
 _hooks_lock = threading.Lock()
 
@@ -185,6 +186,7 @@ def reset() -> None:
     with _hooks_lock:
         _settings = Settings()
         _pending_failures.clear()
+        _pending_create_failures.clear()
         _run_holds.clear()
 
 
@@ -192,6 +194,12 @@ def fail_next_update(environment_name: str, error_code: str, message: str) -> No
     """Make the next UpdateEnvironment of ``environment_name`` end UPDATE_FAILED with this error."""
     with _hooks_lock:
         _pending_failures.setdefault(environment_name, []).append(UpdateError(error_code, message))
+
+
+def fail_next_create(environment_name: str, error_code: str, message: str) -> None:
+    """Make the next CreateEnvironment of ``environment_name`` end CREATE_FAILED with this ``LastUpdate.Error``."""
+    with _hooks_lock:
+        _pending_create_failures.setdefault(environment_name, []).append(UpdateError(error_code, message))
 
 
 def hold_runs(environment_name: str, dag_id: str, seconds: float, *, task_state: str = "running") -> None:
@@ -675,7 +683,9 @@ class MwaaBackend(BaseBackend):  # type: ignore[misc, unused-ignore]  # moto is 
             config = self._initial_config(request)
             _validate_config(config, for_create=True)
             tags = _validate_tags(request.get("Tags") or {})
-            error = _installation_error(config, self.account_id, self.partition)
+            error = _take_pending_failure(name, _pending_create_failures) or _installation_error(
+                config, self.account_id, self.partition
+            )
             environment = Environment(
                 name=name,
                 arn=f"arn:{self.partition}:airflow:{self.region_name}:{self.account_id}:environment/{name}",
