@@ -18,7 +18,12 @@ a change request and its outcome       ``change#<environment>``                `
 an announced change (being validated)  ``change#<environment>``                ``announced#<source>``
 applied changes, before and after      ``history#<environment>``               ``<applied_at>#<change_id>``
 dag_id -> file that defines it         ``dagindex#<environment>``              ``<dag_id>``
+off-hours state of an environment      ``offhours``                            ``env#<environment>``
+capacity recorded before a scale-down  ``offhours#<environment>``              ``capacity#<recorded_at>``
 =====================================  ======================================  =================================
+
+Off-hours records also carry ``revision`` as a top-level number: each write is conditional on
+the revision that was read, so two executions cannot both act on one reading.
 """
 
 from __future__ import annotations
@@ -32,7 +37,12 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
 from mwaa_control_plane.clock import Clock
-from mwaa_control_plane.errors import ConcurrentUpdateError, EnvironmentLockedError, translate_client_error
+from mwaa_control_plane.errors import (
+    ConcurrentUpdateError,
+    EnvironmentLockedError,
+    OffHoursRecordConflictError,
+    translate_client_error,
+)
 
 if TYPE_CHECKING:
     # Change-request models are loaded by the methods that use them: most handlers never touch one.
@@ -41,12 +51,15 @@ if TYPE_CHECKING:
 
     from mwaa_control_plane.environments.change_records import ChangeRecord, KnownGood, RequestOutcome, StoredRequest
     from mwaa_control_plane.environments.change_request import ChangeRequest
+    from mwaa_control_plane.environments.offhours.capacity import Capacity
+    from mwaa_control_plane.environments.offhours.records import OffHoursRecord
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 # An artifact still in validation holds its environment's update back at most this long.
 ANNOUNCEMENT_TTL_SECONDS = 15 * 60
 # Longer than any environment-change execution can wait (lock 2 h, settle 1 h, busy 1 h, update 2 h).
 PENDING_TTL_SECONDS = 2 * 86400
+OFF_HOURS_PK = "offhours"
 
 
 class Record(BaseModel):
@@ -415,6 +428,83 @@ class StateRepository:
             self._delete(f"dagindex#{environment}", dag_id)
         for dag_id in new:
             self._write(f"dagindex#{environment}", dag_id, DagIndexEntry(path=path, version_id=version_id))
+
+    # ------------------------------------------------------------------ off-hours
+    @staticmethod
+    def _off_hours_sk(environment: str) -> str:
+        return f"env#{environment}"
+
+    def off_hours_record(self, environment: str) -> OffHoursRecord | None:
+        """The environment's off-hours record, or None when the control plane never acted on it."""
+        from mwaa_control_plane.environments.offhours.records import OffHoursRecord
+
+        return self._read(OffHoursRecord, OFF_HOURS_PK, self._off_hours_sk(environment))
+
+    def off_hours_records(self) -> list[OffHoursRecord]:
+        """Every environment's off-hours record (hibernated ones included), by name."""
+        from mwaa_control_plane.environments.offhours.records import OffHoursRecord
+
+        return [OffHoursRecord.model_validate_json(data) for _, data in self._query(OFF_HOURS_PK, "env#")]
+
+    def put_off_hours_record(self, record: OffHoursRecord) -> OffHoursRecord:
+        """Write ``record`` if the stored one still has ``record.revision`` (0: none stored); returns it at +1.
+
+        Raises OffHoursRecordConflictError when another execution wrote in between: read again and decide again.
+        """
+        stored = record.model_copy(update={"revision": record.revision + 1})
+        try:
+            # Stored revisions start at 1, so revision 0 matches only an environment without a record.
+            self.dynamodb.put_item(
+                TableName=self.table,
+                Item={
+                    **_key(OFF_HOURS_PK, self._off_hours_sk(record.environment_name)),
+                    "revision": {"N": str(stored.revision)},
+                    "data": {"S": stored.model_dump_json()},
+                },
+                ConditionExpression="attribute_not_exists(pk) OR revision = :expected",
+                ExpressionAttributeValues={":expected": {"N": str(record.revision)}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != CONDITION_FAILED:
+                raise translate_client_error(exc, operation="DynamoDB PutItem") from exc
+            current = self.off_hours_record(record.environment_name)
+            now = f"revision {current.revision} ({current.state})" if current else "deleted"
+            raise OffHoursRecordConflictError(
+                f"the off-hours record of {record.environment_name} changed since revision {record.revision}"
+                f" was read: it is now {now}; read it again"
+            ) from exc
+        return stored
+
+    def record_capacity(self, environment: str, capacity: Capacity) -> None:
+        """Add ``capacity`` to the environment's history, stamped now (scale-up restores the latest)."""
+        from mwaa_control_plane.environments.offhours.records import CapacityEntry
+
+        now = self._now()
+        entry = CapacityEntry(recorded_at=now, capacity=capacity)
+        self._write(f"{OFF_HOURS_PK}#{environment}", f"capacity#{now.isoformat()}", entry)
+
+    def latest_capacity(self, environment: str) -> Capacity | None:
+        """The capacity recorded last for ``environment``, or None."""
+        from mwaa_control_plane.environments.offhours.records import CapacityEntry
+
+        try:
+            answer = self.dynamodb.query(
+                TableName=self.table,
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+                ExpressionAttributeValues={
+                    ":pk": {"S": f"{OFF_HOURS_PK}#{environment}"},
+                    ":prefix": {"S": "capacity#"},
+                },
+                ScanIndexForward=False,
+                Limit=1,
+                ConsistentRead=True,
+            )
+        except ClientError as exc:
+            raise translate_client_error(exc, operation="DynamoDB Query") from exc
+        items = answer.get("Items", [])
+        if not items or "data" not in items[0]:
+            return None
+        return CapacityEntry.model_validate_json(items[0]["data"]["S"]).capacity
 
 
 class _PluginModules(Record):
