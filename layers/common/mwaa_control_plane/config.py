@@ -8,13 +8,17 @@ calls :func:`clear_settings_cache` when it switches between stacks.
 from __future__ import annotations
 
 import os
+import re
 from functools import cache
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mwaa_control_plane.errors import ConfigurationError
 from mwaa_control_plane.payloads import validation_problems
+
+if TYPE_CHECKING:
+    from mwaa_control_plane.environments.offhours.tags import StackDefaults
 
 Stage = Literal["dev", "test", "staging", "prod"]
 
@@ -45,6 +49,43 @@ class EnvironmentChangeSettings(CommonSettings):
 
     # MWAA's default service quota for MaxWorkers; raise it here when the account's quota was raised.
     max_workers_quota: Annotated[int, Field(alias="MAX_WORKERS_QUOTA", ge=1)] = 25
+
+
+class OffHoursSettings(CommonSettings):
+    """Functions of the off-hours flow. Window, zone and holidays stay raw text here: ``config_from_tags``
+    checks them per environment and names the stack parameter in its problems."""
+
+    snapshot_bucket: Annotated[str, Field(alias="SNAPSHOT_BUCKET_NAME", min_length=3)]
+    snapshot_kms_key_id: Annotated[str, Field(alias="SNAPSHOT_KMS_KEY_ID", min_length=1)]
+    default_window: Annotated[str, Field(alias="OFF_HOURS_DEFAULT_WINDOW")] = ""
+    """Empty: no default (an environment without ``mwaa-cp:window`` is then reported, not guessed)."""
+    default_timezone: Annotated[str, Field(alias="OFF_HOURS_DEFAULT_TIMEZONE", min_length=1)] = "UTC"
+    holidays: Annotated[str, Field(alias="OFF_HOURS_HOLIDAYS")] = ""
+    """ISO dates separated by commas or spaces (a CloudFormation list parameter arrives comma-joined)."""
+    environment_change_state_machine_arn: Annotated[
+        str | None, Field(alias="ENVIRONMENT_CHANGE_STATE_MACHINE_ARN", pattern=r"^arn:aws[\w-]*:states:")
+    ] = None
+
+    @field_validator("environment_change_state_machine_arn", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def holiday_list(self) -> tuple[str, ...]:
+        return tuple(day for day in re.split(r"[\s,]+", self.holidays) if day)
+
+    def stack_defaults(self) -> StackDefaults:
+        """The defaults every environment's tags are read against; stage prod protects every environment."""
+        # Imported here: the tag reader (zoneinfo, the window grammar) is not every function's cold start.
+        from mwaa_control_plane.environments.offhours.tags import StackDefaults
+
+        return StackDefaults(
+            window=self.default_window.strip() or None,
+            timezone=self.default_timezone.strip(),
+            holidays=self.holiday_list,
+            production=self.stage == "prod",
+        )
 
 
 class CliSettings(Settings):
