@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Annotated, Literal, Protocol
+from typing import TYPE_CHECKING, Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mwaa_control_plane.airflow.models import DagRun, TaskInstance
+if TYPE_CHECKING:
+    # Types only: the tag reader imports this module, and must not load the Airflow client.
+    from mwaa_control_plane.airflow.models import DagRun, TaskInstance
 
 TAG_DRAIN = "mwaa-cp:drain"
 DEFAULT_WAIT_MINUTES = 30
