@@ -406,8 +406,9 @@ def restore(airflow: AirflowStateClient, state: AirflowState, *, unpause: Collec
     for variable in state.variables:
         assert variable.value is not None  # capture keeps only variables with a value
         airflow.set_variable(variable.key, variable.value, variable.description)
+    current_pools = {pool.name: pool for pool in airflow.list_pools()}
     for pool in state.pools:
-        _restore_pool(airflow, pool)
+        _restore_pool(airflow, pool, current_pools.get(pool.name))
     created: list[str] = []
     existing: list[str] = []
     for connection in state.connections:
@@ -442,15 +443,23 @@ def restore(airflow: AirflowStateClient, state: AirflowState, *, unpause: Collec
     return report
 
 
-def _restore_pool(airflow: AirflowStateClient, pool: Pool) -> None:
-    if pool.name == DEFAULT_POOL:
-        airflow.update_pool(pool)  # every environment has it
+def _restore_pool(airflow: AirflowStateClient, pool: Pool, current: Pool | None) -> None:
+    if current is None:
+        try:
+            airflow.create_pool(pool)
+        except AirflowApiError as exc:
+            if not is_conflict(exc):
+                raise
+            airflow.update_pool(pool)  # created since we listed
         return
-    try:
-        airflow.create_pool(pool)
-    except AirflowApiError as exc:
-        if not is_conflict(exc):
-            raise
+    if pool.name == DEFAULT_POOL:
+        # Every environment has it; Airflow lets only its slots and include_deferred change.
+        if (pool.slots, pool.include_deferred) == (current.slots, current.include_deferred):
+            return
+        unchanged_deferred = pool.include_deferred == current.include_deferred
+        airflow.update_pool(pool.model_copy(update={"include_deferred": None}) if unchanged_deferred else pool)
+        return
+    if _pool_definition(current) != pool:
         airflow.update_pool(pool)
 
 
