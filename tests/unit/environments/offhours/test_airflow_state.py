@@ -389,3 +389,15 @@ def test_capture_works_through_the_real_client_over_invoke_rest_api(clock: Manua
     assert [v.key for v in state.variables] == ["k"]
     assert state.dags[0].details is not None
     assert state.dags[0].last_scheduled_run is None
+
+
+def test_a_dag_id_too_long_for_the_api_path_is_reported_not_fatal() -> None:
+    source = _airflow()
+    state = capture(source, configuration_options={}, ssm=None, now=NOW)
+    fresh = _fresh(source)
+    fresh.fail_on["set_dag_paused manual_only False"] = InvalidInputError("the path is 70 characters long")
+
+    report = restore(fresh, state, unpause={"manual_only"})
+
+    assert report.unreachable_dags == ["manual_only"]
+    assert report.complete

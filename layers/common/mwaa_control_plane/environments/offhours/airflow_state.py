@@ -149,6 +149,8 @@ class RestoreReport(Strict):
     unpaused: list[str] = []
     unchanged: list[str] = []
     pending_dags: list[str] = []
+    unreachable_dags: list[str] = []
+    """DAG ids too long for InvokeRestApi's 64-character path: their pause state must be set by hand."""
 
     @property
     def complete(self) -> bool:
@@ -469,6 +471,7 @@ def _restore_pause_states(airflow: AirflowStateClient, state: AirflowState, unpa
     unpaused: list[str] = []
     unchanged: list[str] = []
     pending: list[str] = []
+    unreachable: list[str] = []
     for captured in state.dags:
         target = captured.is_paused or captured.dag_id not in unpause
         dag = present.get(captured.dag_id)
@@ -480,10 +483,15 @@ def _restore_pause_states(airflow: AirflowStateClient, state: AirflowState, unpa
             continue
         try:
             airflow.set_dag_paused(captured.dag_id, target)
+        except InvalidInputError:
+            unreachable.append(captured.dag_id)
+            continue
         except AirflowApiError as exc:
             if not is_not_found(exc):
                 raise
             pending.append(captured.dag_id)
             continue
         (paused if target else unpaused).append(captured.dag_id)
-    return RestoreReport(paused=paused, unpaused=unpaused, unchanged=unchanged, pending_dags=pending)
+    return RestoreReport(
+        paused=paused, unpaused=unpaused, unchanged=unchanged, pending_dags=pending, unreachable_dags=unreachable
+    )
