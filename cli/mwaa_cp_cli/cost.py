@@ -14,6 +14,7 @@ deleted, so MWAA does not list it: it is not shown yet.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -60,6 +61,8 @@ TASK_METRIC_NAMESPACE = "AWS/MWAA"
 TASK_METRIC_NAME = "RunningTasks"
 OBSERVED_DAYS = 30
 _HOUR = 3600
+# Notes of the cost model about the price data rather than about an environment.
+_PRICE_DATA_NOTES = ("List prices for", "These figures come from different Regions")
 _CENT = Decimal("0.01")
 _TENTH = Decimal("0.1")
 
@@ -398,14 +401,34 @@ def print_report(report: CostReport) -> None:
         print_whole(console, cost_table(report))
     else:
         console.print("no MWAA environments in this account and Region", highlight=False)
+    shared: list[str] = []  # about the price data, not one environment: printed once
     for line in report.environments:
         for problem in line.problems:
             console.print(f"[bold red]{line.name}:[/] {problem}", highlight=False)
         for note in line.notes:
-            if not note.startswith(("List prices for", "These figures come from different Regions")):
+            if note.startswith(_PRICE_DATA_NOTES):
+                shared += [] if note in shared else [note]
+            else:
                 console.print(f"{line.name}: {note}", highlight=False)
+    for note in _merged_region_notes(shared):
+        console.print(note, highlight=False)
     for note in report.notes:
         console.print(note, highlight=False)
+
+
+def _merged_region_notes(notes: list[str]) -> list[str]:
+    """One 'List prices for <Regions> (...)' note for the whole table, however many environments gave one."""
+    regions: list[str] = []
+    others: list[str] = []
+    for note in notes:
+        listed = re.match(r"List prices for (.+?) \(", note)
+        if listed is None:
+            others.append(note)
+        else:
+            regions += [r for r in listed[1].split(", ") if r not in regions]
+    if not regions:
+        return others
+    return [f"List prices for {', '.join(sorted(regions))} (prices.json gives each figure's source and date).", *others]
 
 
 def _month(value: str | None) -> date | None:
