@@ -452,13 +452,22 @@ def register(app: typer.Typer) -> None:
             help="Hours each hibernate cycle is still billed (deleting and recreating).",
         ),
         default_window: str = typer.Option(
-            STACK_DEFAULT_WINDOW, "--default-window", envvar="MWAA_CP_OFF_HOURS_DEFAULT_WINDOW", help="The stack's."
+            STACK_DEFAULT_WINDOW,
+            "--default-window",
+            envvar="MWAA_CP_OFF_HOURS_DEFAULT_WINDOW",
+            help="Window of environments without mwaa-cp:window (the stack's OffHoursDefaultWindow).",
         ),
         default_timezone: str = typer.Option(
-            STACK_DEFAULT_TIMEZONE, "--default-timezone", envvar="MWAA_CP_OFF_HOURS_DEFAULT_TIMEZONE"
+            STACK_DEFAULT_TIMEZONE,
+            "--default-timezone",
+            envvar="MWAA_CP_OFF_HOURS_DEFAULT_TIMEZONE",
+            help="Zone of environments without mwaa-cp:timezone (the stack's OffHoursDefaultTimezone).",
         ),
         holidays: str = typer.Option(
-            "", "--holidays", envvar="MWAA_CP_OFF_HOURS_HOLIDAYS", help="The stack's holiday dates, space-separated."
+            "",
+            "--holidays",
+            envvar="MWAA_CP_OFF_HOURS_HOLIDAYS",
+            help="The stack's OffHoursHolidays: ISO dates separated by spaces.",
         ),
         endpoint_url: str | None = typer.Option(None, "--endpoint-url", envvar="AWS_ENDPOINT_URL"),
         region: str | None = typer.Option(None, "--region", envvar="AWS_REGION"),
