@@ -278,6 +278,19 @@ def test_the_typer_command_runs_the_same_parser(capsys: pytest.CaptureFixture[st
     assert json.loads(result.stdout)["files"][0]["findings"][0]["rule"] == "dag-cycle"
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="forked children on Linux only; a process pool elsewhere")
+def test_a_large_folder_is_split_across_forked_children_without_a_process_pool(tmp_path: Path) -> None:
+    for n in range(120):  # two workers' worth
+        (tmp_path / f"dag_{n:03d}.py").write_text(f"x = {n}\n")
+
+    result = _run_mwaa_cp("validate", "--jobs", "2", str(tmp_path), python_options=("-X", "importtime"))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("120 files checked")
+    loaded = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert not loaded & {"multiprocessing", "concurrent.futures"}
+
+
 def test_the_process_exits_with_the_verdict_and_its_whole_output() -> None:
     # mwaa-cp validate leaves without tearing the interpreter down: nothing may be lost on the way.
     result = _run_mwaa_cp("validate", str(DEFECTS / "dag-cycle"), "--format", "json")

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
 import pytest
-import typer
-from typer.testing import CliRunner
 
-from mwaa_control_plane.dags.validation import Report, SourceFile, ValidationContext, render_json, validate_files
+from mwaa_control_plane.dags.validation import (
+    Report,
+    SourceFile,
+    ValidationContext,
+    parallel,
+    render_json,
+    validate_files,
+)
 from mwaa_control_plane.dags.validation.models import SettingsFile
 from mwaa_control_plane.dags.validation.parallel import (
     MIN_FILES_PER_WORKER,
@@ -19,7 +25,7 @@ from mwaa_control_plane.dags.validation.parallel import (
     worker_count,
 )
 from mwaa_control_plane.dags.validation.sources import load_paths
-from mwaa_cp_cli.validate import register
+from mwaa_cp_cli.validate import run
 from tests.unit.dags.validation.corpus import CLEAN, CORPUS, defect_cases
 
 # Every file its own chunk, on more workers than files need: the most cross-file state to get wrong.
@@ -144,6 +150,49 @@ def test_each_corpus_case_split_is_byte_identical(folder: Path, airflow_version:
     )
 
 
+def test_a_process_pool_where_fork_is_not_used_gives_the_same_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    # macOS and Windows: a pool of spawned workers instead of forked children.
+    files = _folder_with_cross_file_state()
+    context = ValidationContext()
+    monkeypatch.setattr(parallel, "_can_fork", lambda: False)
+
+    assert render_json(validate_parallel(files, context, **SPLIT_EVERYTHING)) == render_json(
+        validate_files(files, context)
+    )
+
+
+def test_a_failure_in_a_worker_is_raised_with_its_traceback_and_no_worker_is_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parent = os.getpid()
+    real_check = parallel._check
+
+    def failing(*args: object) -> list[object]:
+        if os.getpid() != parent:
+            raise ValueError("boom in a worker")
+        return real_check(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "_check", failing)
+
+    with pytest.raises(ValueError, match="boom in a worker") as raised:
+        validate_parallel(_folder_with_cross_file_state(), ValidationContext(), **SPLIT_EVERYTHING)
+
+    assert any("in validation worker" in note and "failing" in note for note in raised.value.__notes__)
+    with pytest.raises(ChildProcessError):  # every child was waited for: none left, not even a zombie
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_the_shares_are_balanced_by_size_and_keep_the_input_order() -> None:
+    sizes = [900, 10, 10, 10, 500, 400, 10, 10]
+
+    shares = parallel._balanced(list(range(len(sizes))), sizes, 2)
+
+    assert sorted(i for share in shares for i in share) == list(range(len(sizes)))
+    assert all(share == sorted(share) for share in shares)
+    loads = sorted(sum(sizes[i] for i in share) for share in shares)
+    assert loads == [920, 930]  # of 1,850
+
+
 def test_the_split_knows_every_field_of_the_validators_models() -> None:
     # A new field may be state shared across files (a setting, an index of imports) that the
     # split does not hand to its workers: validate_parallel then stays serial, correct but slow.
@@ -158,20 +207,21 @@ def test_small_inputs_and_one_job_run_in_process() -> None:
     assert worker_count(100 * MIN_FILES_PER_WORKER, jobs=3) == 3
 
 
-def test_cli_output_is_the_same_with_one_job_or_several(tmp_path: Path) -> None:
+def _cli(capsys: pytest.CaptureFixture[str], args: list[str]) -> tuple[int, str]:
+    code = run(args)
+    return code, capsys.readouterr().out
+
+
+def test_cli_output_is_the_same_with_one_job_or_several(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # Enough files to cross the threshold, with a dag_id shared by the first and the last one.
     count = 2 * MIN_FILES_PER_WORKER
     for n in range(count):
         (tmp_path / f"dag_{n:04d}.py").write_bytes(_dag("shared" if n in (0, count - 1) else f"dag_{n}", "helpers"))
     (tmp_path / "helpers.py").write_text("X = 1\n")
-    app = typer.Typer()
-    register(app)
-    app.callback()(lambda: None)
-    runner = CliRunner()
 
-    serial = runner.invoke(app, ["validate", str(tmp_path), "--format", "json", "--jobs", "1"])
-    parallel = runner.invoke(app, ["validate", str(tmp_path), "--format", "json", "--jobs", "2"])
+    serial = _cli(capsys, [str(tmp_path), "--format", "json", "--jobs", "1"])
+    split = _cli(capsys, [str(tmp_path), "--format", "json", "--jobs", "2"])
 
-    assert serial.exit_code == parallel.exit_code == 1
-    assert parallel.output == serial.output
-    assert serial.output.count('"dag-id-conflict"') == 2
+    assert serial[0] == split[0] == 1
+    assert split[1] == serial[1]
+    assert serial[1].count('"dag-id-conflict"') == 2

@@ -1,7 +1,7 @@
 """The validator on several processes: the report of ``validate_files``, sooner for a large DAGs folder.
 
-For the CLI (``mwaa-cp validate --jobs``), not the Lambda: a Lambda has one or two vCPUs and no
-``/dev/shm``, which process pools need.
+For the CLI (``mwaa-cp validate --jobs``), not the Lambda: a Lambda checks one file, on one or two
+vCPUs.
 
 What one file's findings depend on besides the file itself, and how each worker gets it, all
 through ``validate_files`` and ``ValidationContext``:
@@ -20,8 +20,15 @@ through ``validate_files`` and ``ValidationContext``:
   a dag_id with another file is checked again, with all such files in one run.
 
 Order: environment files and ``.airflowignore`` files in the parent first (that also loads the
-validator's data before the workers fork), then the rest of the DAGs folder in chunks on a pool,
-then the two steps above; reports are put back in the input order.
+validator's data before the workers fork), then the rest of the DAGs folder split across the
+processes, then the two steps above; reports are put back in the input order.
+
+How: on Linux the parent forks a child per extra job and checks a share of the files itself; each
+child already holds the files (fork copies nothing until written) and sends back only its
+reports, pickled through a pipe. The shares are balanced by size, which is what checking a file
+costs in proportion to. A process pool cost a 1,000-file run more (importing multiprocessing and
+concurrent.futures, sending every file to a worker, a parent waiting idle beside its workers);
+it remains where fork is unsafe or missing (macOS, Windows), with the spawn start method.
 
 The split mirrors what ``validator.py`` shares across files today. A field added to the
 validator's models may be new shared state (a setting, an index of imports) that the split does
@@ -31,15 +38,16 @@ not carry: until this module learns it, such a run stays serial, and a unit test
 from __future__ import annotations
 
 import gc
+import heapq
 import os
 import posixpath
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
 from functools import partial
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from mwaa_control_plane.dags.validation.archives import top_level_module
 from mwaa_control_plane.dags.validation.import_graph import reached_modules
@@ -68,8 +76,9 @@ if TYPE_CHECKING:
 #: 50 files 43 ms serial / 47 ms on 2 workers, 100 files 71 / 60, 200 files 121 / 87, 800 files 447 / 252.
 MIN_FILES_PER_WORKER = 50
 
-#: Chunks per worker: enough for a worker that finishes early to take more, few enough that the
-#: per-run setup (compiling the ignore rules, the import environment) stays negligible.
+#: Chunks per worker of a process pool (not on Linux): enough for a worker that finishes early to
+#: take more, few enough that the per-run setup (compiling the ignore rules, the import environment)
+#: stays negligible.
 _CHUNKS_PER_WORKER = 4
 
 # The fields this module knows how to carry across workers (see the module docstring).
@@ -155,17 +164,22 @@ def validate_parallel(
     # loads on first use (data files, caches, croniter) instead of each loading it again.
     first, *rest = work
     reports[first] = _check(ignore_files, worker_context, [files[first]])[0]
-    chunks = _chunks(rest, workers * _CHUNKS_PER_WORKER)
     check = partial(_check, ignore_files, worker_context)
     # Out of the collector's sight: a worker's first collection would otherwise write to (and so copy)
     # every page of the inherited heap.
     gc.freeze()
     try:
-        with _pool(workers) as pool:
-            for chunk, checked in zip(chunks, pool.map(check, [[files[i] for i in c] for c in chunks]), strict=True):
-                reports.update(zip(chunk, checked, strict=True))
+        if _can_fork():
+            chunks = _balanced(rest, [len(files[i].content) for i in rest], workers)
+            checked = _forked(check, [[files[i] for i in chunk] for chunk in chunks])
+        else:
+            chunks = _chunks(rest, workers * _CHUNKS_PER_WORKER)
+            with _pool(workers) as pool:
+                checked = list(pool.map(check, [[files[i] for i in c] for c in chunks]))
     finally:
         gc.unfreeze()
+    for chunk, chunk_reports in zip(chunks, checked, strict=True):
+        reports.update(zip(chunk, chunk_reports, strict=True))
 
     def again(indexes: list[int], context: ValidationContext) -> None:
         rerun = validate_files([*ignore_files, *(files[i] for i in indexes)], context)
@@ -217,6 +231,21 @@ def _worker_context(
     return replace(full, **update) if update else full
 
 
+def _balanced(indexes: list[int], sizes: list[int], count: int) -> list[list[int]]:
+    """``indexes`` in ``count`` shares of nearly equal total size: largest file first, each to the lightest share.
+
+    Checking a file costs about in proportion to its size, so the processes finish together. Each
+    share keeps the input order.
+    """
+    shares: list[list[int]] = [[] for _ in range(max(1, min(count, len(indexes))))]
+    loads = [(0, n) for n in range(len(shares))]
+    for size, index in sorted(zip(sizes, indexes, strict=True), key=lambda pair: (-pair[0], pair[1])):
+        load, n = heapq.heappop(loads)
+        shares[n].append(index)
+        heapq.heappush(loads, (load + size, n))
+    return [sorted(share) for share in shares]
+
+
 def _chunks(indexes: list[int], count: int) -> list[list[int]]:
     """``indexes`` in ``count`` contiguous, nearly equal slices (fewer when there are fewer indexes)."""
     count = max(1, min(count, len(indexes)))
@@ -254,15 +283,97 @@ def _summary(reports: list[FileReport], head: Summary) -> Summary:
     )
 
 
+def _can_fork() -> bool:
+    """Whether a worker may be a plain fork of this process: Linux only (macOS frameworks break in a
+    forked child, which is why Python spawns there; Windows has no fork)."""
+    return sys.platform == "linux" and hasattr(os, "fork")
+
+
+def _forked(
+    check: Callable[[list[SourceFile]], list[FileReport]], chunks: list[list[SourceFile]]
+) -> list[list[FileReport]]:
+    """``check`` of each chunk: the first in this process, each other in a child forked for it.
+
+    A child sends its reports back pickled through a pipe; an exception it raises is raised here,
+    with the child's traceback as a note. Children still running when this process fails are
+    killed, and every child is waited for.
+    """
+    import pickle
+
+    children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
+    unread: set[int] = set()  # read ends not yet read to the end and closed
+    finished = False
+    try:
+        for chunk in chunks[1:]:
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                _child(check, chunk, write, [read, *unread])
+            os.close(write)
+            children.append((pid, read))
+            unread.add(read)
+        results = [check(chunks[0])]
+        for pid, read in children:
+            with os.fdopen(read, "rb") as pipe:
+                unread.discard(read)
+                data = pipe.read()
+            if not data:
+                raise RuntimeError(f"validation worker {pid} ended without sending its reports")
+            ok, value = pickle.loads(data)  # noqa: S301  # our own child's, through a pipe only we hold
+            if not ok:
+                error, trace = value
+                error.add_note(f"in validation worker {pid}:\n{trace}")
+                raise error
+            results.append(value)
+        finished = True
+        return results
+    finally:
+        for read in unread:
+            os.close(read)
+        for pid, _ in children:
+            if not finished:  # unreaped, so still ours even when it has ended
+                import signal
+
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+
+def _child(
+    check: Callable[[list[SourceFile]], list[FileReport]], chunk: list[SourceFile], write: int, inherited: list[int]
+) -> NoReturn:
+    """In a forked child: check ``chunk``, send the result through ``write``, leave without cleaning up.
+
+    ``os._exit``: nothing of the parent's (atexit handlers, buffered output, pytest's state) may run
+    or be flushed twice from here. ``inherited``: pipe ends of the parent's to close here.
+    """
+    import pickle
+    import traceback
+
+    status = 0
+    try:
+        for fd in inherited:
+            os.close(fd)
+        payload = pickle.dumps((True, check(chunk)), protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException as exc:
+        status = 1
+        trace = traceback.format_exc()
+        try:
+            payload = pickle.dumps((False, (exc, trace)))
+        except Exception:  # an exception that does not pickle: its text still tells what happened
+            payload = pickle.dumps((False, (RuntimeError(f"{type(exc).__name__}: {exc}"), trace)))
+    try:
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(payload)
+    finally:
+        os._exit(status)
+
+
 def _pool(workers: int) -> ProcessPoolExecutor:
-    # Imported here: a pre-commit run on a few files never starts a pool, and these cost it ~10 ms.
-    import multiprocessing
+    # Imported here: only where a child cannot be a plain fork (see _can_fork), and these cost ~10 ms.
     from concurrent.futures import ProcessPoolExecutor
 
-    # fork: a worker starts with the validator imported and its data loaded (~150 ms each under spawn).
-    # Not on macOS, where fork is unsafe with system frameworks and Python defaults to spawn.
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
-    return ProcessPoolExecutor(workers, mp_context=context)
+    # The platform's default start method: spawn on macOS and Windows (~150 ms a worker).
+    return ProcessPoolExecutor(workers)
 
 
 # -- in the workers -----------------------------------------------------------------------------------
