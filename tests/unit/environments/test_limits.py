@@ -63,7 +63,14 @@ def test_a_class_change_to_mw1_micro_with_its_fixed_counts_is_not_refused() -> N
 
 
 def test_a_class_change_from_mw1_micro_takes_the_limits_of_the_new_class() -> None:
-    assert _refusals({"environment_class": "mw1.small", "schedulers": 2}, MICRO) == []
+    assert (
+        _refusals({"environment_class": "mw1.small", "schedulers": 2, "min_webservers": 2, "max_webservers": 2}, MICRO)
+        == []
+    )
+
+
+def test_a_standard_class_runs_at_least_two_web_servers() -> None:
+    assert any("webservers" in p for p in _refusals({"min_webservers": 1, "max_webservers": 1}))
 
 
 def test_max_workers_above_the_quota_is_refused() -> None:

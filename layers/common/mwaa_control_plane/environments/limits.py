@@ -24,7 +24,7 @@ class ClassLimits(BaseModel):
     """Fixed worker counts (mw1.micro: one worker, no autoscaling); None: 1 to the account's quota."""
 
 
-_STANDARD = ClassLimits(schedulers=(2, 5), webservers=(1, 5))
+_STANDARD = ClassLimits(schedulers=(2, 5), webservers=(2, 5))
 CLASS_LIMITS: dict[str, ClassLimits] = {
     # mw1.micro: worker and scheduler share one container; one web server; no worker autoscaling.
     "mw1.micro": ClassLimits(schedulers=(1, 1), webservers=(1, 1), workers=(1, 1)),

@@ -44,11 +44,11 @@ def test_an_environment_without_worker_counts_is_refused_by_name() -> None:
 
 
 @pytest.mark.parametrize("klass", ["mw1.small", "mw1.medium", "mw1.large", "mw1.xlarge", "mw1.2xlarge"])
-def test_the_minimum_of_a_standard_class_is_one_worker_two_schedulers_one_web_server(klass: str) -> None:
+def test_the_minimum_of_a_standard_class_is_one_worker_two_schedulers_two_web_servers(klass: str) -> None:
     minimum = minimum_capacity(klass)  # type: ignore[arg-type]
 
     assert (minimum.min_workers, minimum.max_workers, minimum.schedulers) == (1, 1, 2)
-    assert (minimum.min_webservers, minimum.max_webservers) == (1, 1)
+    assert (minimum.min_webservers, minimum.max_webservers) == (2, 2)
 
 
 def test_mw1_micro_has_its_fixed_counts() -> None:
@@ -70,8 +70,7 @@ def test_scale_down_asks_for_the_minimum_gracefully_and_only_for_what_changes() 
         "min_workers": 1,
         "max_workers": 1,
         "schedulers": 2,
-        "min_webservers": 1,
-        "max_webservers": 1,
+        "max_webservers": 2,
     }
     assert request.worker_replacement_strategy == "GRACEFUL"
     assert request.requested_by.flow == "off-hours"
