@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from random import Random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from mwaa_control_plane.dags.validation import Report, Severity, SourceFile, ValidationContext, validate_files
-from mwaa_control_plane.dags.validation.import_graph import imported_names, is_imported, module_name
+from mwaa_control_plane.dags.validation.import_graph import (
+    ImportReach,
+    imported_names,
+    is_imported,
+    module_name,
+    reached_modules,
+)
 from tests.unit.dags.validation.corpus import DEFECTS, validate_folder
 
 JOBS = DEFECTS / "file-not-imported--job-scripts"
@@ -108,3 +119,39 @@ def test_imports_are_read_with_prefixes_relative_imports_and_submodules() -> Non
     assert {"a", "a.b", "d", "team.sibling", "pkg", "pkg.mod", "pkg.other", "e"} <= names
     assert module_name("team/jobs/__init__.py") == "team.jobs" and module_name("my job.py") is None
     assert is_imported("team/jobs/etl.py", {"jobs.etl"}) and not is_imported("team/jobs/etl.py", {"team.jobs"})
+
+
+_MODULES = ["helpers", "jobs.etl", "jobs", "team.common", "team", "glue_job"]
+
+
+def _path(module: str) -> str:
+    return module.replace(".", "/") + ("/__init__.py" if module in ("jobs", "team") else ".py")
+
+
+_sources = st.tuples(
+    st.booleans(),  # a file Airflow parses (it names airflow and a dag)
+    st.lists(st.sampled_from(_MODULES), max_size=3),
+    st.booleans(),  # `from x import y` rather than `import x.y`
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(_MODULES), _sources, min_size=1), st.randoms(use_true_random=False))
+def test_reading_only_as_far_as_a_question_needs_gives_the_whole_closure_s_answers(
+    folder: dict[str, tuple[bool, list[str], bool]], random: Random
+) -> None:
+    files = []
+    for module, (parsed, imports, from_form) in folder.items():
+        lines = ["# airflow dag"] if parsed else []
+        for imported in imports:
+            head, _, tail = imported.rpartition(".")
+            lines.append(f"from {head} import {tail}" if from_form and head else f"import {imported}")
+        files.append((_path(module), "\n".join(lines).encode()))
+    whole = reached_modules(files, 2)
+    questions = [path for path, _ in files] * 2
+    random.shuffle(questions)
+
+    reach = ImportReach(files, 2)
+
+    assert [reach.imports(path) for path in questions] == [is_imported(path, whole) for path in questions]
+    assert reach.closure() == whole

@@ -101,6 +101,59 @@ def is_imported(path: str, imported: Set[str]) -> bool:
     return any(".".join(parts[start:]) in imported for start in range(len(parts)))
 
 
+class ImportReach:
+    """What :func:`reached_modules` gives, computed only as far as each question needs.
+
+    :meth:`imports` asks whether one file is imported: the files Airflow parses are read one by
+    one until one of them imports it, and the skipped files only when none does. Helper modules
+    are usually imported by the first DAGs read, so a folder is rarely read whole; the answers
+    are the ones the whole closure gives, since reading more only imports more.
+    """
+
+    def __init__(self, files: Iterable[tuple[str, bytes]], airflow_major: int, known: Set[str] = frozenset()) -> None:
+        self.imported = set(known)
+        self._pending = iter(files)
+        self._major = airflow_major
+        self._skipped: list[tuple[str, bytes]] | None = []  # None once the closure is complete
+
+    def imports(self, path: str) -> bool:
+        """Whether a file Airflow parses (or a skipped file one of them reaches) imports the module at ``path``."""
+        if is_imported(path, self.imported):
+            return True
+        for other, content in self._pending:
+            if not other.endswith(".py"):
+                continue
+            if self._skipped is not None and not parsed_by_airflow(content, self._major):
+                self._skipped.append((other, content))
+                continue
+            self.imported |= imported_names(other, content)
+            if is_imported(path, self.imported):
+                return True
+        return is_imported(path, self.closure())
+
+    def closure(self) -> set[str]:
+        """Every module reached: the parsed files' imports, then the skipped files they reach, to a fixpoint."""
+        if self._skipped is None:
+            return self.imported
+        skipped = self._skipped
+        for other, content in self._pending:
+            if not other.endswith(".py"):
+                continue
+            if parsed_by_airflow(content, self._major):
+                self.imported |= imported_names(other, content)
+            else:
+                skipped.append((other, content))
+        reached = True
+        while reached:
+            now = [(other, content) for other, content in skipped if is_imported(other, self.imported)]
+            for other, content in now:
+                self.imported |= imported_names(other, content)
+            skipped = [item for item in skipped if item not in now]
+            reached = bool(now)
+        self._skipped = None
+        return self.imported
+
+
 def reached_modules(files: Iterable[tuple[str, bytes]], airflow_major: int, known: Set[str] = frozenset()) -> set[str]:
     """Modules imported by the ``.py`` files Airflow parses, then by the skipped files they reach, to a fixpoint.
 
@@ -108,20 +161,4 @@ def reached_modules(files: Iterable[tuple[str, bytes]], airflow_major: int, know
     to be imported (from files outside this set). A skipped file is imported when the result
     names it (:func:`is_imported`).
     """
-    imported = set(known)
-    skipped: list[tuple[str, bytes]] = []
-    for path, content in files:
-        if not path.endswith(".py"):
-            continue
-        if parsed_by_airflow(content, airflow_major):
-            imported |= imported_names(path, content)
-        else:
-            skipped.append((path, content))
-    reached = True
-    while reached:
-        now = [(path, content) for path, content in skipped if is_imported(path, imported)]
-        for path, content in now:
-            imported |= imported_names(path, content)
-        skipped = [item for item in skipped if item not in now]
-        reached = bool(now)
-    return imported
+    return ImportReach(files, airflow_major, known).closure()

@@ -21,12 +21,7 @@ from mwaa_control_plane.dags.validation.archives import (
     top_level_module,
 )
 from mwaa_control_plane.dags.validation.credentials import scan_text
-from mwaa_control_plane.dags.validation.import_graph import (
-    imported_names,
-    is_imported,
-    parsed_by_airflow,
-    reached_modules,
-)
+from mwaa_control_plane.dags.validation.import_graph import ImportReach, imported_names, parsed_by_airflow
 from mwaa_control_plane.dags.validation.imports import ImportEnv
 from mwaa_control_plane.dags.validation.models import (
     FileKind,
@@ -186,8 +181,8 @@ class _Run:
             local_modules=frozenset(siblings | plugin_modules),
         )
         self.ignore = self._ignore_rules()
-        #: Modules that the files Airflow parses import, transitively; computed when a skipped file needs it.
-        self._imported: set[str] | None = None
+        #: Modules that the files Airflow parses import, transitively; read as far as a skipped file needs.
+        self._reach: ImportReach | None = None
 
     def _config_policy(self) -> ConfigPolicy | None:
         settings_file = self.context.settings_file
@@ -328,16 +323,13 @@ class _Run:
             return False
         if parsed_by_airflow(content, self.target.major) or "airflow" in imported_names(state.path, content):
             return False
-        if self._imported is None:
-            self._imported = self._imported_modules()
-        return not is_imported(state.path, self._imported)
-
-    def _imported_modules(self) -> set[str]:
-        return reached_modules(
-            ((state.path, state.source.content) for state in self.states if state.kind == "dags"),
-            self.target.major,
-            self.context.imported_modules or frozenset(),
-        )
+        if self._reach is None:
+            self._reach = ImportReach(
+                [(state.path, state.source.content) for state in self.states if state.kind == "dags"],
+                self.target.major,
+                self.context.imported_modules or frozenset(),
+            )
+        return not self._reach.imports(state.path)
 
     def _not_imported_finding(self, waived: list[str]) -> Finding:
         words = "'airflow' and 'dag' (or 'asset')" if self.target.major >= 3 else "both 'airflow' and 'dag'"
