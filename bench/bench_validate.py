@@ -46,6 +46,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "layers" / "common"))
 
 from mwaa_control_plane.dags.validation import ValidationContext, validate_files  # noqa: E402
+from mwaa_control_plane.dags.validation.models import DEFAULT_AIRFLOW_VERSION  # noqa: E402
 from mwaa_control_plane.dags.validation.sources import load_paths  # noqa: E402
 
 TARGET_MS_PER_FILE = 1.0
@@ -437,7 +438,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="whole-process runs of each command (default 5)")
     parser.add_argument(
         "--airflow-version",
-        default=ValidationContext.model_fields["airflow_version"].default,
+        default=DEFAULT_AIRFLOW_VERSION,
         help="target version for the validator",
     )
     parser.add_argument(
