@@ -42,6 +42,7 @@ from mwaa_control_plane.environments.cost import (
 from mwaa_control_plane.environments.description import get_environment
 from mwaa_control_plane.environments.limits import capacity_of
 from mwaa_control_plane.environments.offhours import OffHoursConfig, OffHoursTagError, StackDefaults, config_from_tags
+from mwaa_control_plane.environments.offhours.capacity import night_class_for
 from mwaa_control_plane.environments.offhours.monthly import MonthlyOffHours, month_of, monthly_off_hours
 from mwaa_control_plane.errors import InvalidInputError, NotFoundError, translate_client_error
 from mwaa_cp_cli.output import make_console, print_whole
@@ -50,8 +51,6 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_mwaa import MWAAClient
 
-# The tag #9 adds for scale-down's night class (docs/off-hours.md); read here until tags.py reads it.
-TAG_NIGHT_CLASS = "mwaa-cp:off-hours-class"
 # template.yaml's OffHoursDefaultWindow and OffHoursDefaultTimezone defaults: what an environment without its own
 # mwaa-cp:window or mwaa-cp:timezone tag gets from a stack deployed with the defaults.
 STACK_DEFAULT_WINDOW = "Mon-Fri 20:00-07:00 / Sat-Sun"
@@ -151,18 +150,6 @@ def observed_task_hours(cloudwatch: CloudWatchClient, name: str, now: datetime) 
     return sum((Decimal(str(value)) for value in values), Decimal(0))
 
 
-def _night_class(tags: Mapping[str, str]) -> str | None:
-    value = tags.get(TAG_NIGHT_CLASS)
-    if value is None:
-        return None
-    name = value.strip().lower()
-    if name not in ENVIRONMENT_CLASSES:
-        raise InvalidInputError(
-            f"{TAG_NIGHT_CLASS} = '{value}': must be one of {', '.join(ENVIRONMENT_CLASSES)} (scale-down only)"
-        )
-    return name
-
-
 def _capacity(environment: Mapping[str, Any]) -> EnvironmentCapacity:
     known = {key: value for key, value in capacity_of(dict(environment)).items() if value is not None}
     try:
@@ -227,14 +214,13 @@ def environment_cost(
 
     walked = monthly_off_hours(config, month or month_of(config, now))
     line["month"] = walked
-    try:
-        night_class = _night_class(tags)
-    except InvalidInputError as exc:
-        problems.append(str(exc))
-        night_class = None
+    # As the flow does: a night class that is not smaller than the environment's is not used.
+    night_class = night_class_for(capacity.environment_class, config.night_class)
     schedules: dict[str, OffHoursSchedule] = {
         "scale_down": OffHoursSchedule(
-            mode="scale-down", off_hours_per_month=walked.off_hours_per_month, night_class=night_class
+            mode="scale-down",
+            off_hours_per_month=walked.off_hours_per_month,
+            night_class=night_class if night_class != capacity.environment_class else None,
         ),
         "hibernate": OffHoursSchedule(
             mode="hibernate",

@@ -165,6 +165,20 @@ def test_a_night_class_tag_prices_the_cheaper_class_for_the_night(aws: LocalAws)
     assert line.saving == D("89.51")  # (0.49 - 0.29) x 447.56 h, as in the cost model's tests
 
 
+def test_a_night_class_that_is_not_smaller_is_not_used_as_the_flow_does(aws: LocalAws) -> None:
+    create_environment(
+        aws,
+        "dev-analytics",
+        tags={"mwaa-cp:off-hours": "scale-down", "mwaa-cp:window": WINDOW, "mwaa-cp:off-hours-class": "mw1.large"},
+    )
+
+    line = _report_line(aws, "dev-analytics", month=FOUR_WEEKS, now=NOW)
+
+    assert line.scale_down is not None and line.scale_down.night_class is None
+    assert line.problems == []
+    assert line.saving == D("0.00")
+
+
 def test_observed_task_hours_are_priced_on_serverless_as_an_estimate(aws: LocalAws) -> None:
     _hibernated_nightly(aws)
     now = datetime.now(UTC)
