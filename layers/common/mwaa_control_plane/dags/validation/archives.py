@@ -1,19 +1,23 @@
 """Zip archives (packaged DAGs and plugins.zip): open them safely, never extract them.
 
 Limits are checked on the central directory before a byte is decompressed, and only
-members the rules need (Python sources, the first bytes of binaries) are read.
+members the rules need (Python sources, the first bytes of binaries) are read. ``zipfile`` is
+imported only when there is an archive to open: the validator imports this module for its path
+helpers on every run, and zipfile (with shutil and threading) costs a one-file run a few ms.
 """
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from mwaa_control_plane.dags.validation.models import MIB, Finding, ValidationContext, human_size
 from mwaa_control_plane.dags.validation.rules import finding
+
+if TYPE_CHECKING:
+    import zipfile
 
 NATIVE_SUFFIXES = (".so", ".dylib", ".dll", ".pyd", ".exe", ".o", ".a")
 _SO_VERSIONED = re.compile(r"\.so(\.\d+)+$")
@@ -62,6 +66,9 @@ def _unsafe(name: str) -> bool:
 
 def open_archive(data: bytes, context: ValidationContext) -> Archive:
     """Open ``data`` as a zip and check the central directory against the limits."""
+    import io
+    import zipfile
+
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()

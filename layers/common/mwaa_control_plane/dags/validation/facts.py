@@ -12,9 +12,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
+from mwaa_control_plane.dags.validation.target import DATA
 from mwaa_control_plane.versions import Release, release
 
 _FILE = re.compile(r"^mwaa-(?P<version>\d+\.\d+\.\d+)\.json\.gz$")
@@ -182,8 +183,8 @@ def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _data() -> resources.abc.Traversable:
-    return resources.files("mwaa_control_plane.dags.validation").joinpath("data", "facts")
+def _data() -> Path:
+    return DATA / "facts"
 
 
 @cache

@@ -20,7 +20,6 @@ import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
 from mwaa_control_plane.dags.validation.credentials import is_literal_secret, is_secret_name
@@ -28,7 +27,7 @@ from mwaa_control_plane.dags.validation.imports import NAMESPACE_PARENTS, Import
 from mwaa_control_plane.dags.validation.models import Finding
 from mwaa_control_plane.dags.validation.rules import finding
 from mwaa_control_plane.dags.validation.schedule import schedule_problem
-from mwaa_control_plane.dags.validation.target import ArgumentChange, Target, Version, airflow_changes
+from mwaa_control_plane.dags.validation.target import DATA, ArgumentChange, Target, Version, airflow_changes
 from mwaa_control_plane.versions import release
 
 Role = Literal["dag", "plugin"]
@@ -290,7 +289,7 @@ class _Signatures:
 @cache
 def _signature_files() -> dict[tuple[int, int], str]:
     """Data files by the (major, minor) of their reference version."""
-    folder = resources.files("mwaa_control_plane.dags.validation").joinpath("data", "signatures")
+    folder = DATA / "signatures"
     found: dict[tuple[int, int], str] = {}
     for entry in folder.iterdir():
         name = entry.name
@@ -310,7 +309,7 @@ def signatures_for(major: int, minor: int) -> _Signatures | None:
     name = _signature_files().get((major, minor))
     if name is None:
         return None
-    folder = resources.files("mwaa_control_plane.dags.validation").joinpath("data", "signatures")
+    folder = DATA / "signatures"
     raw: dict[str, Any] = json.loads(folder.joinpath(name).read_text("utf-8"))
     base = frozenset(raw["base_params"])
     operators: dict[str, _Operator] = {}
