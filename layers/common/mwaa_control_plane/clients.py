@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_mwaa import MWAAClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_ssm import SSMClient
     from mypy_boto3_stepfunctions import SFNClient
 
 _CONFIG = Config(
@@ -52,6 +53,10 @@ def s3(region: str | None = None, endpoint_url: str | None = None) -> S3Client:
 
 def sfn(region: str | None = None, endpoint_url: str | None = None) -> SFNClient:
     return _client("stepfunctions", region, endpoint_url)  # type: ignore[no-any-return]
+
+
+def ssm(region: str | None = None, endpoint_url: str | None = None) -> SSMClient:
+    return _client("ssm", region, endpoint_url)  # type: ignore[no-any-return]
 
 
 def dynamodb(region: str | None = None, endpoint_url: str | None = None) -> DynamoDBClient:
