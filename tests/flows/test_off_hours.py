@@ -340,6 +340,26 @@ def test_hibernate_then_resume_recreates_the_environment_and_its_airflow_state(
     assert resumed and "kept paused by the catchup guard" in resumed[0]["message"]
 
 
+def test_an_airflow_3_environment_comes_back_with_its_airflow_state(aws: LocalAws) -> None:
+    create_environment(aws, ENV, airflow_version="3.0.6", tags=HIBERNATE)
+    _put_dags(aws, _dag_file(datetime.now(UTC) - timedelta(days=10)))
+    _seed_airflow(aws)
+    before = _airflow_state(aws)
+
+    assert _run(aws, "hibernate")[0] == "Off-hours run done"
+    assert not _exists(aws)
+    final, output = _run(aws, "resume")
+
+    assert final == "Off-hours run done"
+    assert _results(output) == {f"{ENV} resume": "done"}
+    assert _environment(aws)["AirflowVersion"] == "3.0.6"
+    after = _airflow_state(aws)
+    assert {k: after[k] for k in ("variables", "pools", "connection")} == {
+        k: before[k] for k in ("variables", "pools", "connection")
+    }
+    assert after["dags"] == {**before["dags"], "nightly_load": True}
+
+
 def test_the_catchup_guard_keeps_a_catchup_dag_paused_and_counts_the_runs_it_would_create(aws: LocalAws) -> None:
     create_environment(aws, ENV, tags=HIBERNATE)
     _put_dags(aws, _dag_file(datetime.now(UTC) - timedelta(days=10)))
