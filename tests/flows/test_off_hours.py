@@ -402,6 +402,21 @@ def test_a_connection_whose_password_would_be_lost_refuses_the_hibernate(aws: Lo
     assert "warehouse" in note["message"] and "mwaa-cp:connections=accept-loss" in note["message"]
 
 
+def test_a_hibernate_the_schedule_keeps_skipping_for_the_same_reason_is_told_once(
+    aws: LocalAws, inbox: Notifications
+) -> None:
+    create_environment(aws, ENV, tags=HIBERNATE)
+    _rest(aws, "POST", "/connections", {"connection_id": "warehouse", "conn_type": "postgres", "login": "etl"})
+
+    for _ in range(3):
+        final, output = _run(aws, "reconcile-one")
+        assert (final, _results(output)) == ("Off-hours run done", {f"{ENV} hibernate": "skipped"})
+
+    assert len([m for m in inbox.messages() if "hibernate skipped" in m["subject"]]) == 1
+    record = _repository(aws).off_hours_record(ENV)
+    assert record is not None and record.last_error is not None and "warehouse" in record.last_error
+
+
 def test_running_tasks_skip_the_hibernate_when_the_policy_does_not_wait(aws: LocalAws, inbox: Notifications) -> None:
     create_environment(aws, ENV, tags={**HIBERNATE, "mwaa-cp:drain": "wait-0m"})
     _running_work(aws, minutes=60)

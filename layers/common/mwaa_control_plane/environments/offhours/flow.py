@@ -11,6 +11,7 @@ option, only references and counts (Step Functions keeps payloads in its executi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -80,6 +81,7 @@ TRANSIENT_STATUSES = frozenset(
 )
 RECORD_ATTEMPTS = 3
 _MAX_MESSAGE = 4000
+_MAX_ERROR = 1000
 
 
 # -- the console input and the plan ------------------------------------------------------------------------------------
@@ -567,12 +569,22 @@ class Steps:
         now = self.clock.now()
         error = self._error_text(item)
         details = [d for d in item.details() if d]
+        problem = (error or "; ".join(details) or status)[:_MAX_ERROR]
+        previous = self.repository.off_hours_record(name)
+        # The same skip on every tick (work that never drains, a secret that would be lost) is told once.
+        repeated = (
+            status == "skipped"
+            and not item.console
+            and previous is not None
+            and previous.last_error == f"{action} skipped: {problem}"[:_MAX_ERROR]
+        )
         if status == "done":
             self._update_record(name, lambda r: _after_success(r, item, now), now)
         elif status == "failed" and action == "resume":
             self._update_record(name, lambda r: r.with_resume_failure(error or "resume failed", now), now)
-        elif status in ("failed", "skipped") and error:
-            self._update_record(name, lambda r: r.model_copy(update={"last_error": error[:1000]}), now)
+        elif status in ("failed", "skipped"):
+            last = f"{action} {status}: {problem}"[:_MAX_ERROR]
+            self._update_record(name, lambda r: r.model_copy(update={"last_error": last}), now)
         subject, verb = _subject(name, action, status)
         lines = [f"The off-hours {action} of {name} {verb}.", f"Why it ran: {item.reason}"]
         lines += details
@@ -587,7 +599,12 @@ class Steps:
                 )
         message = "\n".join(lines)[:_MAX_MESSAGE]
         return RecordedOutcome(
-            environment=name, action=action, status=status, subject=subject, message=message, notify=status != "noop"
+            environment=name,
+            action=action,
+            status=status,
+            subject=subject,
+            message=message,
+            notify=status != "noop" and not repeated,
         )
 
     def _error_text(self, item: ItemState) -> str | None:
@@ -600,7 +617,7 @@ class Steps:
         if item.ending.step == "environment-change":
             return "the environment-change flow did not apply the capacity (its own notification says why)"
         if item.error is not None:
-            return f"{item.error.Error}: {item.error.Cause}".strip(": ")
+            return f"{item.error.Error}: {item.error.message}".strip(": ")
         return None
 
     def _create_failure(self, name: str) -> str:
@@ -627,6 +644,16 @@ class StepError(Payload):
     Error: str = ""
     Cause: str = ""
 
+    @property
+    def message(self) -> str:
+        """The Cause without its envelope: a Lambda's is JSON with the message, a request id and a stack trace."""
+        try:
+            cause = json.loads(self.Cause)
+        except ValueError:
+            return self.Cause
+        message = cause.get("errorMessage") if isinstance(cause, dict) else None
+        return message if isinstance(message, str) else self.Cause
+
 
 class StepResult(Payload):
     value: dict[str, Any] = {}
@@ -638,6 +665,7 @@ class ItemState(Payload):
     environment: EnvironmentName
     action: ItemAction
     reason: str = ""
+    planned: dict[str, Any] = {}
     ending: Ending
     error: StepError | None = None
     prepared: StepResult | None = None
@@ -651,6 +679,11 @@ class ItemState(Payload):
         for step in (self.prepared, self.drain, self.snapshot, self.deletion, self.creation, self.restored):
             if step is not None and isinstance(step.value.get("detail"), str):
                 yield step.value["detail"]
+
+    @property
+    def console(self) -> bool:
+        """Asked for from the console (always told), rather than planned by the schedule's reconcile."""
+        return bool(self.planned.get("console"))
 
     @property
     def started_at(self) -> datetime | None:
