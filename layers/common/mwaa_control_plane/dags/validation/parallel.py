@@ -70,10 +70,11 @@ from mwaa_control_plane.dags.validation.validator import validate_files
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-#: Fewer DAGs-folder files than this per worker and a pool costs more than it saves: forking the
-#: workers, sending them the files and taking the reports back costs 15-25 ms. Measured with
-#: ``bench/bench_validate.py --find-threshold`` on 2 cores (validation only, fresh processes):
-#: 50 files 43 ms serial / 47 ms on 2 workers, 100 files 71 / 60, 200 files 121 / 87, 800 files 447 / 252.
+#: Fewer DAGs-folder files than this per worker and a split saves a few ms at best, or costs them.
+#: Measured with ``bench/bench_validate.py --find-threshold`` on 2 cores (validation only, fresh
+#: processes, forked children): 25 files 14 ms serial / 17 ms on 2 processes, 50 files 25 / 22,
+#: 100 files 45 / 33, 200 files 84 / 53, 800 files 328 / 182. A spawned pool (macOS, Windows) costs
+#: far more to start.
 MIN_FILES_PER_WORKER = 50
 
 #: Chunks per worker of a process pool (not on Linux): enough for a worker that finishes early to
