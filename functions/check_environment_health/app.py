@@ -4,13 +4,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mwaa_control_plane import clients
 from mwaa_control_plane.airflow import AirflowClient
-from mwaa_control_plane.clock import get_clock
-from mwaa_control_plane.config import CommonSettings, load_settings
+from mwaa_control_plane.config import OffHoursDefaults
 from mwaa_control_plane.environments.health import check_environment_health
 from mwaa_control_plane.observability import MetricUnit, instrumented, metrics
 from mwaa_control_plane.payloads import EnvironmentName, Payload, parse_input
+from mwaa_control_plane.wiring import dependencies
 
 
 class HealthRequest(Payload):
@@ -20,10 +19,15 @@ class HealthRequest(Payload):
 @instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_input(HealthRequest, event)
-    settings = load_settings(CommonSettings)
-    mwaa = clients.mwaa(settings.region)
-    airflow = AirflowClient.for_environment(request.environment_name, region=settings.region, clock=get_clock())
-    report = check_environment_health(mwaa, airflow, request.environment_name)
+    deps = dependencies(OffHoursDefaults)
+    airflow = AirflowClient.for_environment(request.environment_name, region=deps.settings.region, clock=deps.clock)
+    report = check_environment_health(
+        deps.mwaa,
+        airflow,
+        request.environment_name,
+        repository=deps.repository,
+        stack=deps.settings.stack_defaults(),
+    )
     metrics.add_metric(
         name="EnvironmentHealthy" if report.healthy else "EnvironmentUnhealthy", unit=MetricUnit.Count, value=1
     )

@@ -62,8 +62,9 @@ def test_a_handler_that_raises_is_retried_by_the_state_machine(aws: LocalAws) ->
 
 def test_an_injected_throttling_fault_is_retried_by_the_asl(aws: LocalAws) -> None:
     create_environment(aws, "dev-analytics")
-    fault = aws.faults.inject("mwaa", "ListEnvironments", error_code="ThrottlingException", times=2)
-    arn = aws.start_execution("environment-health", load_event("environment-health/all-environments.json"))
+    # The flow's first call is its own direct GetEnvironment (the Lambda asks only after it)
+    fault = aws.faults.inject("mwaa", "GetEnvironment", error_code="ThrottlingException", times=2)
+    arn = aws.start_execution("environment-health", load_event("environment-health/one-environment.json"))
     result = aws.wait_for_execution(arn)
     assert result["status"] == "SUCCEEDED", result
     assert fault.injected == 2

@@ -51,25 +51,23 @@ class EnvironmentChangeSettings(CommonSettings):
     max_workers_quota: Annotated[int, Field(alias="MAX_WORKERS_QUOTA", ge=1)] = 25
 
 
-class OffHoursSettings(CommonSettings):
-    """Functions of the off-hours flow. Window, zone and holidays stay raw text here: ``config_from_tags``
-    checks them per environment and names the stack parameter in its problems."""
+class SnapshotSettings(CommonSettings):
+    """Functions that read or write hibernated environments' snapshots (off-hours, and environment-change
+    pinning artifacts in the snapshot of a hibernated environment)."""
 
     snapshot_bucket: Annotated[str, Field(alias="SNAPSHOT_BUCKET_NAME", min_length=3)]
     snapshot_kms_key_id: Annotated[str, Field(alias="SNAPSHOT_KMS_KEY_ID", min_length=1)]
+
+
+class OffHoursDefaults(CommonSettings):
+    """The stack's off-hours defaults. Window, zone and holidays stay raw text here: ``config_from_tags``
+    checks them per environment and names the stack parameter in its problems."""
+
     default_window: Annotated[str, Field(alias="OFF_HOURS_DEFAULT_WINDOW")] = ""
     """Empty: no default (an environment without ``mwaa-cp:window`` is then reported, not guessed)."""
     default_timezone: Annotated[str, Field(alias="OFF_HOURS_DEFAULT_TIMEZONE", min_length=1)] = "UTC"
     holidays: Annotated[str, Field(alias="OFF_HOURS_HOLIDAYS")] = ""
     """ISO dates separated by commas or spaces (a CloudFormation list parameter arrives comma-joined)."""
-    environment_change_state_machine_arn: Annotated[
-        str | None, Field(alias="ENVIRONMENT_CHANGE_STATE_MACHINE_ARN", pattern=r"^arn:aws[\w-]*:states:")
-    ] = None
-
-    @field_validator("environment_change_state_machine_arn", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
 
     @property
     def holiday_list(self) -> tuple[str, ...]:
@@ -86,6 +84,19 @@ class OffHoursSettings(CommonSettings):
             holidays=self.holiday_list,
             production=self.stage == "prod",
         )
+
+
+class OffHoursSettings(SnapshotSettings, OffHoursDefaults):
+    """Functions of the off-hours flow: the snapshot store and the stack's defaults."""
+
+    environment_change_state_machine_arn: Annotated[
+        str | None, Field(alias="ENVIRONMENT_CHANGE_STATE_MACHINE_ARN", pattern=r"^arn:aws[\w-]*:states:")
+    ] = None
+
+    @field_validator("environment_change_state_machine_arn", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
 
 
 class CliSettings(Settings):

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from mwaa_control_plane.clock import Clock
 from mwaa_control_plane.dags.events import Action, ArtifactKind, DeliveryDecision, DeliveryRequest
 from mwaa_control_plane.dags.payloads import SyncOutcome, ValidationOutcome, Verification
-from mwaa_control_plane.environments.description import EnvironmentTarget, describe_environment
+from mwaa_control_plane.environments.description import HIBERNATED, EnvironmentTarget, describe_environment
 from mwaa_control_plane.errors import translate_client_error
 from mwaa_control_plane.objects import current_version
 from mwaa_control_plane.state import ObjectEvent, StateRepository
@@ -93,7 +93,7 @@ def sync_dag_file(
 ) -> SyncOutcome:
     """Copy exactly the validated version into the environment's DAG folder, unless a newer event came since."""
     request = validated.request
-    target = describe_environment(mwaa, request.environment_name)
+    target = describe_environment(mwaa, request.environment_name, repository=repository)
     destination = mwaa_key(target, request)
     with repository.object_lock(request.key, owner):
         if not still_latest(repository, request):
@@ -118,6 +118,11 @@ def sync_dag_file(
     verification = _verification(target, new_file=previous is None, now=clock.now())
     if request.kind is not ArtifactKind.DAG or not request.relative_path.endswith((".py", ".zip")):
         verification = verification.model_copy(update={"state": "skipped", "detail": "not a DAG file"})
+    elif target.status == HIBERNATED:
+        # The bucket stays while off-hours keeps the environment deleted: the file is there when it resumes,
+        # and the resume's report names every file Airflow then fails to import.
+        detail = "the environment is hibernated: Airflow imports the file when it resumes"
+        verification = verification.model_copy(update={"state": "deferred", "detail": detail})
     return SyncOutcome(
         request=request,
         outcome="synced",
@@ -143,7 +148,7 @@ def propagate_deletion(
     s3: S3Client, mwaa: MWAAClient, repository: StateRepository, request: DeliveryRequest, owner: str
 ) -> SyncOutcome:
     """Delete the file from the environment's DAG folder (a delete marker: older versions stay for rollback)."""
-    target = describe_environment(mwaa, request.environment_name)
+    target = describe_environment(mwaa, request.environment_name, repository=repository)
     destination = mwaa_key(target, request)
     with repository.object_lock(request.key, owner):
         if not still_latest(repository, request):
@@ -214,7 +219,7 @@ def roll_back_dag_file(
 ) -> SyncOutcome:
     """Restore the version the environment had before (or delete a new file) after an import error."""
     request = synced.request
-    target = describe_environment(mwaa, request.environment_name)
+    target = describe_environment(mwaa, request.environment_name, repository=repository)
     with repository.object_lock(request.key, owner):
         current = current_version(s3, target.source_bucket, synced.mwaa_key)
         try:

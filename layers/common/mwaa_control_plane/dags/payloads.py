@@ -20,7 +20,7 @@ class ValidationOutcome(Payload):
 
 
 class Verification(Payload):
-    state: Literal["pending", "registered", "import_error", "gave_up", "skipped"] = "pending"
+    state: Literal["pending", "registered", "import_error", "gave_up", "skipped", "deferred"] = "pending"
     wait_seconds: int
     deadline: str
     synced_at: str

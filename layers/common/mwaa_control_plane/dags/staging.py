@@ -41,7 +41,7 @@ def stage_artifact(
     request = validated.request
     if request.kind is ArtifactKind.DAG:
         raise InvalidInputError("DAG-folder files are synced, not staged")
-    target = describe_environment(mwaa, request.environment_name)
+    target = describe_environment(mwaa, request.environment_name, repository=repository)
     destination = mwaa_key(target, request)
     with repository.object_lock(request.key, owner):
         if not still_latest(repository, request):

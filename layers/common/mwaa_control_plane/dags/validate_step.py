@@ -186,7 +186,7 @@ def validate_object(
     """Validate exactly ``request.version_id`` and write the JSON report next to it in the staging bucket."""
     if request.action is not Action.CREATED or not request.version_id:
         raise InvalidInputError("only created object versions are validated")
-    target = describe_environment(mwaa, request.environment_name)
+    target = describe_environment(mwaa, request.environment_name, repository=repository)
     try:
         obj = s3.get_object(
             Bucket=request.staging_bucket,

@@ -48,6 +48,9 @@ if TYPE_CHECKING:
     from mypy_boto3_mwaa import MWAAClient
     from mypy_boto3_s3 import S3Client
 
+    from mwaa_control_plane.environments.offhours.records import OffHoursRecord
+    from mwaa_control_plane.environments.offhours.snapshot import SnapshotStore
+
 FLOW = "environment-change"
 UPDATABLE = ("AVAILABLE", "UPDATE_FAILED")
 # States an environment leaves by itself: wait for them. Any other state (DELETED, CREATE_FAILED, ...) is final.
@@ -81,7 +84,7 @@ class RecordedRequest(Payload):
 
 
 class Readiness(Payload):
-    state: Literal["ready", "wait", "resolved"]
+    state: Literal["ready", "wait", "resolved", "hibernated"]
     wait_seconds: int = 0
     reason: str = ""
     outcome: RequestOutcome | None = None
@@ -125,14 +128,42 @@ def _release_announcement(repository: StateRepository, request: ChangeRequest) -
         repository.withdraw_announcement(request.environment_name, request.fulfils.source, request.fulfils.version_id)
 
 
+def hibernation_of(repository: StateRepository, environment_name: str) -> OffHoursRecord | None:
+    """The off-hours record of an environment that is hibernated (deleted, its snapshot kept), else None."""
+    record = repository.off_hours_record(environment_name)
+    return record if record is not None and record.state == "hibernated" and record.snapshot is not None else None
+
+
+def _non_artifact_fields(request: ChangeRequest) -> list[str]:
+    fields = {**request.requested_fields(), **{k: v for k, v in _fixed_fields(request).items() if v is not None}}
+    return sorted(name for name in fields if name not in ARTIFACT_KINDS)
+
+
+def _refuse_unless_artifacts_of_hibernated(repository: StateRepository, request: ChangeRequest) -> None:
+    """An unknown environment stays NotFoundError; a hibernated one takes requirements, plugins and startup only."""
+    record = hibernation_of(repository, request.environment_name)
+    if record is None:
+        raise NotFoundError(f"environment {request.environment_name} does not exist")
+    others = _non_artifact_fields(request)
+    if others:
+        raise ChangeRefusedError(
+            f"{request.environment_name} is hibernated (since {record.since:%Y-%m-%d %H:%M} UTC): only requirements,"
+            f" plugins and startup changes are kept for its resume; ask for {', '.join(others)} once it is awake"
+        )
+
+
 # ---------------------------------------------------------------------- steps
 def record_request(
     mwaa: MWAAClient, repository: StateRepository, request: ChangeRequest, request_id: str, *, max_workers_quota: int
 ) -> RecordedRequest:
     """Refuse what MWAA would refuse, then record ``request`` as pending for its environment."""
     try:
-        environment = get_environment(mwaa, request.environment_name)
-        _refuse_if_needed({**request.requested_fields(), **_fixed_fields(request)}, environment, max_workers_quota)
+        try:
+            environment = get_environment(mwaa, request.environment_name)
+        except NotFoundError:
+            _refuse_unless_artifacts_of_hibernated(repository, request)
+        else:
+            _refuse_if_needed({**request.requested_fields(), **_fixed_fields(request)}, environment, max_workers_quota)
         if not request.requested_fields():
             raise ChangeRefusedError("the request changes nothing: name at least one field to change")
     except (ChangeRefusedError, NotFoundError):
@@ -167,7 +198,12 @@ def prepare(
     if announced and waited < SETTLE_LIMIT_SECONDS:
         sources = ", ".join(a.source for a in announced)
         return Readiness(state="wait", wait_seconds=30, reason=f"waiting for announced changes: {sources}")
-    status = get_environment(mwaa, environment_name).get("Status", "UNKNOWN")
+    try:
+        status = get_environment(mwaa, environment_name).get("Status", "UNKNOWN")
+    except NotFoundError:
+        if hibernation_of(repository, environment_name) is None:
+            raise
+        return Readiness(state="hibernated", reason=f"{environment_name} is hibernated: its snapshot takes the change")
     if status in UPDATABLE:
         return Readiness(state="ready", reason=f"{environment_name} is {status}")
     if status not in TRANSIENT:
@@ -303,6 +339,121 @@ def _started_by_an_earlier_attempt(
     # The intent is written only after the environment was seen AVAILABLE, so an update that began after it
     # (allowing a second of clock skew) is the one this change sent.
     return intent if began >= intent.started_at - timedelta(seconds=1) else None
+
+
+def apply_to_snapshot(
+    repository: StateRepository, store: SnapshotStore, environment_name: str, change_id: str, *, owner: str
+) -> ChangeResult:
+    """Pin the pending requirements/plugins/startup versions in a hibernated environment's snapshot.
+
+    The resume creates the environment from the snapshot, so it comes back with them. Requests that
+    touch anything else (recorded before the environment was hibernated) are refused with the reason.
+    """
+    repository.acquire_environment_lock(
+        environment_name,
+        owner=owner,
+        flow=FLOW,
+        purpose="pin artifacts in the snapshot",
+        lease_seconds=LOCK_LEASE_SECONDS,
+    )
+    hibernated = hibernation_of(repository, environment_name)
+    if hibernated is None or hibernated.snapshot is None:
+        raise EnvironmentStateError(f"environment {environment_name} is not hibernated; its snapshot cannot be changed")
+    now = repository.clock.now()
+    pending = repository.change_requests(environment_name)
+    record = ChangeRecord(change_id=change_id, environment_name=environment_name, status="updating", started_at=now)
+    lines: list[str] = []
+    others = [r for r in pending if _non_artifact_fields(r.request)]
+    if others:
+        refused = record.model_copy(
+            update={
+                "status": "refused",
+                "request_ids": [r.request_id for r in others],
+                "requested_by": [r.request.requested_by for r in others],
+                "reasons": [r.request.reason for r in others],
+                "detail": f"{environment_name} was hibernated before the change could be applied; ask again once it"
+                " is awake (only requirements, plugins and startup changes are kept while hibernated)",
+            }
+        )
+        _resolve(repository, refused, others)
+        lines.append(f"Refused for the hibernated environment: {refused.detail}. Requested by {_requesters(refused)}.")
+    artifacts = [r for r in pending if r not in others]
+    if not artifacts:
+        return ChangeResult(environment_name=environment_name, status="failed", notification="\n".join(lines))
+    merged, superseded = _merge(artifacts)
+    snapshot = store.verify(hibernated.snapshot)
+    before: dict[str, ArtifactVersion] = {}
+    after: dict[str, ArtifactVersion] = {}
+    changes: list[FieldChange] = []
+    for kind in ARTIFACT_KINDS:
+        wanted: ArtifactVersion | None = merged.get(kind)
+        if wanted is None:
+            continue
+        running = _artifact_now(snapshot.create_arguments, kind)
+        if running is not None and (running.s3_path, running.version) == (wanted.s3_path, wanted.version):
+            continue
+        if running is not None:
+            before[kind] = running
+        after[kind] = wanted
+        changes.append(
+            FieldChange(
+                field=kind,
+                before=running.model_dump(exclude={"modules"}) if running else None,
+                after=wanted.model_dump(exclude={"modules"}),
+            )
+        )
+    record = record.model_copy(
+        update={
+            "request_ids": [r.request_id for r in artifacts],
+            "requested_by": [r.request.requested_by for r in artifacts],
+            "reasons": [r.request.reason for r in artifacts],
+            "superseded": superseded,
+            "changes": changes,
+            "artifacts_before": before,
+            "artifacts_after": after,
+        }
+    )
+    if not changes:
+        _resolve(
+            repository,
+            record.model_copy(update={"status": "unchanged", "detail": "already in the snapshot"}),
+            artifacts,
+        )
+        lines.append(f"{environment_name} (hibernated): every requested version is already in its snapshot.")
+        return ChangeResult(environment_name=environment_name, status="succeeded", notification="\n".join(lines))
+    pinned = store.update_artifacts(hibernated.snapshot, after)  # type: ignore[arg-type]  # keys are ArtifactKind
+    target = hibernated.target
+    if target is not None:
+        target = target.model_copy(
+            update={
+                f"{kind}_{part}": getattr(version, attr)
+                for kind, version in after.items()
+                for part, attr in (("s3_path", "s3_path"), ("version", "version"))
+            }
+        )
+    repository.put_off_hours_record(hibernated.model_copy(update={"snapshot": pinned, "target": target}))
+    finished = _resolve(
+        repository,
+        record.model_copy(
+            update={"status": "succeeded", "detail": "pinned in the snapshot of the hibernated environment"}
+        ),
+        artifacts,
+    )
+    # Not known-good yet: the environment has not run them. The validator checks DAGs against the new plugins.
+    plugins = after.get("plugins")
+    if plugins is not None:
+        repository.set_plugin_modules(environment_name, plugins.modules)
+    lines.insert(
+        0,
+        f"{environment_name} is hibernated: {_changes_text(finished)} pinned in its snapshot ({change_id});"
+        " the environment comes back with them when it resumes.",
+    )
+    lines.append(f"Requested by {_requesters(finished)}.")
+    return ChangeResult(
+        environment_name=environment_name,
+        status="succeeded",
+        notification="\n".join(lines + _superseded_lines(finished)),
+    )
 
 
 def _update_arguments(

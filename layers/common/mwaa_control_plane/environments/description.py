@@ -6,14 +6,18 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from mwaa_control_plane.errors import translate_client_error
+from mwaa_control_plane.errors import NotFoundError, translate_client_error
 from mwaa_control_plane.payloads import Payload
 
 if TYPE_CHECKING:
     from mypy_boto3_mwaa import MWAAClient
 
+    from mwaa_control_plane.state import StateRepository
+
 # MWAA's default (docs/mwaa-facts.md): new files in the DAG folder are listed every 300 s.
 DAG_DIR_LIST_INTERVAL = 300
+# Not an MWAA status: the control plane deleted the environment off-hours and keeps its snapshot.
+HIBERNATED = "HIBERNATED"
 
 
 class EnvironmentTarget(Payload):
@@ -51,9 +55,21 @@ def get_environment(mwaa: MWAAClient, name: str) -> dict[str, Any]:
         raise translate_client_error(exc, operation="GetEnvironment") from exc
 
 
-def describe_environment(mwaa: MWAAClient, name: str) -> EnvironmentTarget:
-    """GetEnvironment, reduced to what delivery needs. Raises NotFoundError for an unknown environment."""
-    env = get_environment(mwaa, name)
+def describe_environment(
+    mwaa: MWAAClient, name: str, *, repository: StateRepository | None = None
+) -> EnvironmentTarget:
+    """GetEnvironment, reduced to what delivery needs. Raises NotFoundError for an unknown environment.
+
+    With ``repository``, an environment that off-hours hibernated is described from its off-hours record
+    (status ``HIBERNATED``): its bucket stays, so files are still delivered to it.
+    """
+    try:
+        env = get_environment(mwaa, name)
+    except NotFoundError:
+        hibernated = hibernated_target(repository, name) if repository is not None else None
+        if hibernated is None:
+            raise
+        return hibernated
     options = env.get("AirflowConfigurationOptions") or {}
     listed = options.get("scheduler.dag_dir_list_interval") or options.get("dag_processor.refresh_interval")
     error = env.get("LastUpdate", {}).get("Error", {})
@@ -73,3 +89,11 @@ def describe_environment(mwaa: MWAAClient, name: str) -> EnvironmentTarget:
         last_update_error_code=error.get("ErrorCode"),
         last_update_error_message=error.get("ErrorMessage"),
     )
+
+
+def hibernated_target(repository: StateRepository, name: str) -> EnvironmentTarget | None:
+    """The target of an environment off-hours hibernated (its record says so), else None."""
+    record = repository.off_hours_record(name)
+    if record is None or record.state != "hibernated" or record.target is None:
+        return None
+    return record.target.model_copy(update={"status": HIBERNATED})

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pydantic import computed_field
 
-from mwaa_control_plane.environments.description import get_environment
+from mwaa_control_plane.environments.description import HIBERNATED, get_environment
 from mwaa_control_plane.environments.inventory import USABLE_STATES, EnvironmentConfiguration, configuration_of
+from mwaa_control_plane.errors import NotFoundError, OffHoursTagError
 
 if TYPE_CHECKING:
     from mypy_boto3_mwaa import MWAAClient
 
     from mwaa_control_plane.airflow.models import Dag, DagImportError
     from mwaa_control_plane.airflow.reader import AirflowReader
+    from mwaa_control_plane.environments.offhours.records import OffHoursRecord
+    from mwaa_control_plane.environments.offhours.tags import StackDefaults
+    from mwaa_control_plane.state import StateRepository
 
 # How many import-error files a report names; the count is always exact.
 MAX_NAMED_IMPORT_ERRORS = 20
@@ -26,6 +31,10 @@ class EnvironmentHealth(EnvironmentConfiguration):
     import_error_count: int = 0
     import_error_files: list[str] = []
     problems: list[str] = []
+    hibernated_since: datetime | None = None
+    back_at: datetime | None = None
+    """When off-hours starts the resume of a hibernated environment (None: not scheduled; see ``detail``)."""
+    detail: str = ""
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -33,13 +42,27 @@ class EnvironmentHealth(EnvironmentConfiguration):
         return not self.problems
 
 
-def check_environment_health(mwaa: MWAAClient, airflow: AirflowReader, name: str) -> EnvironmentHealth:
+def check_environment_health(
+    mwaa: MWAAClient,
+    airflow: AirflowReader,
+    name: str,
+    *,
+    repository: StateRepository | None = None,
+    stack: StackDefaults | None = None,
+) -> EnvironmentHealth:
     """Describe ``name`` and, when Airflow can answer, count its DAGs and import errors.
 
-    Unhealthy means: not AVAILABLE, the last update failed, or Airflow reports import errors.
+    Unhealthy means: not AVAILABLE, the last update failed, or Airflow reports import errors. An
+    environment off-hours hibernated (``repository`` knows) is healthy and says since when and until when.
     """
     # Throttling and 5xx reach the ASL retriers by name; a deleted environment is a NotFoundError.
-    environment = get_environment(mwaa, name)
+    try:
+        environment = get_environment(mwaa, name)
+    except NotFoundError:
+        record = _hibernation(repository, name)
+        if record is None:
+            raise
+        return hibernated_health(record, stack, repository.clock.now() if repository is not None else record.since)
     configuration = configuration_of(environment)
     status = configuration["status"]
     usable = status in USABLE_STATES
@@ -65,4 +88,45 @@ def check_environment_health(mwaa: MWAAClient, airflow: AirflowReader, name: str
         import_error_count=len(import_errors),
         import_error_files=sorted({e.filename for e in import_errors})[:MAX_NAMED_IMPORT_ERRORS],
         problems=problems,
+    )
+
+
+def _hibernation(repository: StateRepository | None, name: str) -> OffHoursRecord | None:
+    if repository is None:
+        return None
+    record = repository.off_hours_record(name)
+    return record if record is not None and record.state == "hibernated" else None
+
+
+def hibernated_health(record: OffHoursRecord, stack: StackDefaults | None, now: datetime) -> EnvironmentHealth:
+    """A hibernated environment's report: "hibernated since X, back at Y", from its record and its tags."""
+    from mwaa_control_plane.environments.offhours.schedule import lead_time, resume_at
+    from mwaa_control_plane.environments.offhours.tags import config_from_tags
+
+    back_at: datetime | None = None
+    try:
+        config = config_from_tags(record.tags, stack)
+    except OffHoursTagError as exc:
+        back = f"back: unknown, its tags cannot be read ({exc})"
+    else:
+        if not config.managed or config.protection is not None:
+            back = "back at the next off-hours run: it is no longer managed or it is protected"
+        else:
+            back_at = resume_at(config, now, lead_time(record.create_durations))
+            back = f"back at {back_at:%Y-%m-%d %H:%M} UTC" if back_at else "back: no end to its off-hours window"
+            if back_at is not None and record.next_resume_attempt_at and record.next_resume_attempt_at > back_at:
+                back_at = record.next_resume_attempt_at
+                back = f"back at {back_at:%Y-%m-%d %H:%M} UTC at the earliest (the last resume failed)"
+    detail = f"hibernated since {record.since:%Y-%m-%d %H:%M} UTC, {back}"
+    if record.last_error:
+        detail += f"; last resume failed: {record.last_error}"
+    target = record.target
+    return EnvironmentHealth(
+        environment_name=record.environment_name,
+        status=HIBERNATED,
+        airflow_version=target.airflow_version if target else None,
+        environment_class=record.capacity.environment_class if record.capacity else None,
+        hibernated_since=record.since,
+        back_at=back_at,
+        detail=detail,
     )

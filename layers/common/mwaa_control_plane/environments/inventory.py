@@ -13,6 +13,8 @@ from mwaa_control_plane.payloads import Payload
 if TYPE_CHECKING:
     from mypy_boto3_mwaa import MWAAClient
 
+    from mwaa_control_plane.state import StateRepository
+
 # Environment states the web server answers in.
 USABLE_STATES = frozenset({"AVAILABLE", "UPDATE_FAILED"})
 # States no retry gets out of.
@@ -48,19 +50,29 @@ class EnvironmentSummary(EnvironmentConfiguration):
     """Status of the last update (SUCCESS, PENDING, FAILED) and its error code when it failed."""
 
 
-def list_environment_summaries(mwaa: MWAAClient) -> list[EnvironmentSummary]:
-    """Every environment of the account and Region, sorted by name.
-
-    An environment deleted between ListEnvironments and GetEnvironment is left out.
-    """
+def _listed(mwaa: MWAAClient) -> list[str]:
     names: list[str] = []
     try:
         for page in mwaa.get_paginator("list_environments").paginate():
             names.extend(page["Environments"])
     except ClientError as exc:
         raise translate_client_error(exc) from exc
+    return names
+
+
+def environment_names(mwaa: MWAAClient, repository: StateRepository) -> list[str]:
+    """Every environment of the account and Region, with those off-hours hibernated (MWAA no longer lists them)."""
+    hibernated = [r.environment_name for r in repository.off_hours_records() if r.state == "hibernated"]
+    return sorted({*_listed(mwaa), *hibernated})
+
+
+def list_environment_summaries(mwaa: MWAAClient) -> list[EnvironmentSummary]:
+    """Every environment of the account and Region, sorted by name.
+
+    An environment deleted between ListEnvironments and GetEnvironment is left out.
+    """
     summaries: list[EnvironmentSummary] = []
-    for name in sorted(names):
+    for name in sorted(_listed(mwaa)):
         try:
             environment = mwaa.get_environment(Name=name)["Environment"]
         except ClientError as exc:

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from mwaa_control_plane.environments.change_request import Strict
+from mwaa_control_plane.environments.description import EnvironmentTarget
 from mwaa_control_plane.environments.offhours.capacity import Capacity
 from mwaa_control_plane.environments.offhours.snapshot import SnapshotRef
 from mwaa_control_plane.payloads import EnvironmentName
@@ -50,6 +51,9 @@ class OffHoursRecord(Strict):
     """The capacity recorded before a scale-down: what scale-up restores."""
     tags: dict[str, str] = {}
     """The environment's tags as they are now; the plan reads them here while the environment does not exist."""
+    target: EnvironmentTarget | None = None
+    """Where a hibernated environment reads its files (bucket, paths, pinned artifact versions: no secrets):
+    dag-delivery keeps delivering to it while the environment does not exist."""
     create_durations_seconds: list[float] = []
     """The last 10 resumes' CreateEnvironment durations, oldest first (the lead time learns from them)."""
     resume_failures: Annotated[int, Field(ge=0)] = 0
