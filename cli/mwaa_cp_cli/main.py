@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "run": "mwaa_cp_cli.run",
     "envs": "mwaa_cp_cli.envs",
     "cost": "mwaa_cp_cli.cost",
+    "analyze": "mwaa_cp_cli.analyze",
     "validate": "mwaa_cp_cli.validate",
 }
 
