@@ -309,6 +309,8 @@ def test_hibernate_then_resume_recreates_the_environment_and_its_airflow_state(
     assert _results(output) == {f"{ENV} hibernate": "done"}
     assert not _exists(aws), "the environment is deleted"
     record = _hibernated(aws)
+    assert record.target is not None and record.target.source_bucket == bucket, "delivery keeps its target"
+    assert record.target.requirements_version == requirements
     stored = s3.head_object(
         Bucket=record.snapshot.bucket, Key=record.snapshot.key, VersionId=record.snapshot.version_id
     )
@@ -339,6 +341,26 @@ def test_hibernate_then_resume_recreates_the_environment_and_its_airflow_state(
     assert len(record.create_durations_seconds) == 1 and record.create_durations_seconds[0] >= 1500
     resumed = [m for m in inbox.messages() if "resumed" in m["subject"]]
     assert resumed and "kept paused by the catchup guard" in resumed[0]["message"]
+
+
+def test_a_requirements_change_while_hibernated_comes_back_with_the_resume(aws: LocalAws) -> None:
+    create_environment(aws, ENV, tags=HIBERNATE)
+    assert _run(aws, "hibernate")[0] == "Off-hours run done"
+    # The one door pins a reviewed requirements.txt in the snapshot of the hibernated environment.
+    version = aws.client("s3").put_object(
+        Bucket=source_bucket_name(ENV), Key="requirements.txt", Body=b"requests==2.32.3\n"
+    )["VersionId"]
+    change = copy.deepcopy(load_event("environment-change/artifact-update.json"))
+    change["requirements"]["version"] = version
+    aws.wait_for_execution(aws.start_execution("environment-change", change), timeout=120)
+
+    assert _run(aws, "resume")[0] == "Off-hours run done"
+
+    environment = _environment(aws)
+    assert (environment["RequirementsS3Path"], environment["RequirementsS3ObjectVersion"]) == (
+        "requirements.txt",
+        version,
+    )
 
 
 def test_an_airflow_3_environment_comes_back_with_its_airflow_state(aws: LocalAws) -> None:

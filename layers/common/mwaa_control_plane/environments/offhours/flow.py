@@ -23,7 +23,7 @@ from pydantic import ConfigDict, Field, model_validator
 from mwaa_control_plane import clients
 from mwaa_control_plane.airflow import AirflowClient
 from mwaa_control_plane.environments.change_request import ChangeRequest
-from mwaa_control_plane.environments.description import get_environment
+from mwaa_control_plane.environments.description import describe_environment, get_environment
 from mwaa_control_plane.environments.offhours.airflow_state import (
     AirflowStateClient,
     capture,
@@ -450,9 +450,11 @@ class Steps:
         environment = self._available(name, "hibernate")
         now = self.clock.now()
         tags = dict(environment.get("Tags") or {})
+        # Where it reads its files: delivery and the one door keep serving it while it does not exist.
+        target = describe_environment(self.mwaa, name)
 
         def hibernating(record: OffHoursRecord) -> OffHoursRecord:
-            return record.moved_to("hibernating", now, snapshot=ref, tags=tags)
+            return record.moved_to("hibernating", now, snapshot=ref, tags=tags, target=target)
 
         self._update_record(name, hibernating, now)
         try:
