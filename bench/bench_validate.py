@@ -304,6 +304,10 @@ def _airflow_env(dags_folder: Path | None = None) -> dict[str, str]:
     return {
         **os.environ,
         **extra,
+        # DagBag imports the DAG files, and Python would write their bytecode into the DAGs folder
+        # (__pycache__/*.pyc): every later mwaa-cp run would then check twice the files. The cache
+        # goes here instead; the untimed first run fills it, as an installed Airflow has its own.
+        "PYTHONPYCACHEPREFIX": str(Path(tempfile.gettempdir()) / "mwaa-cp-bench-airflow-pycache"),
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "300",
@@ -386,7 +390,16 @@ def bench_processes(
     if airflow_python:
         commands["dagbag_one"] = ([airflow_python, "-c", _DAGBAG_PROCESS, str(one)], _airflow_env(one))
         commands["dagbag_folder"] = ([airflow_python, "-c", _DAGBAG_PROCESS, str(folder)], _airflow_env(folder))
-    return time_processes(commands, runs)
+    before = {path: _listing(path) for path in (one, folder)}
+    timed = time_processes(commands, runs)
+    for path, listing in before.items():
+        if _listing(path) != listing:  # both sides must have read the same files every time
+            raise RuntimeError(f"files appeared in {path} during the runs: {sorted(_listing(path) - listing)[:5]}")
+    return timed
+
+
+def _listing(folder: Path) -> set[str]:
+    return {str(path.relative_to(folder)) for path in folder.rglob("*")}
 
 
 def find_threshold(runs: int) -> None:
