@@ -57,6 +57,9 @@ def aws() -> Iterator[LocalAws]:
         yield runtime
 
 
+# The off-hours run's last state: the Map of actions (a tick with nothing to do is the plan and an empty Map).
+DONE = "Carry out each action"
+
 # ---------------------------------------------------------------------------------------------- helpers
 
 
@@ -71,8 +74,13 @@ def _start(aws: LocalAws, name: str, **changes: Any) -> str:
 
 
 def _finish(aws: LocalAws, arn: str) -> tuple[str, dict[str, Any]]:
+    """The run's end state (a Fail state it entered, else the last state it left: the Map) and its output."""
     description = aws.wait_for_execution(arn, timeout=300)
-    return last_state(aws, arn), json.loads(description.get("output") or "{}")
+    output = json.loads(description.get("output") or "{}")
+    if description["status"] != "SUCCEEDED":
+        return last_state(aws, arn), output
+    exited = [e for e in aws.history(arn) if e["type"].endswith("StateExited")]
+    return str(exited[-1]["stateExitedEventDetails"]["name"]), output
 
 
 def _run(aws: LocalAws, name: str, **changes: Any) -> tuple[str, dict[str, Any]]:
@@ -102,8 +110,13 @@ def _capacity(environment: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(environment.get(field) for field in fields)
 
 
+def _acted(output: dict[str, Any]) -> list[dict[str, Any]]:
+    """The Map's results for actions (a console notice is an item too, told rather than acted on)."""
+    return [r for r in output.get("results", []) if r["action"] != "notify"]
+
+
 def _results(output: dict[str, Any]) -> dict[str, str]:
-    return {f"{r['environment']} {r['action']}": r["status"] for r in output.get("results", [])}
+    return {f"{r['environment']} {r['action']}": r["status"] for r in _acted(output)}
 
 
 def _report(output: dict[str, Any], name: str = ENV) -> dict[str, Any]:
@@ -227,7 +240,7 @@ def test_scale_down_then_scale_up_returns_the_exact_capacity(aws: LocalAws, inbo
 
     final, output = _run(aws, "scale-down")
 
-    assert final == "Off-hours run done"
+    assert final == DONE
     assert _results(output) == {f"{ENV} scale-down": "done"}
     assert _capacity(_environment(aws)) == ("mw1.medium", 1, 1, 2, 2, 2)
     assert _repository(aws).latest_capacity(ENV) is not None, "the capacity is recorded before the change"
@@ -235,7 +248,7 @@ def test_scale_down_then_scale_up_returns_the_exact_capacity(aws: LocalAws, inbo
 
     final, output = _run(aws, "scale-up")
 
-    assert final == "Off-hours run done"
+    assert final == DONE
     assert _results(output) == {f"{ENV} scale-up": "done"}
     assert _capacity(_environment(aws)) == before
     record = _repository(aws).off_hours_record(ENV)
@@ -246,22 +259,22 @@ def test_a_night_class_scales_down_to_the_smaller_class_and_back(aws: LocalAws) 
     create_environment(aws, ENV, tags={**SCALE_DOWN, "mwaa-cp:off-hours-class": "mw1.micro"}, MaxWorkers=4)
     before = _capacity(_environment(aws))
 
-    assert _run(aws, "reconcile-one")[0] == "Off-hours run done"
+    assert _run(aws, "reconcile-one")[0] == DONE
     assert _capacity(_environment(aws)) == ("mw1.micro", 1, 1, 1, 1, 1)
 
-    assert _run(aws, "scale-up")[0] == "Off-hours run done"
+    assert _run(aws, "scale-up")[0] == DONE
     assert _capacity(_environment(aws)) == before
 
 
 def test_scaling_down_twice_changes_nothing_the_second_time(aws: LocalAws) -> None:
     create_environment(aws, ENV, tags=SCALE_DOWN, MaxWorkers=4)
-    assert _run(aws, "scale-down")[0] == "Off-hours run done"
+    assert _run(aws, "scale-down")[0] == DONE
     updates = len(_invoked(aws, "ApplyEnvironmentChange"))
 
     final, output = _run(aws, "scale-down")
 
-    assert final == "Off-hours run done"
-    assert output["results"] == []
+    assert final == DONE
+    assert _acted(output) == []
     assert "already at the minimum" in _report(output)["reason"]
     assert len(_invoked(aws, "ApplyEnvironmentChange")) == updates
 
@@ -305,7 +318,7 @@ def test_hibernate_then_resume_recreates_the_environment_and_its_airflow_state(
 
     final, output = _run(aws, "hibernate")
 
-    assert final == "Off-hours run done"
+    assert final == DONE
     assert _results(output) == {f"{ENV} hibernate": "done"}
     assert not _exists(aws), "the environment is deleted"
     record = _hibernated(aws)
@@ -320,7 +333,7 @@ def test_hibernate_then_resume_recreates_the_environment_and_its_airflow_state(
 
     final, output = _run(aws, "resume")
 
-    assert final == "Off-hours run done"
+    assert final == DONE
     assert _results(output) == {f"{ENV} resume": "done"}
     after = _environment(aws)
     assert after["Status"] == "AVAILABLE"
@@ -345,7 +358,7 @@ def test_hibernate_then_resume_recreates_the_environment_and_its_airflow_state(
 
 def test_a_requirements_change_while_hibernated_comes_back_with_the_resume(aws: LocalAws) -> None:
     create_environment(aws, ENV, tags=HIBERNATE)
-    assert _run(aws, "hibernate")[0] == "Off-hours run done"
+    assert _run(aws, "hibernate")[0] == DONE
     # The one door pins a reviewed requirements.txt in the snapshot of the hibernated environment.
     version = aws.client("s3").put_object(
         Bucket=source_bucket_name(ENV), Key="requirements.txt", Body=b"requests==2.32.3\n"
@@ -354,7 +367,7 @@ def test_a_requirements_change_while_hibernated_comes_back_with_the_resume(aws: 
     change["requirements"]["version"] = version
     aws.wait_for_execution(aws.start_execution("environment-change", change), timeout=120)
 
-    assert _run(aws, "resume")[0] == "Off-hours run done"
+    assert _run(aws, "resume")[0] == DONE
 
     environment = _environment(aws)
     assert (environment["RequirementsS3Path"], environment["RequirementsS3ObjectVersion"]) == (
@@ -369,11 +382,11 @@ def test_an_airflow_3_environment_comes_back_with_its_airflow_state(aws: LocalAw
     _seed_airflow(aws)
     before = _airflow_state(aws)
 
-    assert _run(aws, "hibernate")[0] == "Off-hours run done"
+    assert _run(aws, "hibernate")[0] == DONE
     assert not _exists(aws)
     final, output = _run(aws, "resume")
 
-    assert final == "Off-hours run done"
+    assert final == DONE
     assert _results(output) == {f"{ENV} resume": "done"}
     assert _environment(aws)["AirflowVersion"] == "3.0.6"
     after = _airflow_state(aws)
@@ -387,16 +400,16 @@ def test_the_catchup_guard_keeps_a_catchup_dag_paused_and_counts_the_runs_it_wou
     create_environment(aws, ENV, tags=HIBERNATE)
     _put_dags(aws, _dag_file(aws.clock.now() - timedelta(days=10)))
     _seed_airflow(aws)
-    assert _run(aws, "hibernate")[0] == "Off-hours run done"
+    assert _run(aws, "hibernate")[0] == DONE
     # While hibernated the DAG's start date recedes: a week passes.
     aws.clock.advance(7 * 86400)
 
     final, output = _run(aws, "resume")
 
-    assert final == "Off-hours run done"
+    assert final == DONE
     assert _dags(aws)["nightly_load"] is True, "kept paused"
     assert _runs(aws, "nightly_load") == 0, "no run was created for the hibernated days"
-    message = next(r["message"] for r in output["results"])
+    message = next(r["message"] for r in _acted(output))
     counted = re.search(r"nightly_load: \D*(\d+) runs", message)
     assert counted is not None, message
     assert int(counted[1]) in (17, 18), message  # ten days before, seven while hibernated (midnight may pass)
@@ -406,9 +419,9 @@ def test_with_catchup_unpause_the_catchup_dag_is_unpaused_and_catches_up(aws: Lo
     create_environment(aws, ENV, tags={**HIBERNATE, "mwaa-cp:catchup": "unpause"})
     _put_dags(aws, _dag_file(aws.clock.now() - timedelta(days=10)))
     _seed_airflow(aws)
-    assert _run(aws, "hibernate")[0] == "Off-hours run done"
+    assert _run(aws, "hibernate")[0] == DONE
 
-    assert _run(aws, "resume")[0] == "Off-hours run done"
+    assert _run(aws, "resume")[0] == DONE
 
     assert _dags(aws)["nightly_load"] is False
     _wait_until(lambda: _runs(aws, "nightly_load") >= 10)
@@ -420,7 +433,7 @@ def test_a_connection_whose_password_would_be_lost_refuses_the_hibernate(aws: Lo
 
     final, output = _run(aws, "hibernate")
 
-    assert final == "Off-hours run done"
+    assert final == DONE
     assert _results(output) == {f"{ENV} hibernate": "skipped"}
     assert _environment(aws)["Status"] == "AVAILABLE"
     [note] = [m for m in inbox.messages() if "hibernate skipped" in m["subject"]]
@@ -435,7 +448,7 @@ def test_a_hibernate_the_schedule_keeps_skipping_for_the_same_reason_is_told_onc
 
     for _ in range(3):
         final, output = _run(aws, "reconcile-one")
-        assert (final, _results(output)) == ("Off-hours run done", {f"{ENV} hibernate": "skipped"})
+        assert (final, _results(output)) == (DONE, {f"{ENV} hibernate": "skipped"})
 
     assert len([m for m in inbox.messages() if "hibernate skipped" in m["subject"]]) == 1
     record = _repository(aws).off_hours_record(ENV)
@@ -448,7 +461,7 @@ def test_running_tasks_skip_the_hibernate_when_the_policy_does_not_wait(aws: Loc
 
     final, output = _run(aws, "hibernate")
 
-    assert final == "Off-hours run done"
+    assert final == DONE
     assert _results(output) == {f"{ENV} hibernate": "skipped"}
     assert _environment(aws)["Status"] == "AVAILABLE"
     assert _invoked(aws, "TakeSnapshot") == []
@@ -462,7 +475,7 @@ def test_running_tasks_are_waited_for_then_the_hibernate_proceeds(aws: LocalAws)
 
     final, output = _run(aws, "hibernate")
 
-    assert final == "Off-hours run done"
+    assert final == DONE
     assert _results(output) == {f"{ENV} hibernate": "done"}
     checks = [i.result["decision"] for i in _invoked(aws, "CheckDrain")]
     assert checks[0] == "wait" and checks[-1] == "proceed"
@@ -476,7 +489,7 @@ def test_a_snapshot_that_does_not_verify_stops_the_delete(aws: LocalAws, inbox: 
 
     final, output = _run(aws, "hibernate")
 
-    assert final == "Off-hours run done"
+    assert final == DONE
     assert _results(output) == {f"{ENV} hibernate": "failed"}
     assert _environment(aws)["Status"] == "AVAILABLE"
     assert _invoked(aws, "DeleteEnvironment") == []
@@ -487,7 +500,7 @@ def test_a_snapshot_that_does_not_verify_stops_the_delete(aws: LocalAws, inbox: 
 
 def test_create_failed_fails_fast_with_mwaas_error_and_keeps_the_snapshot(aws: LocalAws, inbox: Notifications) -> None:
     create_environment(aws, ENV, tags=HIBERNATE)
-    assert _run(aws, "hibernate")[0] == "Off-hours run done"
+    assert _run(aws, "hibernate")[0] == DONE
     snapshot = _hibernated(aws).snapshot
     mwaa.fail_next_create(ENV, "INCORRECT_CONFIGURATION", "The subnets cannot reach Amazon S3")
     inbox.messages()
@@ -495,7 +508,7 @@ def test_create_failed_fails_fast_with_mwaas_error_and_keeps_the_snapshot(aws: L
     arn = _start(aws, "resume")
     final, output = _finish(aws, arn)
 
-    assert final == "Off-hours run done"
+    assert final == DONE
     assert _results(output) == {f"{ENV} resume": "failed"}
     polls = [
         e
@@ -513,7 +526,7 @@ def test_create_failed_fails_fast_with_mwaas_error_and_keeps_the_snapshot(aws: L
 
     # The next tick does not loop into another create: it waits for the backoff.
     final, output = _run(aws, "reconcile-one")
-    assert final == "Off-hours run done" and output["results"] == []
+    assert final == DONE and _acted(output) == []
     assert "next attempt" in _report(output)["reason"]
 
 
@@ -522,14 +535,14 @@ def test_a_protected_environment_is_never_touched(aws: LocalAws, inbox: Notifica
 
     final, output = _run(aws, "hibernate")
 
-    assert final == "Off-hours run done"
-    assert output["results"] == []
+    assert final == DONE
+    assert _acted(output) == []
     line = _report(output)
     assert (line["action"], line["protected"]) == ("refuse", True)
     assert "protected" in line["reason"]
     assert any("refused" in m["subject"] for m in inbox.messages())
     final, output = _run(aws, "reconcile-one")
-    assert output["results"] == [] and "protected" in _report(output)["reason"]
+    assert _acted(output) == [] and "protected" in _report(output)["reason"]
     assert _environment(aws)["Status"] == "AVAILABLE"
     assert _invoked(aws, "TakeSnapshot") == _invoked(aws, "PrepareCapacityChange") == []
 
@@ -541,7 +554,7 @@ def test_keep_awake_holds_the_environment_awake_in_its_window(aws: LocalAws) -> 
 
     final, output = _run(aws, "reconcile-one")
 
-    assert final == "Off-hours run done" and output["results"] == []
+    assert final == DONE and _acted(output) == []
     assert "kept awake until" in _report(output)["reason"]
     assert _capacity(_environment(aws)) == before
 
@@ -563,9 +576,9 @@ def test_a_holiday_keeps_the_environment_off_all_day(aws: LocalAws) -> None:
 
     final, output = _run(aws, "reconcile-one")
 
-    assert final == "Off-hours run done"
+    assert final == DONE
     assert _results(output) == {f"{ENV} scale-down": "done"}
-    assert "holiday" in output["results"][0]["message"]
+    assert "holiday" in _acted(output)[0]["message"]
 
 
 def test_a_dry_run_reports_every_environment_and_changes_nothing(aws: LocalAws) -> None:
@@ -575,14 +588,13 @@ def test_a_dry_run_reports_every_environment_and_changes_nothing(aws: LocalAws) 
 
     final, output = _run(aws, "reconcile-all-dry-run")
 
-    assert final == "Dry run: nothing changed"
+    assert final == DONE and output["work"] == [] and _acted(output) == []
     assert output["dry_run"] is True
     assert {line["environment"]: line["action"] for line in output["report"]} == {
         ENV: "hibernate",
         "dev-ml": "scale-down",
         "prod-core": "none",
     }
-    assert {a["action"] for a in output["actions"]} == {"hibernate", "scale-down"}
     assert _invoked(aws, "PrepareCapacityChange") == _invoked(aws, "CheckDrain") == []
 
 
@@ -599,16 +611,16 @@ def test_a_malformed_input_is_refused_with_a_clear_error(aws: LocalAws, inbox: N
 
 def test_re_runs_are_idempotent(aws: LocalAws) -> None:
     create_environment(aws, ENV, tags=HIBERNATE)
-    assert _run(aws, "hibernate")[0] == "Off-hours run done"
+    assert _run(aws, "hibernate")[0] == DONE
 
     final, output = _run(aws, "hibernate")
-    assert (final, output["results"]) == ("Off-hours run done", [])
+    assert (final, _acted(output)) == (DONE, [])
     assert _report(output)["reason"] == "already hibernated"
 
-    assert _run(aws, "resume")[0] == "Off-hours run done"
+    assert _run(aws, "resume")[0] == DONE
     creates = len(_invoked(aws, "CreateEnvironment"))
     final, output = _run(aws, "resume")
-    assert (final, output["results"]) == ("Off-hours run done", [])
+    assert (final, _acted(output)) == (DONE, [])
     assert _report(output)["reason"] == "already awake: nothing to resume"
     assert len(_invoked(aws, "CreateEnvironment")) == creates
 
@@ -630,7 +642,7 @@ def test_a_hibernate_waits_for_the_lock_another_flow_took_then_proceeds(aws: Loc
     repository.release_environment_lock(ENV, holder)
 
     final, output = _finish(aws, arn)
-    assert final == "Off-hours run done"
+    assert final == DONE
     assert _results(output) == {f"{ENV} hibernate": "done"}
     assert repository.environment_lock_holder(ENV) is None
 
@@ -642,11 +654,11 @@ def test_a_resume_asked_for_during_a_hibernate_does_nothing_until_the_hibernate_
 
     final, output = _run(aws, "resume")
 
-    assert (final, output["results"]) == ("Off-hours run done", [])
+    assert (final, _acted(output)) == (DONE, [])
     assert _invoked(aws, "CreateEnvironment") == []
-    assert _finish(aws, hibernate)[0] == "Off-hours run done"
+    assert _finish(aws, hibernate)[0] == DONE
     assert not _exists(aws)
-    assert _run(aws, "resume")[0] == "Off-hours run done"
+    assert _run(aws, "resume")[0] == DONE
     assert _environment(aws)["Status"] == "AVAILABLE"
 
 
@@ -658,12 +670,12 @@ def test_throttling_is_retried(aws: LocalAws) -> None:
     aws.faults.inject("dynamodb", "PutItem", error_code="ProvisionedThroughputExceededException", times=3)
 
     final, output = _run(aws, "hibernate")
-    assert final == "Off-hours run done"
+    assert final == DONE
     assert _results(output) == {f"{ENV} hibernate": "done"}
 
     aws.faults.inject("mwaa", "CreateEnvironment", error_code="ThrottlingException", times=4)
     final, output = _run(aws, "resume")
-    assert final == "Off-hours run done"
+    assert final == DONE
     assert _results(output) == {f"{ENV} resume": "done"}
     assert any(i.error_type == "ThrottledError" for i in aws.lambdas.invocations)
 
@@ -678,10 +690,10 @@ def test_an_environment_that_becomes_busy_is_waited_for(aws: LocalAws) -> None:
     aws.client("mwaa").update_environment(Name=ENV, Schedulers=3)
 
     final, output = _finish(aws, arn)
-    assert final == "Off-hours run done"
+    assert final == DONE
     assert _results(output) == {f"{ENV} hibernate": "done"}
     assert any(i.error_type == "EnvironmentBusyError" for i in aws.lambdas.invocations)
-    assert _run(aws, "resume")[0] == "Off-hours run done"
+    assert _run(aws, "resume")[0] == DONE
     assert _environment(aws)["Schedulers"] == 3, "the update made while it was busy comes back"
 
 

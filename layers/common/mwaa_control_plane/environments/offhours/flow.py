@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from botocore.exceptions import ClientError
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, computed_field, model_validator
 
 from mwaa_control_plane import clients
 from mwaa_control_plane.airflow import AirflowClient
@@ -142,6 +142,29 @@ class PlanResult(Payload):
     notify: bool = False
     notice: Notice | None = None
     """A console action that was refused or has to wait: the person who asked is told why."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def work(self) -> list[dict[str, Any]]:
+        """The state machine's Map items: the actions (none in a dry run) and the console notice.
+
+        One list, so that a tick with nothing to do costs the plan and an empty Map: two state transitions.
+        """
+        items: list[dict[str, Any]] = []
+        if not self.dry_run:
+            items.extend({**action.model_dump(mode="json"), "notice": None} for action in self.actions)
+        if self.notice is not None:
+            environment = self.request.environment or "all"
+            items.append(
+                {
+                    "environment": environment,
+                    "action": "notify",
+                    "reason": self.notice.subject,
+                    "planned": None,
+                    "notice": self.notice.model_dump(mode="json"),
+                }
+            )
+        return items
 
 
 def observe(mwaa: MWAAClient, repository: StateRepository, name: str | None) -> list[ObservedEnvironment]:
