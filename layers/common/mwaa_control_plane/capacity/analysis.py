@@ -29,6 +29,7 @@ def analyze(
         window=ReportWindow(start=scenario.window.start, end=scenario.window.end),
         cause=diagnosis.cause,
         limit=diagnosis.limit,
+        decided_by=diagnosis.decided_by,
         summary=diagnosis.findings[0].message,
         findings=diagnosis.findings,
         recommendation=recommendation,

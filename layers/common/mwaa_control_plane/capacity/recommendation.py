@@ -188,7 +188,7 @@ class _Proposal:
         )
         if refused:
             return self.none(
-                f"No change proposed: {summary[0].lower()}{summary[1:]} would be refused ({'; '.join(refused)}).",
+                f"No change proposed, the environment-change flow would refuse it ({'; '.join(refused)}): {summary}",
                 advice or [],
             )
         capacity_fields = {k: v for k, v in fields.items() if k != "airflow_configuration_options"}

@@ -40,6 +40,8 @@ class AnalysisReport(BaseModel):
     limit: str | None = None
     """The limit that holds tasks back (concurrency_bound only): parallelism, pool:<name>, max_active_tasks_per_dag,
     max_active_runs_per_dag or worker_autoscale."""
+    decided_by: str
+    """The rule whose finding decided the cause (``healthy`` or ``unexplained-backlog`` when none did)."""
     summary: str
     """The deciding finding's message."""
     findings: list[Finding]
