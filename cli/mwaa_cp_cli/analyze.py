@@ -55,7 +55,10 @@ def _live_scenario(
     from mwaa_control_plane.airflow import AirflowClient
     from mwaa_control_plane.capacity.gather import gather
     from mwaa_control_plane.clock import get_clock
+    from mwaa_control_plane.observability import logger
 
+    # The report is this command's output: the domain's INFO lines are for Lambda's logs, not for stdout.
+    logger.setLevel("WARNING")
     clock = get_clock()
     end = clock.now().replace(second=0, microsecond=0)
     cloudwatch = boto3.session.Session().client("cloudwatch", region_name=region, endpoint_url=endpoint_url)
