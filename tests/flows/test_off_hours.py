@@ -19,7 +19,7 @@ from mwaa_cp_local.runtime import LocalAws
 from mwaa_cp_local.seed import create_environment, source_bucket_name
 from tests.conftest import load_event
 from tests.flows import iam
-from tests.flows.helpers import Notifications, last_state
+from tests.flows.helpers import Notifications, last_state, upload
 
 pytestmark = pytest.mark.flow
 ENV = "dev-analytics"  # the environment the sample events name
@@ -56,6 +56,16 @@ def aws() -> Iterator[LocalAws]:
     with LocalAws(parameters=PARAMETERS) as runtime:
         yield runtime
 
+
+WHILE_ASLEEP_DAG = """\
+from datetime import datetime
+
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+
+with DAG(dag_id="while_asleep", start_date=datetime(2026, 1, 1), schedule=None, catchup=False):
+    EmptyOperator(task_id="noop")
+"""
 
 # The off-hours run's last state: the Map of actions (a tick with nothing to do is the plan and an empty Map).
 DONE = "Carry out each action"
@@ -376,6 +386,51 @@ def test_a_requirements_change_while_hibernated_comes_back_with_the_resume(aws: 
     )
 
 
+def test_a_dag_push_and_a_requirements_push_while_hibernated_come_back_with_the_resume(aws: LocalAws) -> None:
+    create_environment(aws, ENV, tags=HIBERNATE)
+    assert _run(aws, "hibernate")[0] == DONE
+    # Pushed to the staging bucket as every day: dag-delivery validates and syncs both to the environment's bucket.
+    upload(aws, f"{ENV}/dags/while_asleep.py", WHILE_ASLEEP_DAG)
+    pushed = upload(aws, f"{ENV}/requirements.txt", "requests==2.32.3\n")
+    deliveries = aws.wait_for_executions("dag-delivery", 2)
+    changes = aws.wait_for_executions("environment-change", 1)
+
+    sfn = aws.client("stepfunctions")
+    [dag_run] = [
+        run
+        for run in (sfn.describe_execution(executionArn=d["executionArn"]) for d in deliveries)
+        if json.loads(run["input"])["detail"]["object"]["key"].endswith("while_asleep.py")
+    ]
+    assert [d["status"] for d in deliveries] == ["SUCCEEDED", "SUCCEEDED"]
+    assert last_state(aws, dag_run["executionArn"]) == "Delivered to a hibernated environment"
+    assert json.loads(dag_run["output"])["sync"]["value"]["verification"]["state"] == "deferred"
+    assert last_state(aws, changes[0]["executionArn"]) == "Environment changed"
+    assert not _exists(aws), "nothing was created to apply them"
+
+    assert _run(aws, "resume")[0] == DONE
+
+    environment = _environment(aws)
+    staged = aws.client("s3").get_object(
+        Bucket=source_bucket_name(ENV), Key="requirements.txt", VersionId=environment["RequirementsS3ObjectVersion"]
+    )
+    assert staged["Body"].read() == b"requests==2.32.3\n" and pushed
+    aws.clock.sleep(400)  # MWAA syncs and lists the DAG folder
+    assert "while_asleep" in _dags(aws)
+
+
+def test_health_reports_a_hibernated_environment_and_when_it_comes_back(aws: LocalAws) -> None:
+    create_environment(aws, ENV, tags={**HIBERNATE, "mwaa-cp:window": "Mon-Fri 20:00-07:00 / Sat-Sun"})
+    assert _run(aws, "hibernate")[0] == DONE
+
+    arn = aws.start_execution("environment-health", load_event("environment-health/all-environments.json"))
+    result = aws.wait_for_execution(arn)
+
+    assert result["status"] == "SUCCEEDED", result
+    [report] = json.loads(result["output"])
+    assert (report["environment_name"], report["status"], report["healthy"]) == (ENV, "HIBERNATED", True)
+    assert report["detail"].startswith("hibernated since ") and ", back at " in report["detail"]
+
+
 def test_an_airflow_3_environment_comes_back_with_its_airflow_state(aws: LocalAws) -> None:
     create_environment(aws, ENV, airflow_version="3.0.6", tags=HIBERNATE)
     _put_dags(aws, _dag_file(aws.clock.now() - timedelta(days=10)))
@@ -655,6 +710,7 @@ def test_a_resume_asked_for_during_a_hibernate_does_nothing_until_the_hibernate_
     final, output = _run(aws, "resume")
 
     assert (final, _acted(output)) == (DONE, [])
+    assert "a hibernate is under way" in _report(output)["reason"]
     assert _invoked(aws, "CreateEnvironment") == []
     assert _finish(aws, hibernate)[0] == DONE
     assert not _exists(aws)

@@ -606,7 +606,15 @@ class Steps:
         if status == "done":
             self._update_record(name, lambda r: _after_success(r, item, now), now)
         elif status == "failed" and action == "resume":
-            self._update_record(name, lambda r: r.with_resume_failure(error or "resume failed", now), now)
+            # Back to hibernated (its snapshot kept): delivery and health keep treating it as hibernated, and the
+            # plan retries after the backoff (deleting a CREATE_FAILED leftover first).
+            self._update_record(
+                name,
+                lambda r: r.with_resume_failure(error or "resume failed", now).model_copy(
+                    update={"state": "hibernated"}
+                ),
+                now,
+            )
         elif status in ("failed", "skipped"):
             last = f"{action} {status}: {problem}"[:_MAX_ERROR]
             self._update_record(name, lambda r: r.model_copy(update={"last_error": last}), now)

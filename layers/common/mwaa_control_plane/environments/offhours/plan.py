@@ -419,6 +419,8 @@ class _Planner:
         actual = self._actual()
         if actual == "absent":
             return self._answer("refuse", "the environment does not exist and no snapshot is recorded", actual)
+        if self.recorded == "hibernating" and self.present:
+            return self._answer("wait", "a hibernate is under way: resume it once the hibernate has ended", actual)
         if actual in ("awake", "scaled-down"):
             return self._answer("none", "already awake: nothing to resume", actual)
         if self.present:  # recorded hibernated or resuming, and the environment exists
