@@ -125,10 +125,19 @@ def test_steady_heartbeats_are_clear() -> None:
     assert _run(scheduler_heartbeat, heartbeat=24.0).status == "clear"
 
 
-def test_minutes_after_airflows_last_datapoint_are_publication_lag_not_a_gap() -> None:
-    finding = _run(scheduler_heartbeat, heartbeat=lambda m: 24.0 if m < 108 else None)
+def test_the_last_minutes_of_the_window_are_publication_lag_not_a_gap() -> None:
+    finding = _run(scheduler_heartbeat, heartbeat=lambda m: 24.0 if m < 117 else None)
 
     assert finding.status == "clear"
+
+
+def test_airflows_metrics_all_stopping_with_the_scheduler_is_a_gap() -> None:
+    finding = _run(
+        scheduler_heartbeat, heartbeat=lambda m: 24.0 if m < 90 else None, open_slots=lambda m: 50.0 if m < 90 else None
+    )
+
+    assert finding.status == "fires"
+    assert finding.evidence["longest_gap_minutes"] == 27  # minutes 90 to 116; the last three may be in transit
 
 
 def test_the_schedulers_cpu_during_the_gap_is_cited() -> None:

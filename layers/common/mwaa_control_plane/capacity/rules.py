@@ -74,6 +74,8 @@ AGE_RISING = 0.5
 HEARTBEAT_GAP_MINUTES = 10
 """The console's alarm: SchedulerHeartbeat sum below 1 for 2 of 2 periods of 300 s, missing data breaching."""
 HEARTBEAT_BORDERLINE_GAP_MINUTES = 5
+PUBLICATION_LAG_MINUTES = 3
+"""The window's last minutes may not be in CloudWatch yet: silence there is not a missing heartbeat."""
 HEARTBEAT_RECENT_MINUTES = 15
 """Heartbeats of the window's last 15 minutes are compared with the minutes before."""
 HEARTBEAT_BASELINE_MINUTES = 30
@@ -307,11 +309,15 @@ def scheduler_heartbeat(context: Context) -> Finding:
         return Finding(
             rule="scheduler-heartbeat",
             status="not_evaluated",
-            message="No AmazonMWAA metric has a datapoint in the window (Airflow's metrics were not published or "
-            "not gathered): scheduler health was not judged.",
+            message="No AmazonMWAA metric has a datapoint in the window: Airflow's metrics were not published or "
+            "not gathered (or the scheduler, which publishes most of them, was down all along). Scheduler health "
+            "was not judged.",
         )
-    # Missing data is breaching, as in the console's alarm, up to the last minute Airflow published anything.
-    rate = [heartbeat.values[m] or 0.0 for m in range(last + 1)]
+    # Missing data is breaching, as in the console's alarm, except in the last minutes CloudWatch may not have
+    # received yet. The scheduler publishes most AmazonMWAA metrics, so they all stop with it: a longer silence
+    # at the end of the window counts.
+    end = max(last, observations.minutes - 1 - PUBLICATION_LAG_MINUTES)
+    rate = [heartbeat.values[m] or 0.0 for m in range(end + 1)]
     gap, gap_start = longest_run([value < 1 for value in rate])
     evidence: dict[str, Number] = {
         "schedulers": schedulers,
