@@ -107,6 +107,7 @@ def _decide(findings: list[Finding], context: Context) -> tuple[Cause, str | Non
             Finding(
                 rule="unexplained-backlog",
                 status="fires",
+                cause="inconclusive",
                 message=f"Tasks waited for up to {context.longest_episode} minutes in a row ({len(context.backlog)} "
                 f"minutes in all) and were still waiting at the window's end, but no rule explains it.{missing}",
                 evidence=evidence,

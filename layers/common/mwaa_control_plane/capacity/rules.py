@@ -217,6 +217,7 @@ def required_data(context: Context) -> Finding:
         return Finding(
             rule="required-data",
             status="fires",
+            cause="inconclusive",
             message=f"The window is {minutes} minutes long; the analysis needs at least {MIN_WINDOW_MINUTES}.",
             evidence=evidence | {"minimum_window_minutes": MIN_WINDOW_MINUTES},
         )
@@ -230,6 +231,7 @@ def required_data(context: Context) -> Finding:
         return Finding(
             rule="required-data",
             status="fires",
+            cause="inconclusive",
             message="Not enough queue data to tell one cause from another: " + "; ".join(short) + ".",
             evidence=evidence,
         )
@@ -269,6 +271,7 @@ def consistency(context: Context) -> Finding:
         return Finding(
             rule="consistency",
             status="fires",
+            cause="inconclusive",
             message="The metrics contradict the recorded configuration: "
             + "; ".join(problems)
             + ". Was the environment changed during the window, or is a configuration option missing?",
