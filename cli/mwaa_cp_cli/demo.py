@@ -17,6 +17,8 @@ from rich.panel import Panel
 from rich.table import Table
 
 from mwaa_control_plane.environments.inventory import list_environment_summaries
+from mwaa_control_plane.environments.offhours.tags import StackDefaults
+from mwaa_cp_cli.cost import cost_report, cost_table
 from mwaa_cp_cli.envs import environments_table
 from mwaa_cp_cli.output import print_whole
 from mwaa_cp_cli.progress import follow_execution
@@ -37,7 +39,8 @@ def run_demo(console: Console) -> bool:
     started = time.perf_counter()
     console.rule("[bold]mwaa-control-plane: offline demo")
     console.print("Provisioning template.yaml into the embedded local AWS (moto + project plugins)...")
-    with LocalAws() as aws:
+    # The seed's environments use roles named <environment>-execution-role: the stack may pass only those to MWAA.
+    with LocalAws(parameters={"ManagedExecutionRolePattern": "*-execution-role"}) as aws:
         resources = aws.stack.resources
         console.print(f"  {len(resources)} resources created; flows: " + ", ".join(aws.flows()))
         sections: list[tuple[str, Callable[[LocalAws, Console], bool]]] = [
@@ -46,6 +49,8 @@ def run_demo(console: Console) -> bool:
             ("DAG delivery: a good DAG and a broken one pushed to the staging bucket", _dag_delivery),
             ("DAG delivery: requirements.txt applied with one UpdateEnvironment", _requirements),
             ("Environment change: the one door, with its lock and its refusals", _environment_change),
+            ("Off-hours: hibernate and resume one environment, scale another down and up", _off_hours),
+            ("Off-hours: what each environment costs a month, and what its window saves", _cost),
         ]
         results = []
         for title, section in sections:
@@ -207,3 +212,93 @@ def _environment_change(aws: LocalAws, console: Console) -> bool:
         and (environment["MinWorkers"], environment["MaxWorkers"]) == (2, 6)
         and environment["EnvironmentClass"] == "mw1.small"
     )
+
+
+# Windows the demo tags its environments with (docs/off-hours.md has the grammar).
+WORK_WEEK_NIGHTS = "Mon-Fri 20:00-07:00 / Sat-Sun"
+CAPACITY_FIELDS = ("EnvironmentClass", "MinWorkers", "MaxWorkers", "Schedulers", "MinWebservers", "MaxWebservers")
+
+
+def _console_action(aws: LocalAws, console: Console, sample: str, environment: str) -> dict[str, object]:
+    request = {**json.loads((EVENTS / "off-hours" / sample).read_text()), "environment": environment}
+    console.print(f"mwaa-cp run off-hours --input '{json.dumps(request)}'", highlight=False)
+    arn = aws.start_execution("off-hours", request)
+    return follow_execution(aws.client("stepfunctions"), arn, console)
+
+
+def _off_hours(aws: LocalAws, console: Console) -> bool:
+    """Console actions from events/off-hours/: the same state machine the 15-minute schedule starts."""
+    mwaa = aws.client("mwaa")
+    arn = mwaa.get_environment(Name="dev-analytics")["Environment"]["Arn"]
+    mwaa.tag_resource(
+        ResourceArn=arn,
+        Tags={
+            "mwaa-cp:off-hours": "hibernate",
+            "mwaa-cp:window": WORK_WEEK_NIGHTS,
+            "mwaa-cp:timezone": "Europe/Berlin",
+        },
+    )
+    create_environment(
+        aws,
+        "dev-ml",
+        environment_class="mw1.medium",
+        MinWorkers=2,
+        MaxWorkers=8,
+        tags={
+            "mwaa-cp:off-hours": "scale-down",
+            "mwaa-cp:window": WORK_WEEK_NIGHTS,
+            "mwaa-cp:off-hours-class": "mw1.small",
+        },
+    )
+    mwaa.invoke_rest_api(
+        Name="dev-analytics", Path="/variables", Method="POST", Body={"key": "s3_bucket", "value": "demo-raw"}
+    )
+    before = {k: v for k, v in mwaa.get_environment(Name="dev-analytics")["Environment"].items() if k != "Status"}
+    results = [_console_action(aws, console, "hibernate.json", "dev-analytics")]
+    gone = "dev-analytics" not in mwaa.list_environments()["Environments"]
+    console.print(f"dev-analytics deleted: {gone}; its snapshot is in the KMS-encrypted, versioned snapshot bucket")
+    results.append(_console_action(aws, console, "resume.json", "dev-analytics"))
+    after = mwaa.get_environment(Name="dev-analytics")["Environment"]
+    same = all(
+        after.get(field) == before.get(field) for field in ("Tags", "EnvironmentClass", "RequirementsS3ObjectVersion")
+    )
+    variable = mwaa.invoke_rest_api(Name="dev-analytics", Path="/variables/s3_bucket", Method="GET")
+    console.print(
+        f"dev-analytics: {after['Status']}, tags and configuration as before: {same}, "
+        f"variable s3_bucket = {variable['RestApiResponse']['value']!r} (restored)",
+        highlight=False,
+    )
+    capacity = [tuple(mwaa.get_environment(Name="dev-ml")["Environment"][f] for f in CAPACITY_FIELDS)]
+    for sample in ("scale-down.json", "scale-up.json"):
+        results.append(_console_action(aws, console, sample, "dev-ml"))
+        capacity.append(tuple(mwaa.get_environment(Name="dev-ml")["Environment"][f] for f in CAPACITY_FIELDS))
+    table = Table(title="dev-ml capacity (class, workers min-max, schedulers, web servers min-max)")
+    for column in ("when", *CAPACITY_FIELDS):
+        table.add_column(column)
+    for when, row in zip(("before", "scaled down for the night", "scaled up in the morning"), capacity, strict=True):
+        table.add_row(when, *(str(value) for value in row))
+    print_whole(console, table)
+    return (
+        all(r["status"] == "SUCCEEDED" for r in results)
+        and gone
+        and same
+        and variable["RestApiResponse"]["value"] == "demo-raw"
+        and capacity[0] == capacity[2] != capacity[1]
+    )
+
+
+def _cost(aws: LocalAws, console: Console) -> bool:
+    console.print("mwaa-cp cost   (prices: environments/data/prices.json, each with its source and date)")
+    report = cost_report(
+        aws.client("mwaa"),
+        aws.client("cloudwatch"),
+        stack=StackDefaults(window=WORK_WEEK_NIGHTS, timezone="UTC"),
+        now=aws.clock.now() if aws.clock else None,
+    )
+    print_whole(console, cost_table(report))
+    by_name = {line.name: line for line in report.environments}
+    hibernated = by_name.get("dev-analytics")
+    saving = hibernated.saving if hibernated is not None else None
+    if saving is not None:
+        console.print(f"Hibernating dev-analytics nightly and at weekends saves {saving} USD a month.", highlight=False)
+    return saving is not None and saving > 0
