@@ -8,7 +8,8 @@ estimate of what the environment's work would cost on MWAA Serverless, from the 
 the last 30 days (``AWS/MWAA`` ``RunningTasks``, dimension ``Environment``; docs/mwaa-facts.md).
 
 An environment whose tags cannot be read gets a line that says why, never a crash. A hibernated environment is
-deleted, so MWAA does not list it: it is not shown yet.
+deleted, so MWAA does not list it: it is priced from the off-hours record in the stack's state table (its tags and
+the capacity it comes back with), found through the stack's ``StateTableName`` output or ``--state-table``.
 """
 
 from __future__ import annotations
@@ -44,12 +45,14 @@ from mwaa_control_plane.environments.limits import capacity_of
 from mwaa_control_plane.environments.offhours import OffHoursConfig, OffHoursTagError, StackDefaults, config_from_tags
 from mwaa_control_plane.environments.offhours.capacity import night_class_for
 from mwaa_control_plane.environments.offhours.monthly import MonthlyOffHours, month_of, monthly_off_hours
-from mwaa_control_plane.errors import InvalidInputError, NotFoundError, translate_client_error
+from mwaa_control_plane.errors import ControlPlaneError, InvalidInputError, NotFoundError, translate_client_error
 from mwaa_cp_cli.output import make_console, print_whole
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_mwaa import MWAAClient
+
+    from mwaa_control_plane.environments.offhours.records import OffHoursRecord
 
 # template.yaml's OffHoursDefaultWindow and OffHoursDefaultTimezone defaults: what an environment without its own
 # mwaa-cp:window or mwaa-cp:timezone tag gets from a stack deployed with the defaults.
@@ -245,6 +248,44 @@ def environment_cost(
     return EnvironmentCost(**line, problems=problems, notes=notes)
 
 
+def _as_described(record: OffHoursRecord) -> dict[str, Any]:
+    """A hibernated environment as GetEnvironment would show it: its recorded tags and the capacity it resumes with."""
+    capacity = record.hibernated_capacity
+    assert capacity is not None  # only such records are priced
+    return {
+        "Name": record.environment_name,
+        "Status": "HIBERNATED",
+        "EnvironmentClass": capacity.environment_class,
+        "MinWorkers": capacity.min_workers,
+        "MaxWorkers": capacity.max_workers,
+        "Schedulers": capacity.schedulers,
+        "MinWebservers": capacity.min_webservers,
+        "MaxWebservers": capacity.max_webservers,
+        "Tags": record.tags,
+    }
+
+
+def hibernated_records(
+    dynamodb: Any, cloudformation: Any, *, state_table: str | None, stack_name: str
+) -> list[OffHoursRecord] | None:
+    """The stack's off-hours records, or None when its state table cannot be found or read."""
+    from mwaa_control_plane.state import StateRepository
+
+    table = state_table
+    if table is None:
+        try:
+            stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+        except (ClientError, IndexError, KeyError):
+            return None
+        table = next((o["OutputValue"] for o in stack.get("Outputs", []) if o["OutputKey"] == "StateTableName"), None)
+        if table is None:
+            return None
+    try:
+        return StateRepository(dynamodb, table, get_clock()).off_hours_records()
+    except (ClientError, ControlPlaneError):  # not readable: the report's notes say hibernated ones are missing
+        return None
+
+
 def environment_names(mwaa: MWAAClient) -> list[str]:
     names: list[str] = []
     try:
@@ -264,25 +305,30 @@ def cost_report(
     now: datetime | None = None,
     month: date | None = None,
     recreate_hours: Decimal = DEFAULT_RECREATE_HOURS_PER_CYCLE,
+    hibernated: Sequence[OffHoursRecord] | None = None,
 ) -> CostReport:
-    """The report for ``names`` (default: every environment ListEnvironments shows).
+    """The report for ``names`` (default: every environment ListEnvironments shows, and the ``hibernated`` ones).
 
-    Raises :class:`NotFoundError` for a named environment MWAA does not know (a hibernated one is deleted).
+    ``hibernated``: the off-hours records of the stack (None: the state table is not known). Raises
+    :class:`NotFoundError` for a named environment MWAA does not know and no record says is hibernated.
     """
+    asleep = {r.environment_name: r for r in hibernated or [] if r.state == "hibernated" and r.hibernated_capacity}
     stack = stack or StackDefaults(window=STACK_DEFAULT_WINDOW, timezone=STACK_DEFAULT_TIMEZONE)
     now = now or get_clock().now()
     listed = names is None
     lines: list[EnvironmentCost] = []
-    for name in environment_names(mwaa) if names is None else names:
+    wanted = sorted({*environment_names(mwaa), *asleep}) if names is None else list(names)
+    for name in wanted:
         try:
             environment = get_environment(mwaa, name)
         except NotFoundError as exc:
-            if listed:  # deleted between ListEnvironments and GetEnvironment
+            if name in asleep:
+                environment = _as_described(asleep[name])
+            elif listed:  # deleted between ListEnvironments and GetEnvironment
                 continue
-            raise NotFoundError(
-                f"no MWAA environment {name!r}: a hibernated environment is deleted, so MWAA does not know it "
-                "(the cost of hibernated environments is not shown yet)"
-            ) from exc
+            else:
+                known = "" if hibernated is not None else " (pass --state-table to include hibernated environments)"
+                raise NotFoundError(f"no MWAA environment {name!r}{known}") from exc
         task_hours, problem = None, None
         try:
             task_hours = observed_task_hours(cloudwatch, name, now)
@@ -312,8 +358,15 @@ def cost_report(
         f"last {OBSERVED_DAYS} days, scaled to a month, at about {prices().serverless_task.usd} USD a task-hour "
         f"({prices().serverless_task.region}); Serverless runs YAML workflows on Airflow 3 only.",
     ]
-    if listed:
-        notes.append("Hibernated environments are deleted, so MWAA does not list them: they are not shown yet.")
+    if hibernated is None:
+        notes.append(
+            "Hibernated environments are deleted, so MWAA does not list them: the stack's state table was not found, "
+            "so they are not shown (pass --state-table or --stack-name)."
+        )
+    elif asleep:
+        notes.append(
+            "HIBERNATED environments are priced from their off-hours record: the capacity they come back with."
+        )
     return CostReport(
         generated_at=now,
         month=f"{month:%Y-%m}" if month else None,
@@ -457,6 +510,13 @@ def register(app: typer.Typer) -> None:
         ),
         endpoint_url: str | None = typer.Option(None, "--endpoint-url", envvar="AWS_ENDPOINT_URL"),
         region: str | None = typer.Option(None, "--region", envvar="AWS_REGION"),
+        state_table: str | None = typer.Option(
+            None,
+            "--state-table",
+            envvar="MWAA_CP_STATE_TABLE",
+            help="The stack's state table (default: its StateTableName output), for hibernated environments.",
+        ),
+        stack_name: str = typer.Option("mwaa-control-plane", "--stack-name", envvar="MWAA_CP_STACK_NAME"),
         output: str = typer.Option("table", "--format", help="table or json"),
         as_json: bool = typer.Option(False, "--json", help="The same as --format json."),
     ) -> None:
@@ -468,7 +528,14 @@ def register(app: typer.Typer) -> None:
         stack = StackDefaults(
             window=default_window, timezone=default_timezone, holidays=(holidays,) if holidays.strip() else ()
         )
-        cloudwatch = boto3.session.Session().client("cloudwatch", region_name=region, endpoint_url=endpoint_url)
+        session = boto3.session.Session()
+        cloudwatch = session.client("cloudwatch", region_name=region, endpoint_url=endpoint_url)
+        hibernated = hibernated_records(
+            session.client("dynamodb", region_name=region, endpoint_url=endpoint_url),
+            session.client("cloudformation", region_name=region, endpoint_url=endpoint_url),
+            state_table=state_table,
+            stack_name=stack_name,
+        )
         report = cost_report(
             clients.mwaa(region, endpoint_url),
             cloudwatch,
@@ -476,6 +543,7 @@ def register(app: typer.Typer) -> None:
             stack=stack,
             month=_month(month),
             recreate_hours=Decimal(str(recreate_hours)),
+            hibernated=hibernated,
         )
         if as_json or output == "json":
             typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))

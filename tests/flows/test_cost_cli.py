@@ -13,7 +13,11 @@ from typing import Any
 
 import pytest
 
+from mwaa_control_plane.clock import get_clock
+from mwaa_control_plane.environments.offhours.capacity import Capacity
+from mwaa_control_plane.environments.offhours.records import OffHoursRecord
 from mwaa_control_plane.errors import NotFoundError
+from mwaa_control_plane.state import StateRepository
 from mwaa_cp_cli.cost import EnvironmentCost, cost_report
 from mwaa_cp_local.runtime import LocalAws
 from mwaa_cp_local.seed import create_environment
@@ -204,5 +208,51 @@ def test_an_environment_without_running_tasks_data_has_no_serverless_estimate(aw
 
 
 def test_a_named_environment_mwaa_does_not_list_raises_not_found(aws: LocalAws) -> None:
-    with pytest.raises(NotFoundError, match="hibernated environment is deleted"):
+    with pytest.raises(NotFoundError, match=r"dev-gone.* --state-table to include hibernated"):
         cost_report(aws.client("mwaa"), aws.client("cloudwatch"), names=["dev-gone"])
+
+
+def _hibernated_record(aws: LocalAws, name: str = "dev-asleep") -> None:
+    """What the off-hours flow records when it hibernates an environment (tags, the capacity it comes back with)."""
+    repository = StateRepository(aws.client("dynamodb"), aws.stack.ref("StateTable"), get_clock())
+    capacity = Capacity(
+        environment_class="mw1.small", min_workers=1, max_workers=10, schedulers=2, min_webservers=2, max_webservers=2
+    )
+    repository.put_off_hours_record(
+        OffHoursRecord(
+            environment_name=name,
+            state="hibernated",
+            since=NOW - timedelta(hours=2),
+            tags={"mwaa-cp:off-hours": "hibernate", "mwaa-cp:window": WINDOW},
+            hibernated_capacity=capacity,
+        )
+    )
+
+
+def test_a_hibernated_environment_is_priced_from_its_off_hours_record(aws: LocalAws) -> None:
+    _hibernated_record(aws)
+    repository = StateRepository(aws.client("dynamodb"), aws.stack.ref("StateTable"), get_clock())
+
+    report = cost_report(
+        aws.client("mwaa"),
+        aws.client("cloudwatch"),
+        now=NOW,
+        month=FOUR_WEEKS,
+        hibernated=repository.off_hours_records(),
+    )
+
+    [line] = report.environments
+    assert (line.name, line.status, line.mode) == ("dev-asleep", "HIBERNATED", "hibernate")
+    assert line.saving == D("211.32")
+
+
+def test_the_cli_finds_hibernated_environments_in_the_state_table(aws: LocalAws, served: str) -> None:
+    _hibernated_record(aws)
+
+    result = _mwaa_cp(
+        "cost", "--endpoint-url", served, "--state-table", aws.stack.ref("StateTable"), "--month", "2027-02", "--json"
+    )
+
+    assert result.returncode == 0, result.stderr
+    [line] = json.loads(result.stdout)["environments"]
+    assert (line["name"], line["status"]) == ("dev-asleep", "HIBERNATED")

@@ -477,7 +477,9 @@ class Steps:
         target = describe_environment(self.mwaa, name)
 
         def hibernating(record: OffHoursRecord) -> OffHoursRecord:
-            return record.moved_to("hibernating", now, snapshot=ref, tags=tags, target=target)
+            # The capacity it comes back with (a scaled-down one: the capacity recorded before its scale-down).
+            kept = record.capacity if record.state == "scaled-down" and record.capacity else _capacity(environment)
+            return record.moved_to("hibernating", now, snapshot=ref, tags=tags, target=target, hibernated_capacity=kept)
 
         self._update_record(name, hibernating, now)
         try:

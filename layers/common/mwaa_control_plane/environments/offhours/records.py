@@ -51,6 +51,8 @@ class OffHoursRecord(Strict):
     """The capacity recorded before a scale-down: what scale-up restores."""
     tags: dict[str, str] = {}
     """The environment's tags as they are now; the plan reads them here while the environment does not exist."""
+    hibernated_capacity: Capacity | None = None
+    """The class and counts a hibernated environment is recreated with (no secrets): ``mwaa-cp cost`` prices it."""
     target: EnvironmentTarget | None = None
     """Where a hibernated environment reads its files (bucket, paths, pinned artifact versions: no secrets):
     dag-delivery keeps delivering to it while the environment does not exist."""
