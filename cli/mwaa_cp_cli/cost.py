@@ -41,11 +41,12 @@ from mwaa_control_plane.environments.cost import (
     serverless_estimate,
 )
 from mwaa_control_plane.environments.description import get_environment
+from mwaa_control_plane.environments.inventory import listed_names
 from mwaa_control_plane.environments.limits import capacity_of
 from mwaa_control_plane.environments.offhours import OffHoursConfig, OffHoursTagError, StackDefaults, config_from_tags
 from mwaa_control_plane.environments.offhours.capacity import night_class_for
 from mwaa_control_plane.environments.offhours.monthly import MonthlyOffHours, month_of, monthly_off_hours
-from mwaa_control_plane.errors import ControlPlaneError, InvalidInputError, NotFoundError, translate_client_error
+from mwaa_control_plane.errors import ControlPlaneError, InvalidInputError, NotFoundError
 from mwaa_cp_cli.output import make_console, print_whole
 
 if TYPE_CHECKING:
@@ -286,16 +287,6 @@ def hibernated_records(
         return None
 
 
-def environment_names(mwaa: MWAAClient) -> list[str]:
-    names: list[str] = []
-    try:
-        for page in mwaa.get_paginator("list_environments").paginate():
-            names.extend(page["Environments"])
-    except ClientError as exc:
-        raise translate_client_error(exc, operation="ListEnvironments") from exc
-    return sorted(names)
-
-
 def cost_report(
     mwaa: MWAAClient,
     cloudwatch: CloudWatchClient,
@@ -317,7 +308,7 @@ def cost_report(
     now = now or get_clock().now()
     listed = names is None
     lines: list[EnvironmentCost] = []
-    wanted = sorted({*environment_names(mwaa), *asleep}) if names is None else list(names)
+    wanted = sorted({*listed_names(mwaa), *asleep}) if names is None else list(names)
     for name in wanted:
         try:
             environment = get_environment(mwaa, name)

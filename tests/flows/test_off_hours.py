@@ -748,7 +748,8 @@ def test_an_environment_that_becomes_busy_is_waited_for(aws: LocalAws) -> None:
     final, output = _finish(aws, arn)
     assert final == DONE
     assert _results(output) == {f"{ENV} hibernate": "done"}
-    assert any(i.error_type == "EnvironmentBusyError" for i in aws.lambdas.invocations)
+    checks = [i.result or {} for i in _invoked(aws, "CheckDrain")]
+    assert any("is UPDATING" in check.get("detail", "") for check in checks), "it waited for the update"
     assert _run(aws, "resume")[0] == DONE
     assert _environment(aws)["Schedulers"] == 3, "the update made while it was busy comes back"
 

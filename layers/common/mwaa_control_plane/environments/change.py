@@ -382,26 +382,7 @@ def apply_to_snapshot(
         return ChangeResult(environment_name=environment_name, status="failed", notification="\n".join(lines))
     merged, superseded = _merge(artifacts)
     snapshot = store.verify(hibernated.snapshot)
-    before: dict[str, ArtifactVersion] = {}
-    after: dict[str, ArtifactVersion] = {}
-    changes: list[FieldChange] = []
-    for kind in ARTIFACT_KINDS:
-        wanted: ArtifactVersion | None = merged.get(kind)
-        if wanted is None:
-            continue
-        running = _artifact_now(snapshot.create_arguments, kind)
-        if running is not None and (running.s3_path, running.version) == (wanted.s3_path, wanted.version):
-            continue
-        if running is not None:
-            before[kind] = running
-        after[kind] = wanted
-        changes.append(
-            FieldChange(
-                field=kind,
-                before=running.model_dump(exclude={"modules"}) if running else None,
-                after=wanted.model_dump(exclude={"modules"}),
-            )
-        )
+    changes, before, after = _artifact_changes(snapshot.create_arguments, merged)
     record = record.model_copy(
         update={
             "request_ids": [r.request_id for r in artifacts],
@@ -456,19 +437,14 @@ def apply_to_snapshot(
     )
 
 
-def _update_arguments(
+def _artifact_changes(
     environment: dict[str, Any], merged: dict[str, Any]
-) -> tuple[dict[str, Any], list[FieldChange], dict[str, ArtifactVersion], dict[str, ArtifactVersion]]:
-    """UpdateEnvironment's arguments for the fields that differ, with before/after for the record."""
-    arguments: dict[str, Any] = {}
+) -> tuple[list[FieldChange], dict[str, ArtifactVersion], dict[str, ArtifactVersion]]:
+    """The requested artifacts that differ from what ``environment`` (GetEnvironment or CreateEnvironment
+    arguments: same field names) runs, with before/after for the record."""
     changes: list[FieldChange] = []
     before: dict[str, ArtifactVersion] = {}
     after: dict[str, ArtifactVersion] = {}
-    capacity = capacity_of(environment)
-    for name, api_name in _API_NAMES.items():
-        if name in merged and merged[name] != capacity[name]:
-            arguments[api_name] = merged[name]
-            changes.append(FieldChange(field=name, before=capacity[name], after=merged[name]))
     for kind in ARTIFACT_KINDS:
         wanted: ArtifactVersion | None = merged.get(kind)
         if wanted is None:
@@ -476,10 +452,6 @@ def _update_arguments(
         running = _artifact_now(environment, kind)
         if running is not None and (running.s3_path, running.version) == (wanted.s3_path, wanted.version):
             continue
-        path_name, version_name = _ARTIFACT_API[kind]
-        arguments[path_name] = wanted.s3_path
-        if wanted.version:
-            arguments[version_name] = wanted.version
         if running is not None:
             before[kind] = running
         after[kind] = wanted
@@ -490,6 +462,27 @@ def _update_arguments(
                 after=wanted.model_dump(exclude={"modules"}),
             )
         )
+    return changes, before, after
+
+
+def _update_arguments(
+    environment: dict[str, Any], merged: dict[str, Any]
+) -> tuple[dict[str, Any], list[FieldChange], dict[str, ArtifactVersion], dict[str, ArtifactVersion]]:
+    """UpdateEnvironment's arguments for the fields that differ, with before/after for the record."""
+    arguments: dict[str, Any] = {}
+    changes: list[FieldChange] = []
+    capacity = capacity_of(environment)
+    for name, api_name in _API_NAMES.items():
+        if name in merged and merged[name] != capacity[name]:
+            arguments[api_name] = merged[name]
+            changes.append(FieldChange(field=name, before=capacity[name], after=merged[name]))
+    artifact_changes, before, after = _artifact_changes(environment, merged)
+    for kind, wanted in after.items():
+        path_name, version_name = _ARTIFACT_API[kind]
+        arguments[path_name] = wanted.s3_path
+        if wanted.version:
+            arguments[version_name] = wanted.version
+    changes.extend(artifact_changes)
     options = {k[len(_OPTION) :]: v for k, v in merged.items() if k.startswith(_OPTION)}
     if options:
         current: dict[str, str] = dict(environment.get("AirflowConfigurationOptions") or {})

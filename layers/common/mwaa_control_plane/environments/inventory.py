@@ -50,20 +50,21 @@ class EnvironmentSummary(EnvironmentConfiguration):
     """Status of the last update (SUCCESS, PENDING, FAILED) and its error code when it failed."""
 
 
-def _listed(mwaa: MWAAClient) -> list[str]:
+def listed_names(mwaa: MWAAClient) -> list[str]:
+    """Every name ListEnvironments gives, all pages (at most 25 a page), sorted."""
     names: list[str] = []
     try:
         for page in mwaa.get_paginator("list_environments").paginate():
             names.extend(page["Environments"])
     except ClientError as exc:
-        raise translate_client_error(exc) from exc
-    return names
+        raise translate_client_error(exc, operation="ListEnvironments") from exc
+    return sorted(names)
 
 
 def environment_names(mwaa: MWAAClient, repository: StateRepository) -> list[str]:
     """Every environment of the account and Region, with those off-hours hibernated (MWAA no longer lists them)."""
     hibernated = [r.environment_name for r in repository.off_hours_records() if r.state == "hibernated"]
-    return sorted({*_listed(mwaa), *hibernated})
+    return sorted({*listed_names(mwaa), *hibernated})
 
 
 def list_environment_summaries(mwaa: MWAAClient) -> list[EnvironmentSummary]:
@@ -72,7 +73,7 @@ def list_environment_summaries(mwaa: MWAAClient) -> list[EnvironmentSummary]:
     An environment deleted between ListEnvironments and GetEnvironment is left out.
     """
     summaries: list[EnvironmentSummary] = []
-    for name in sorted(_listed(mwaa)):
+    for name in listed_names(mwaa):
         try:
             environment = mwaa.get_environment(Name=name)["Environment"]
         except ClientError as exc:

@@ -24,6 +24,7 @@ from mwaa_control_plane import clients
 from mwaa_control_plane.airflow import AirflowClient
 from mwaa_control_plane.environments.change_request import ChangeRequest
 from mwaa_control_plane.environments.description import describe_environment, get_environment
+from mwaa_control_plane.environments.inventory import listed_names
 from mwaa_control_plane.environments.offhours.airflow_state import (
     AirflowStateClient,
     capture,
@@ -71,6 +72,9 @@ if TYPE_CHECKING:
     from mwaa_control_plane.wiring import Dependencies
 
 RequestAction = Literal["scale-down", "scale-up", "hibernate", "resume", "reconcile"]
+# An environment that turns busy during the drain check is waited for this long, looked at this often.
+BUSY_WAIT = timedelta(hours=1)
+BUSY_POLL_SECONDS = 120
 ItemAction = Literal["scale-down", "scale-up", "hibernate", "resume"]
 Outcome = Literal["done", "failed", "skipped", "noop"]
 EXECUTED: tuple[ItemAction, ...] = ("scale-down", "scale-up", "hibernate", "resume")
@@ -170,7 +174,7 @@ class PlanResult(Payload):
 def observe(mwaa: MWAAClient, repository: StateRepository, name: str | None) -> list[ObservedEnvironment]:
     """What the plan needs about ``name`` (or every environment, hibernated ones from their records)."""
     records = {record.environment_name: record for record in repository.off_hours_records()}
-    names = [name] if name is not None else sorted(set(_environment_names(mwaa)) | set(records))
+    names = [name] if name is not None else sorted(set(listed_names(mwaa)) | set(records))
     observed = []
     for environment_name in names:
         try:
@@ -189,14 +193,6 @@ def observe(mwaa: MWAAClient, repository: StateRepository, name: str | None) -> 
             )
         )
     return observed
-
-
-def _environment_names(mwaa: MWAAClient) -> Iterator[str]:
-    try:
-        for page in mwaa.get_paginator("list_environments").paginate():
-            yield from page.get("Environments", [])
-    except ClientError as exc:
-        raise translate_client_error(exc, operation="ListEnvironments") from exc
 
 
 def _capacity(environment: Mapping[str, Any] | None) -> Capacity | None:
@@ -425,13 +421,23 @@ class Steps:
     # -- hibernate -----------------------------------------------------------------------------
 
     def check_drain(self, name: str, since: datetime | None) -> DrainCheck:
-        """Running or queued work under the ``mwaa-cp:drain`` policy: proceed, wait (and how long), or skip."""
-        environment = self._available(name, "hibernate")
-        config = self._config(environment.get("Tags") or {})
+        """Running or queued work under the ``mwaa-cp:drain`` policy: proceed, wait (and how long), or skip.
+
+        An environment that became busy (an update started meanwhile) is waited for in the same loop, checked
+        every 2 minutes for at most an hour (an update takes 10-30 minutes): a deterministic wait, where Retry's
+        full jitter could spend its attempts before the update ends.
+        """
         now = self.clock.now()
+        waiting_since = since or now
+        try:
+            environment = self._available(name, "hibernate")
+        except EnvironmentBusyError as busy:
+            if now - waiting_since >= BUSY_WAIT:
+                raise
+            return DrainCheck(decision="wait", since=waiting_since, wait_seconds=BUSY_POLL_SECONDS, detail=str(busy))
+        config = self._config(environment.get("Tags") or {})
         airflow: DrainReader = self._airflow(name)
         status = drain_status(airflow, now)
-        waiting_since = since or now
         decision = decide(status, config.drain, waiting_since=waiting_since, now=now)
         wait = 0
         if decision.check_again_at is not None:
