@@ -14,6 +14,7 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_mwaa import MWAAClient
     from mypy_boto3_s3 import S3Client
@@ -61,6 +62,10 @@ def ssm(region: str | None = None, endpoint_url: str | None = None) -> SSMClient
 
 def dynamodb(region: str | None = None, endpoint_url: str | None = None) -> DynamoDBClient:
     return _client("dynamodb", region, endpoint_url)  # type: ignore[no-any-return]
+
+
+def cloudwatch(region: str | None = None, endpoint_url: str | None = None) -> CloudWatchClient:
+    return _client("cloudwatch", region, endpoint_url)  # type: ignore[no-any-return]
 
 
 def clear_client_cache() -> None:

@@ -99,6 +99,22 @@ class OffHoursSettings(SnapshotSettings, OffHoursDefaults):
         return None if value == "" else value
 
 
+class WorkerAnalysisSettings(CommonSettings):
+    """Functions of the worker-analysis flow and the alarms reconciler (stack parameters in template.yaml)."""
+
+    reports_bucket: Annotated[str, Field(alias="REPORTS_BUCKET_NAME", min_length=3)]
+    reports_prefix: Annotated[str, Field(alias="REPORTS_PREFIX", pattern=r"^[\w./-]*/$")] = "reports/worker-analysis/"
+    alarm_name_prefix: Annotated[str, Field(alias="ALARM_NAME_PREFIX", min_length=1, max_length=120)] = "mwaa-cp/"
+    dashboard_name_prefix: Annotated[str, Field(alias="DASHBOARD_NAME_PREFIX", pattern=r"^[\w-]{1,120}$")] = "mwaa-cp-"
+    window_minutes: Annotated[int, Field(alias="ANALYSIS_WINDOW_MINUTES", ge=15, le=1440)] = 120
+    max_workers_ceiling: Annotated[int, Field(alias="REMEDIATION_MAX_WORKERS_CEILING", ge=1)] = 10
+    cooldown_minutes: Annotated[int, Field(alias="REMEDIATION_COOLDOWN_MINUTES", ge=0)] = 360
+    approval_timeout_seconds: Annotated[int, Field(alias="APPROVAL_TIMEOUT_SECONDS", ge=1)] = 86400
+    queue_age_threshold_seconds: Annotated[int, Field(alias="ALARM_QUEUE_AGE_SECONDS", ge=60)] = 1800
+    queued_tasks_threshold: Annotated[int, Field(alias="ALARM_QUEUED_TASKS", ge=1)] = 100
+    worker_utilization_threshold: Annotated[int, Field(alias="ALARM_WORKER_UTILIZATION_PERCENT", ge=1, le=100)] = 95
+
+
 class CliSettings(Settings):
     """Settings of the ``mwaa-cp`` command line (not a Lambda)."""
 

@@ -1,0 +1,227 @@
+"""worker-analysis end to end in the local runtime: an alarm event or a console input, gather, diagnose, report.
+
+Metrics are published into the local CloudWatch with PutMetricData at virtual timestamps, replaying the seeded
+scenario files of tests/scenarios/worker-analysis/ (one per cause) onto the window the flow will read.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import defaultdict
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mwaa_cp_local.runtime import LocalAws
+from mwaa_cp_local.seed import create_environment
+from tests.conftest import load_event
+from tests.flows.helpers import Notifications, last_state
+
+pytestmark = pytest.mark.flow
+ENV = "dev-analytics"  # the environment the sample events name
+SCENARIOS = Path(__file__).parents[1] / "scenarios" / "worker-analysis"
+ALARM_PREFIX = "mwaa-control-plane/worker-analysis/"
+CAPACITY_BOUND = {"MinWorkers": 1, "MaxWorkers": 5}  # capacity-bound.json's configuration (mw1.small)
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def replay(aws: LocalAws, scenario: str, *, end: datetime, environment: str = ENV) -> None:
+    """Publish ``scenario``'s metrics so that its window ends at ``end`` (PutMetricData at virtual timestamps).
+
+    A SampleCount series becomes that many datapoints a minute (each at the series' Average), so Average and
+    SampleCount both come back as recorded; a minute with a count of 0 publishes nothing (no additional worker).
+    """
+    document = json.loads((SCENARIOS / scenario).read_text(encoding="utf-8"))
+    start = datetime.fromisoformat(document["window"]["start"])
+    shift = end - datetime.fromisoformat(document["window"]["end"])
+    series: dict[tuple[str, str, tuple[tuple[str, str], ...]], dict[str, dict[str, float]]] = defaultdict(dict)
+    for metric in document["metrics"]:
+        dimensions = {**metric["dimensions"], "Environment": environment}
+        key = (metric["namespace"], metric["name"], tuple(sorted(dimensions.items())))
+        series[key][metric["stat"]] = dict(zip(metric["timestamps"], metric["values"], strict=True))
+    data: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for (namespace, name, dimensions), stats in series.items():
+        counts = stats.get("SampleCount")
+        values = stats.get("Average") or stats.get("Maximum") or stats.get("Sum") or stats.get("Minimum") or {}
+        for stamp in sorted(set(values) | set(counts or {})):
+            at = datetime.fromisoformat(stamp) + shift + timedelta(seconds=5)
+            if at - shift < start:
+                continue
+            repeat = int(counts.get(stamp, 0)) if counts is not None else 1
+            value = values.get(stamp, 0.0)
+            for _ in range(repeat):
+                data[namespace].append(
+                    {
+                        "MetricName": name,
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions],
+                        "Timestamp": at,
+                        "Value": float(value),
+                    }
+                )
+    cloudwatch = aws.client("cloudwatch")
+    for namespace, batch in data.items():
+        for first in range(0, len(batch), 500):
+            cloudwatch.put_metric_data(Namespace=namespace, MetricData=batch[first : first + 500])
+
+
+def alarm_event(aws: LocalAws, *, environment: str = ENV, state: str = "ALARM") -> dict[str, Any]:
+    """The sample alarm event from events/, at the virtual now, for ``environment``."""
+    event = copy.deepcopy(load_event("worker-analysis/alarm-queue-backlog.json"))
+    name = f"{ALARM_PREFIX}{environment}/queue-backlog"
+    event["time"] = aws.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"]
+    event["detail"]["alarmName"] = name
+    event["detail"]["state"]["value"] = state
+    return event
+
+
+def run(aws: LocalAws, payload: Any) -> tuple[str, dict[str, Any]]:
+    """Run worker-analysis on ``payload``; its end state and its output."""
+    arn = aws.start_execution("worker-analysis", payload)
+    description = aws.wait_for_execution(arn, timeout=300)
+    return last_state(aws, arn), json.loads(description.get("output") or "{}")
+
+
+def stored(aws: LocalAws, uri: str) -> bytes:
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    return bytes(aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def capacity_bound_alarm(aws: LocalAws, tags: dict[str, str] | None = None) -> dict[str, Any]:
+    """An environment whose last two hours are capacity-bound (five workers full, a queue), and its alarm."""
+    create_environment(aws, ENV, tags=tags, **CAPACITY_BOUND)
+    event = alarm_event(aws)
+    replay(aws, "capacity-bound.json", end=datetime.fromisoformat(event["time"].replace("Z", "+00:00")))
+    return event
+
+
+# ------------------------------------------------------------------------------------- gather, diagnose, report
+
+
+def test_an_alarm_event_is_gathered_diagnosed_reported_and_notified(aws: LocalAws, inbox: Notifications) -> None:
+    event = capacity_bound_alarm(aws, tags={"mwaa-cp:remediation": "off"})
+
+    final, output = run(aws, event)
+
+    assert final == "Diagnosed"
+    assert output["request"]["trigger"] == "alarm" and output["request"]["environment"] == ENV
+    assert output["gathered"]["metric_data_calls"] == 1, "one GetMetricData call for every query"
+    assert output["diagnosis"]["cause"] == "capacity_bound"
+    report = json.loads(stored(aws, output["report"]["report_uri"]))
+    assert report["cause"] == "capacity_bound" and report["environment"] == ENV
+    assert report["recommendation"]["change"]["max_workers"] > 5
+    markdown = stored(aws, output["report"]["markdown_uri"]).decode()
+    assert "capacity_bound" in markdown and "chart.json" in markdown, "the offline chart path is said"
+    chart = json.loads(stored(aws, output["report"]["report_uri"].replace("report.json", "chart.json")))
+    assert chart["metrics"][0][:2] == ["AWS/MWAA", "QueuedTasks"]
+    [message] = [m for m in inbox.messages() if "worker analysis" in m["subject"]]
+    assert "capacity_bound" in message["subject"]
+    assert "Top finding (capacity)" in message["message"]
+    assert output["report"]["report_uri"] in message["message"] and "console.aws.amazon.com" in message["message"]
+
+
+def test_a_console_input_analyses_the_last_minutes(aws: LocalAws) -> None:
+    create_environment(aws, ENV, tags={"mwaa-cp:remediation": "off"}, **CAPACITY_BOUND)
+    replay(aws, "healthy.json", end=aws.clock.now())
+
+    final, output = run(aws, load_event("worker-analysis/console.json"))
+
+    assert final == "Diagnosed"
+    assert output["request"]["trigger"] == "console"
+    start, end = (datetime.fromisoformat(output["request"][k]) for k in ("start", "end"))
+    assert end - start == timedelta(minutes=120)
+
+
+def test_no_metric_data_is_inconclusive_not_an_error(aws: LocalAws, inbox: Notifications) -> None:
+    create_environment(aws, ENV, tags={"mwaa-cp:remediation": "off"})
+
+    final, output = run(aws, alarm_event(aws))
+
+    assert final == "Diagnosed"
+    assert output["diagnosis"]["cause"] == "inconclusive"
+    assert output["gathered"]["metrics_with_data"] == 0
+    assert any("inconclusive" in m["subject"] for m in inbox.messages())
+
+
+def test_a_malformed_alarm_event_is_refused_and_told(aws: LocalAws, inbox: Notifications) -> None:
+    final, output = run(aws, load_event("worker-analysis/malformed-alarm.json"))
+
+    assert final == "Input refused"
+    assert "detail.alarmName" in output["request"]["message"]
+    assert any("input refused" in m["subject"] for m in inbox.messages())
+
+
+def test_a_malformed_console_input_is_refused(aws: LocalAws) -> None:
+    final, output = run(aws, {"environment": "dev analytics", "since_minutes": 5})
+
+    assert final == "Input refused"
+    assert "since_minutes" in output["request"]["message"] and "environment" in output["request"]["message"]
+
+
+def test_an_alarm_that_is_not_the_control_planes_is_refused(aws: LocalAws) -> None:
+    event = alarm_event(aws)
+    event["detail"]["alarmName"] = "someone-elses-alarm"
+
+    assert run(aws, event)[0] == "Input refused"
+
+
+def test_an_alarm_back_to_ok_has_nothing_to_analyse(aws: LocalAws) -> None:
+    create_environment(aws, ENV)
+
+    assert run(aws, alarm_event(aws, state="OK"))[0] == "Nothing to analyse"
+
+
+def test_an_alarm_of_an_unknown_or_deleted_environment_ends_clearly(aws: LocalAws, inbox: Notifications) -> None:
+    final, output = run(aws, alarm_event(aws, environment="dev-gone"))
+
+    assert final == "Environment unknown"
+    assert "dev-gone does not exist" in output["request"]["message"]
+    assert any("environment unknown" in m["subject"] for m in inbox.messages())
+
+
+def test_getmetricdata_throttling_is_retried_then_analysed(aws: LocalAws) -> None:
+    event = capacity_bound_alarm(aws, tags={"mwaa-cp:remediation": "off"})
+    aws.faults.inject("cloudwatch", "GetMetricData", error_code="ThrottlingException", times=2)
+
+    final, output = run(aws, event)
+
+    assert final == "Diagnosed" and output["diagnosis"]["cause"] == "capacity_bound"
+
+
+def test_getmetricdata_throttling_that_never_ends_is_told_not_crashed(aws: LocalAws, inbox: Notifications) -> None:
+    event = capacity_bound_alarm(aws, tags={"mwaa-cp:remediation": "off"})
+    aws.faults.inject("cloudwatch", "GetMetricData", error_code="ThrottlingException", times=100)
+
+    final, _ = run(aws, event)
+
+    assert final == "Metrics unavailable"
+    assert any("metrics unavailable" in m["subject"] for m in inbox.messages())
+
+
+def test_the_alarm_rule_starts_the_flow_only_for_the_control_planes_alarms_in_alarm(aws: LocalAws) -> None:
+    create_environment(aws, ENV, tags={"mwaa-cp:remediation": "off"})
+
+    def publish(event: dict[str, Any]) -> None:
+        entry = {
+            "Source": event["source"],
+            "DetailType": event["detail-type"],
+            "Detail": json.dumps(event["detail"]),
+            "Resources": event["resources"],
+        }
+        aws.client("events").put_events(Entries=[entry])
+
+    other = alarm_event(aws)
+    other["detail"]["alarmName"] = "someone-elses-alarm"
+    publish(other)
+    publish(alarm_event(aws, state="OK"))
+    publish(alarm_event(aws))
+    aws.events.drain()
+
+    [execution] = aws.wait_for_executions("worker-analysis", 1)
+    started = aws.client("stepfunctions").describe_execution(executionArn=execution["executionArn"])
+    assert json.loads(started["input"])["detail"]["state"]["value"] == "ALARM"
