@@ -658,6 +658,32 @@ class Pool:
 
 
 @dataclass(frozen=True)
+class SimulatedTask:
+    """A task instance of the workload simulator (:mod:`mwaa_cp_local.mwaa.workload`)."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    state: str
+    pool: str = DEFAULT_POOL
+
+
+@dataclass(frozen=True)
+class SimulatedRun:
+    dag_id: str
+    run_id: str
+    state: str
+
+
+@dataclass(frozen=True)
+class SimulatedLoad:
+    """What the workload simulator left running when its window ended: the REST API shows it with the real runs."""
+
+    tasks: tuple[SimulatedTask, ...] = ()
+    runs: tuple[SimulatedRun, ...] = ()
+
+
+@dataclass(frozen=True)
 class DagBag:
     dags: dict[str, ParsedDag]
     import_errors: dict[str, tuple[str, datetime]]
@@ -679,6 +705,8 @@ class AirflowInstance:
         self.connections: dict[str, Connection] = {}
         # Test hooks (see mwaa_cp_local.mwaa.models.hold_runs), set by the environment before each request.
         self.run_holds: dict[str, RunHold] = {}
+        # Set by the workload simulator (mwaa_cp_local.mwaa.workload.simulate_workload).
+        self.simulated = SimulatedLoad()
         self._schedules: dict[str, DagSchedule] = {}
         self._paused: dict[str, bool] = {}
         self._unpaused_since: dict[str, datetime] = {}
@@ -1481,14 +1509,26 @@ class RestApi:
 
     @_route("GET", "/dags/{dag_id}/dagRuns")
     def list_dag_runs(self, params: dict[str, str]) -> RestResponse:
-        runs = self._runs(params["dag_id"])
-        return RestResponse(
-            200,
-            {
-                "dag_runs": [self.run_json(run) for run in self._page(runs)],
-                "total_entries": len(runs),
-            },
-        )
+        dag_id = params["dag_id"]
+        wanted = self._query_list("state")
+        items = [self.run_json(run) for run in self._runs(dag_id)] + [
+            self.simulated_run_json(run)
+            for run in self.instance.simulated.runs
+            if dag_id in ("~", run.dag_id) and (not wanted or run.state in wanted)
+        ]
+        return RestResponse(200, {"dag_runs": self._page(items), "total_entries": len(items)})
+
+    def simulated_run_json(self, run: SimulatedRun) -> dict[str, Any]:
+        """A run of the workload simulator, with the fields the control plane reads."""
+        return {
+            "dag_run_id": run.run_id,
+            "dag_id": run.dag_id,
+            "logical_date": None,
+            "run_type": "scheduled",
+            "state": run.state,
+            "conf": {},
+            "note": None,
+        }
 
     def _run_or_404(self, dag_id: str, run_id: str) -> DagRun:
         self._dag_states()  # the scheduler catches up first
@@ -1581,13 +1621,37 @@ class RestApi:
             dag_state = states.get(run.dag_id)
             for task_id in dag_state.dag.task_ids if dag_state is not None else ():
                 instances.append((run, task_id))
+        simulated = [
+            task
+            for task in self.instance.simulated.tasks
+            if dag_id in ("~", task.dag_id) and run_id in ("~", task.run_id) and (not wanted or task.state in wanted)
+        ]
+        page = self._page([*instances, *simulated])
         return RestResponse(
             200,
             {
-                "task_instances": [self.task_instance_json(run, task) for run, task in self._page(instances)],
-                "total_entries": len(instances),
+                "task_instances": [
+                    self.simulated_task_json(item)
+                    if isinstance(item, SimulatedTask)
+                    else self.task_instance_json(*item)
+                    for item in page
+                ],
+                "total_entries": len(instances) + len(simulated),
             },
         )
+
+    def simulated_task_json(self, task: SimulatedTask) -> dict[str, Any]:
+        """A task instance of the workload simulator, with the fields the control plane reads."""
+        return {
+            "task_id": task.task_id,
+            "dag_id": task.dag_id,
+            "dag_run_id": task.run_id,
+            "map_index": -1,
+            "state": task.state,
+            "pool": task.pool,
+            "pool_slots": 1,
+            "queue": "default",
+        }
 
     # -- import errors --------------------------------------------------------------------
 
@@ -1716,15 +1780,18 @@ class RestApi:
             for run in self.instance.runs
             if name == DEFAULT_POOL and self.instance.run_state(run, self.now, self.timings)[0] == "running"
         )
+        simulated = [task.state for task in self.instance.simulated.tasks if task.pool == name]
+        running += simulated.count("running")
+        queued = simulated.count("queued")
         result: dict[str, Any] = {
             "name": name,
             "slots": pool.slots,
-            "occupied_slots": running,
+            "occupied_slots": running + queued,
             "running_slots": running,
-            "queued_slots": 0,
-            "scheduled_slots": 0,
+            "queued_slots": queued,
+            "scheduled_slots": simulated.count("scheduled"),
             "deferred_slots": 0,
-            "open_slots": -1 if pool.slots == -1 else pool.slots - running,
+            "open_slots": -1 if pool.slots == -1 else pool.slots - running - queued,
             "description": pool.description,
             "include_deferred": pool.include_deferred,
         }
