@@ -35,6 +35,7 @@ from mwaa_cp_local.mwaa.models import (
     reset,
     settings,
 )
+from mwaa_cp_local.mwaa.workload import SimulationResult, Workload, simulate_workload
 
 
 def backend(account_id: str = "123456789012", region: str = "us-east-1") -> MwaaBackend:
@@ -50,6 +51,8 @@ __all__ = [
     "DagProcessingTimings",
     "MwaaBackend",
     "Settings",
+    "SimulationResult",
+    "Workload",
     "backend",
     "configure",
     "fail_next_create",
@@ -58,4 +61,5 @@ __all__ = [
     "hold_runs",
     "reset",
     "settings",
+    "simulate_workload",
 ]
