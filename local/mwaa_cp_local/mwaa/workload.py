@@ -47,6 +47,7 @@ Everything is deterministic: the same workload and configuration give the same m
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -308,6 +309,9 @@ class SimulationResult:
     failed: int
     """Tasks the scheduler failed after ``task_queued_timeout``."""
     completed: int
+    start: datetime | None = None
+    """The window published (set by :func:`simulate_workload`): gather over [start, end) to read it back."""
+    end: datetime | None = None
 
 
 def simulate(workload: Workload, configuration: Configuration) -> SimulationResult:
@@ -706,7 +710,7 @@ def simulate_workload(
                 elif name in workload.pools:
                     pool.slots = slots
             airflow.simulated = result.load
-    return result
+    return dataclasses.replace(result, start=start, end=end)
 
 
 def summary(result: SimulationResult) -> dict[str, Any]:

@@ -18,9 +18,11 @@ from pydantic import ValidationError
 from mwaa_control_plane.airflow import AirflowClient
 from mwaa_control_plane.capacity import analyze
 from mwaa_control_plane.capacity.gather import gather
-from mwaa_control_plane.clock import ManualClock
+from mwaa_control_plane.clock import ManualClock, get_clock
 from mwaa_cp_local import mwaa
 from mwaa_cp_local.mwaa.workload import WORKLOADS, Configuration, Workload, simulate, summary
+from mwaa_cp_local.runtime import LocalAws
+from mwaa_cp_local.seed import create_environment
 from tests.unit.local.airflow_env import REGION, Env, available
 
 NAME = "analytics"
@@ -129,6 +131,29 @@ def test_the_metrics_land_at_the_windows_timestamps(s3: Any, clock: ManualClock)
     assert len(timestamps) == 20
     assert min(timestamps) == start
     assert max(timestamps) == end - timedelta(minutes=1)
+
+
+def test_the_hook_publishes_up_to_the_local_runtimes_virtual_now() -> None:
+    with LocalAws() as aws:
+        create_environment(aws, "dev-etl", MinWorkers=1, MaxWorkers=5)
+
+        result = mwaa.simulate_workload(aws, "dev-etl", "nightly-etl")
+
+        assert aws.clock is not None
+        assert result.start is not None
+        assert result.end is not None
+        assert result.end <= aws.clock.now()  # the virtual now, to the minute (the clock runs on meanwhile)
+        assert (result.end.second, result.end.microsecond) == (0, 0)
+        assert result.end - result.start == timedelta(minutes=120)
+        gathered = gather(
+            "dev-etl",
+            mwaa=aws.client("mwaa"),
+            cloudwatch=aws.client("cloudwatch"),
+            start=result.start,
+            end=result.end,
+            airflow=AirflowClient(aws.client("mwaa"), "dev-etl", clock=get_clock()),
+        )
+    assert analyze(gathered.scenario).cause == "capacity_bound"
 
 
 # --------------------------------------------------------------------------------------------- the model alone
