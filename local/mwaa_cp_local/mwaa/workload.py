@@ -402,13 +402,16 @@ def simulate(workload: Workload, configuration: Configuration) -> SimulationResu
                 ]
                 runs.append(_Run(arrival.dag_id, run_id, run_tasks))
             # Queued runs start when their DAG is below max_active_runs.
+            active_runs: dict[str, int] = {}
             for run in runs:
-                if run.state == "queued":
-                    active = sum(1 for r in runs if r.dag_id == run.dag_id and r.state == "running")
-                    if active < max_runs(run.dag_id):
-                        run.state = "running"
-                        run.started_at = minute
-                        tasks.extend(run.tasks)
+                if run.state == "running":
+                    active_runs[run.dag_id] = active_runs.get(run.dag_id, 0) + 1
+            for run in runs:
+                if run.state == "queued" and active_runs.get(run.dag_id, 0) < max_runs(run.dag_id):
+                    run.state = "running"
+                    run.started_at = minute
+                    active_runs[run.dag_id] = active_runs.get(run.dag_id, 0) + 1
+                    tasks.extend(run.tasks)
             # task_queued_timeout: the scheduler fails tasks queued too long.
             for task in tasks:
                 waited = None if task.queued_at is None else (minute - task.queued_at) * 60

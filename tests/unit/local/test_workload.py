@@ -35,6 +35,11 @@ def _environment(s3: Any, clock: ManualClock, workload: Workload) -> Env:
 
 def _diagnose(env: Env, clock: ManualClock, workload: str | Workload) -> tuple[Any, mwaa.SimulationResult]:
     """Simulate the last ``minutes`` up to now, then gather and analyse that window as the flow would."""
+    assert env.name == NAME
+    return _diagnose_env(clock, workload)
+
+
+def _diagnose_env(clock: ManualClock, workload: str | Workload) -> tuple[Any, mwaa.SimulationResult]:
     end = clock.now().replace(second=0, microsecond=0)
     result = mwaa.simulate_workload(REGION, NAME, workload, end=end)
     minutes = len(result.minutes)
@@ -72,6 +77,33 @@ def test_each_workload_file_is_diagnosed_as_the_cause_it_was_written_for(
     report, result = _diagnose(env, clock, workload)
 
     assert (report.cause, report.limit) == (cause, limit), (report.summary, summary(result))
+
+
+@pytest.mark.parametrize(
+    ("option", "limit"),
+    [
+        ({"core.parallelism": "4"}, "parallelism"),
+        ({"core.max_active_runs_per_dag": "2"}, "max_active_runs_per_dag"),
+        ({"core.max_active_tasks_per_dag": "4"}, "max_active_tasks_per_dag"),
+    ],
+)
+def test_an_airflow_limit_holding_tasks_back_is_named(
+    s3: Any, clock: ManualClock, option: dict[str, str], limit: str
+) -> None:
+    # Given a DAG run of 6 tasks every 5 minutes on ten small workers' worth of slots, held back by one option
+    available(s3, clock, EnvironmentClass="mw1.small", MinWorkers=1, MaxWorkers=10, AirflowConfigurationOptions=option)
+    workload = Workload.model_validate(
+        {
+            "minutes": 60,
+            "arrivals": [
+                {"at_minute": 0, "dag_id": "partner_feeds", "tasks": 6, "duration_minutes": 12, "every_minutes": 5}
+            ],
+        }
+    )
+
+    report, result = _diagnose_env(clock, workload)
+
+    assert (report.cause, report.limit) == ("concurrency_bound", limit), (report.summary, summary(result))
 
 
 def test_a_cpu_heavy_workload_runs_fewer_tasks_than_slots_at_full_cpu(s3: Any, clock: ManualClock) -> None:
