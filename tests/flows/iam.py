@@ -81,6 +81,19 @@ def required(service: str, operation: str, params: dict[str, Any], region: str, 
             needed = [("airflow:CreateEnvironment", environment), ("iam:PassRole", str(params["ExecutionRoleArn"]))]
             return needed + ([("airflow:TagResource", environment)] if params.get("Tags") else [])
         return [(f"airflow:{operation}", environment)]
+    if service == "sns" and operation == "Publish":
+        return [("sns:Publish", str(params.get("TopicArn", "")))]
+    if service == "cloudwatch":
+        if operation in ("PutMetricAlarm", "DescribeAlarms", "DeleteAlarms"):
+            # Alarm actions are authorised per alarm; a describe by prefix is authorised on each alarm it may return.
+            names = params.get("AlarmNames") or [params.get("AlarmName") or f"{params.get('AlarmNamePrefix', '')}*"]
+            return [(f"cloudwatch:{operation}", f"arn:aws:cloudwatch:{region}:{account}:alarm:{n}") for n in names]
+        if operation in ("PutDashboard", "DeleteDashboards", "GetDashboard"):
+            # Dashboards are global: no Region in their ARN.
+            names = params.get("DashboardNames") or [params.get("DashboardName", "")]
+            return [(f"cloudwatch:{operation}", f"arn:aws:cloudwatch::{account}:dashboard/{n}") for n in names]
+        # GetMetricData, GetMetricWidgetImage, ListDashboards: no resource-level permissions.
+        return [(f"cloudwatch:{operation}", "*")]
     return [(f"{service}:{operation}", "*")]
 
 

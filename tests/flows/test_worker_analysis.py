@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
+import sys
+import time
 from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,9 +19,13 @@ from typing import Any
 
 import pytest
 
+from mwaa_control_plane import clock as clock_module
+from mwaa_control_plane.state import PendingApproval, RemediationRecord, StateRepository
+from mwaa_cp_cli.approve import answer
 from mwaa_cp_local.runtime import LocalAws
 from mwaa_cp_local.seed import create_environment
-from tests.conftest import load_event
+from mwaa_cp_local.server import LocalServer
+from tests.conftest import REPO, load_event
 from tests.flows.helpers import Notifications, last_state
 
 pytestmark = pytest.mark.flow
@@ -225,3 +233,167 @@ def test_the_alarm_rule_starts_the_flow_only_for_the_control_planes_alarms_in_al
     [execution] = aws.wait_for_executions("worker-analysis", 1)
     started = aws.client("stepfunctions").describe_execution(executionArn=execution["executionArn"])
     assert json.loads(started["input"])["detail"]["state"]["value"] == "ALARM"
+
+
+# ---------------------------------------------------------------------------------------------- remediation
+
+
+def repository(aws: LocalAws) -> StateRepository:
+    return StateRepository(aws.client("dynamodb"), aws.stack.ref("StateTable"), clock_module.get_clock())
+
+
+def max_workers(aws: LocalAws) -> int:
+    return int(aws.client("mwaa").get_environment(Name=ENV)["Environment"]["MaxWorkers"])
+
+
+def mwaa_cp(aws: LocalAws, *args: str) -> subprocess.CompletedProcess[str]:
+    """The ``mwaa-cp`` command against the local runtime, served on a port for the time of the call."""
+    server = LocalServer(port=0).start()
+    try:
+        env = {**os.environ, "AWS_ENDPOINT_URL": server.endpoint_url, "AWS_REGION": "us-east-1"}
+        env.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+        command = [sys.executable, "-m", "mwaa_cp_cli.main", *args]
+        return subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=120, check=False)
+    finally:
+        server.stop()
+
+
+def test_auto_applies_the_capacity_change_through_environment_change_and_says_how_to_revert(
+    aws: LocalAws, inbox: Notifications
+) -> None:
+    event = capacity_bound_alarm(aws, tags={"mwaa-cp:remediation": "auto"})
+
+    final, output = run(aws, event)
+
+    assert final == "Remediated"
+    assert output["change"]["result"] == "applied"
+    proposed = output["remediation"]["change_request"]["max_workers"]
+    assert 5 < proposed <= 10, "within the stack's ceiling (RemediationMaxWorkersCeiling, default 10)"
+    assert max_workers(aws) == proposed
+    change_id = output["outcome"]["change_id"]
+    [record] = [r for r in repository(aws).change_history(ENV) if r.change_id == change_id]
+    assert [(c.field, c.before, c.after) for c in record.changes] == [("max_workers", 5, proposed)]
+    assert record.requested_by[0].flow == "worker-analysis"
+    last = repository(aws).last_remediation(ENV)
+    assert last is not None and last.change_id == change_id and last.mode == "auto"
+    [told] = [m for m in inbox.messages() if m["subject"] == "MWAA worker analysis: change applied"]
+    assert f"max_workers: 5 -> {proposed}" in told["message"]
+    assert f"mwaa-cp revert {change_id} --environment {ENV}" in told["message"]
+
+
+def test_an_alarm_inside_the_cooldown_changes_nothing(aws: LocalAws, inbox: Notifications) -> None:
+    event = capacity_bound_alarm(aws, tags={"mwaa-cp:remediation": "auto"})
+    # Given an automatic change an hour ago (the cooldown is RemediationCooldownMinutes, default 360)
+    repository(aws).record_remediation(
+        RemediationRecord(
+            environment_name=ENV,
+            applied_at=aws.clock.now() - timedelta(hours=1),
+            change_id="earlier-change",
+            mode="auto",
+            cause="capacity_bound",
+            result="applied",
+        )
+    )
+
+    final, output = run(aws, event)
+
+    assert final == "Not remediated"
+    assert output["remediation"]["decision"] == "cooldown"
+    assert max_workers(aws) == 5
+    assert any("RemediationCooldownMinutes" in m["message"] for m in inbox.messages())
+
+
+def test_revert_puts_back_the_recorded_before_values(aws: LocalAws) -> None:
+    event = capacity_bound_alarm(aws, tags={"mwaa-cp:remediation": "auto"})
+    change_id = run(aws, event)[1]["outcome"]["change_id"]
+    machine = aws.state_machine_arn("environment-change")
+    table = aws.stack.ref("StateTable")
+
+    result = mwaa_cp(aws, "revert", change_id, "-e", ENV, "--state-table", table, "--state-machine-arn", machine)
+
+    assert result.returncode == 0, result.stderr
+    arn = result.stdout.strip().removeprefix("revert requested: ")
+    assert aws.wait_for_execution(arn, timeout=120)["status"] == "SUCCEEDED"
+    assert max_workers(aws) == 5
+
+
+def test_remediation_off_reports_and_changes_nothing(aws: LocalAws) -> None:
+    event = capacity_bound_alarm(aws, tags={"mwaa-cp:remediation": "off"})
+
+    final, output = run(aws, event)
+
+    assert final == "Diagnosed" and output["remediation"]["decision"] == "off"
+    assert max_workers(aws) == 5
+
+
+# ---------------------------------------------------------------------------------------------- approvals
+
+
+def waiting_approval(aws: LocalAws, timeout: float = 60) -> PendingApproval:
+    deadline = time.monotonic() + timeout
+    while not (pending := repository(aws).pending_approvals(ENV)):
+        assert time.monotonic() < deadline, "no approval was requested"
+        time.sleep(0.05)
+    return pending[-1]
+
+
+def test_a_recommendation_approved_with_mwaa_cp_approve_is_applied(aws: LocalAws, inbox: Notifications) -> None:
+    event = capacity_bound_alarm(aws)  # no tag: recommend
+    arn = aws.start_execution("worker-analysis", event)
+    approval = waiting_approval(aws)
+    [asked] = [m for m in inbox.messages() if "approve a change" in m["subject"]]
+    assert f"mwaa-cp approve {approval.task_token}" in asked["message"]
+
+    result = mwaa_cp(aws, "approve", approval.task_token)
+
+    assert result.returncode == 0, result.stderr
+    aws.wait_for_execution(arn, timeout=300)
+    assert last_state(aws, arn) == "Remediated"
+    assert max_workers(aws) > 5
+    assert repository(aws).last_remediation(ENV).mode == "approved"  # type: ignore[union-attr]
+
+
+def test_a_rejected_recommendation_changes_nothing(aws: LocalAws, inbox: Notifications) -> None:
+    event = capacity_bound_alarm(aws)
+    arn = aws.start_execution("worker-analysis", event)
+    approval = waiting_approval(aws)
+
+    answer(aws.client("stepfunctions"), approval.task_token, approve=False, note="not this week")
+
+    aws.wait_for_execution(arn, timeout=120)
+    assert last_state(aws, arn) == "Rejected"
+    assert max_workers(aws) == 5
+    # The reason travels as SendTaskFailure's cause, which moto's SendTaskFailure drops: only the notice is checked.
+    assert any(f"The proposal for {ENV} was rejected" in m["message"] for m in inbox.messages())
+
+
+def test_a_token_answered_twice_is_one_clear_line(aws: LocalAws) -> None:
+    event = capacity_bound_alarm(aws)
+    arn = aws.start_execution("worker-analysis", event)
+    approval = waiting_approval(aws)
+    answer(aws.client("stepfunctions"), approval.task_token, approve=False, note="no")
+    aws.wait_for_execution(arn, timeout=120)
+
+    result = mwaa_cp(aws, "approve", approval.task_token)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "error:" in result.stderr
+
+
+class TestApprovalTimeout:
+    @pytest.fixture
+    def aws(self) -> Any:
+        # The local runtime times task tokens on the wall clock (moto's callback wait), so the timeout is short.
+        with LocalAws(parameters={"ApprovalTimeoutSeconds": "3"}) as runtime:
+            yield runtime
+
+    def test_an_unanswered_recommendation_times_out_and_nothing_changes(
+        self, aws: LocalAws, inbox: Notifications
+    ) -> None:
+        event = capacity_bound_alarm(aws)
+
+        final, _ = run(aws, event)
+
+        assert final == "Approval timed out"
+        assert max_workers(aws) == 5
+        assert any("approval timed out" in m["subject"] for m in inbox.messages())

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_mwaa import MWAAClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sns import SNSClient
     from mypy_boto3_ssm import SSMClient
     from mypy_boto3_stepfunctions import SFNClient
 
@@ -66,6 +67,10 @@ def dynamodb(region: str | None = None, endpoint_url: str | None = None) -> Dyna
 
 def cloudwatch(region: str | None = None, endpoint_url: str | None = None) -> CloudWatchClient:
     return _client("cloudwatch", region, endpoint_url)  # type: ignore[no-any-return]
+
+
+def sns(region: str | None = None, endpoint_url: str | None = None) -> SNSClient:
+    return _client("sns", region, endpoint_url)  # type: ignore[no-any-return]
 
 
 def clear_client_cache() -> None:

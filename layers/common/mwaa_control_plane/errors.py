@@ -190,3 +190,7 @@ def translate_client_error(exc: ClientError, *, operation: str = "") -> ControlP
     if code in ACCESS_DENIED_CODES:
         return AccessDeniedError(f"{where}access denied ({message}); check the function's IAM role")
     return AwsRequestError(f"{where}{code} {message}".strip(), code=code)
+
+
+class RemediationRejectedError(ControlPlaneError):
+    """A person rejected a worker-analysis recommendation (``mwaa-cp reject``): nothing changes."""

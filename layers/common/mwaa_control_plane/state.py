@@ -20,6 +20,8 @@ applied changes, before and after      ``history#<environment>``               `
 dag_id -> file that defines it         ``dagindex#<environment>``              ``<dag_id>``
 off-hours state of an environment      ``offhours``                            ``env#<environment>``
 capacity recorded before a scale-down  ``offhours#<environment>``              ``capacity#<recorded_at>``
+last worker-analysis remediation       ``analysis#<environment>``              ``remediation``
+a recommendation awaiting approval     ``analysis#<environment>``              ``approval#<execution name>``
 =====================================  ======================================  =================================
 
 Off-hours records also carry ``revision`` as a top-level number: each write is conditional on
@@ -483,6 +485,32 @@ class StateRepository:
         entry = CapacityEntry(recorded_at=now, capacity=capacity)
         self._write(f"{OFF_HOURS_PK}#{environment}", f"capacity#{now.isoformat()}", entry)
 
+    # ------------------------------------------------------------------ worker analysis
+    @staticmethod
+    def _analysis(environment: str) -> str:
+        return f"analysis#{environment}"
+
+    def last_remediation(self, environment: str) -> RemediationRecord | None:
+        """The last change the worker analysis applied to ``environment`` (its cooldown), or None."""
+        return self._read(RemediationRecord, self._analysis(environment), "remediation")
+
+    def record_remediation(self, record: RemediationRecord) -> None:
+        self._write(self._analysis(record.environment_name), "remediation", record)
+
+    def put_pending_approval(self, approval: PendingApproval) -> None:
+        """Store a recommendation's task token until it is answered or its timeout passes (TTL)."""
+        ttl = max(int((approval.expires_at - self._now()).total_seconds()), 0) + 3600
+        sk = f"approval#{approval.execution.rsplit(':', 1)[-1]}"
+        self._write(self._analysis(approval.environment_name), sk, approval, ttl_seconds=ttl)
+
+    def pending_approvals(self, environment: str) -> list[PendingApproval]:
+        """The recommendations of ``environment`` stored for approval, oldest first (expired ones included
+        until DynamoDB's TTL removes them: compare ``expires_at``)."""
+        return [
+            PendingApproval.model_validate_json(data)
+            for _, data in self._query(self._analysis(environment), "approval#")
+        ]
+
     def latest_capacity(self, environment: str) -> Capacity | None:
         """The capacity recorded last for ``environment``, or None."""
         from mwaa_control_plane.environments.offhours.records import CapacityEntry
@@ -505,6 +533,29 @@ class StateRepository:
         if not items or "data" not in items[0]:
             return None
         return CapacityEntry.model_validate_json(items[0]["data"]["S"]).capacity
+
+
+class RemediationRecord(Record):
+    """The last change the worker analysis applied to an environment: its cooldown starts at ``applied_at``."""
+
+    environment_name: str
+    applied_at: datetime
+    change_id: str
+    mode: str
+    cause: str
+    result: str
+
+
+class PendingApproval(Record):
+    """A recommendation waiting for ``mwaa-cp approve`` / ``reject``: the Step Functions task token and what it
+    would change (expires with the approval timeout)."""
+
+    environment_name: str
+    execution: str
+    task_token: str
+    requested_at: datetime
+    expires_at: datetime
+    summary: str
 
 
 class _PluginModules(Record):
