@@ -28,6 +28,9 @@ COMMANDS: dict[str, str] = {
     "envs": "mwaa_cp_cli.envs",
     "cost": "mwaa_cp_cli.cost",
     "analyze": "mwaa_cp_cli.analyze",
+    "approve": "mwaa_cp_cli.approve",
+    "reject": "mwaa_cp_cli.approve",
+    "revert": "mwaa_cp_cli.approve",
     "validate": "mwaa_cp_cli.validate",
 }
 
