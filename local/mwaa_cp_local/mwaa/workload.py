@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -61,7 +62,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from mwaa_control_plane.capacity.configuration import capacity_of
 from mwaa_control_plane.clock import get_clock
 from mwaa_cp_local.mwaa import models
-from mwaa_cp_local.mwaa.airflow import DEFAULT_POOL, Pool, SimulatedLoad, SimulatedRun, SimulatedTask
+from mwaa_cp_local.mwaa.airflow import (
+    DEFAULT_POOL,
+    DEFAULT_POOL_SLOTS,
+    Pool,
+    SimulatedLoad,
+    SimulatedRun,
+    SimulatedTask,
+)
 
 WORKLOADS = Path(__file__).resolve().parent / "workloads"
 """The workload files the demo and the tests use."""
@@ -80,7 +88,10 @@ WORKER_BASELINE_CPU = 0.05
 WORKER_BASELINE_MEMORY = 0.2
 """An idle worker's own memory, as a share of its memory: an assumption."""
 SCHEDULER_BASELINE_CPU = 20.0
-"""A scheduler's CPU (percent) with nothing to schedule; each task it schedules in a minute adds a little."""
+"""A scheduler's CPU (percent) with nothing to schedule: an assumption, as are the two figures below."""
+SCHEDULER_CPU_PER_TASK = 0.5
+"""Percent of scheduler CPU per task it queues in a minute."""
+SCHEDULER_MEMORY = 35.0
 HEARTBEATS_PER_MINUTE = 12
 """Airflow's ``scheduler_heartbeat_sec`` default of 5 s: twelve SchedulerHeartbeat counts a minute per scheduler."""
 TASK_QUEUED_TIMEOUT_SECONDS = 1800
@@ -259,7 +270,6 @@ class _Task:
     queued_at: int | None = None
     started_at: int | None = None
     progress: float = 0.0
-    worker: int | None = None
 
 
 @dataclass
@@ -268,7 +278,6 @@ class _Run:
     run_id: str
     tasks: list[_Task]
     state: Literal["queued", "running", "success", "failed"] = "queued"
-    started_at: int | None = None
 
 
 @dataclass
@@ -316,252 +325,254 @@ class SimulationResult:
 
 def simulate(workload: Workload, configuration: Configuration) -> SimulationResult:
     """Play ``workload`` on an environment of ``configuration`` minute by minute (see the module docstring)."""
-    vcpu, memory_gb = WORKER_RESOURCES[configuration.environment_class]
-    per_worker = configuration.tasks_per_worker
-    limits = {dag.dag_id: dag for dag in workload.dags}
-    pool_slots = {DEFAULT_POOL: 128, **workload.pools}
-    arrivals = sorted(
-        (
+    simulation = _Simulation(workload, configuration)
+    samples = tuple(simulation.step(minute) for minute in range(workload.minutes))
+    return SimulationResult(
+        configuration=configuration,
+        minutes=samples,
+        load=simulation.load(),
+        pool_slots=simulation.pool_slots,
+        failed=simulation.failed,
+        completed=simulation.completed,
+    )
+
+
+class _Simulation:
+    """The environment's state between minutes; :meth:`step` plays one minute in the order MWAA would."""
+
+    def __init__(self, workload: Workload, configuration: Configuration) -> None:
+        self.workload = workload
+        self.configuration = configuration
+        self.vcpu, self.memory_gb = WORKER_RESOURCES[configuration.environment_class]
+        self.per_worker = configuration.tasks_per_worker
+        self.limits = {dag.dag_id: dag for dag in workload.dags}
+        self.pool_slots = {DEFAULT_POOL: DEFAULT_POOL_SLOTS, **workload.pools}
+        self.arrivals = sorted(
             (at, index, arrival)
             for index, arrival in enumerate(workload.arrivals)
             for at in arrival.times(workload.minutes)
-        ),
-        key=lambda item: (item[0], item[1]),
-    )
-    runs: list[_Run] = []
-    tasks: list[_Task] = []
-    workers = [_Worker(index) for index in range(configuration.min_workers)]
-    next_worker = configuration.min_workers
-    pending_workers: list[int] = []  # minutes at which requested workers come up
-    low_since: int | None = None
-    failed = completed = 0
-    samples: list[Minute] = []
-    pending_arrivals = list(arrivals)
+        )
+        self.runs: list[_Run] = []
+        self.tasks: list[_Task] = []
+        """Tasks of started runs that have not ended."""
+        self.workers = [_Worker(index) for index in range(configuration.min_workers)]
+        self.next_worker = configuration.min_workers
+        self.coming: list[int] = []
+        """The minutes at which workers already asked for come up."""
+        self.low_since: int | None = None
+        self.failed = 0
+        self.completed = 0
 
-    def max_runs(dag_id: str) -> float:
-        own = limits.get(dag_id)
-        value = own.max_active_runs if own and own.max_active_runs else configuration.max_active_runs_per_dag
+    # -- limits and resources -----------------------------------------------------------------
+
+    def max_runs(self, dag_id: str) -> float:
+        own = self.limits.get(dag_id)
+        value = own.max_active_runs if own and own.max_active_runs else self.configuration.max_active_runs_per_dag
         return math.inf if value is None else value
 
-    def max_tasks(dag_id: str) -> float:
-        own = limits.get(dag_id)
-        value = own.max_active_tasks if own and own.max_active_tasks else configuration.max_active_tasks_per_dag
+    def max_tasks(self, dag_id: str) -> float:
+        own = self.limits.get(dag_id)
+        value = own.max_active_tasks if own and own.max_active_tasks else self.configuration.max_active_tasks_per_dag
         return math.inf if value is None else value
 
-    def cpu_demand(worker: _Worker) -> float:
-        return WORKER_BASELINE_CPU * vcpu + sum(task.cpu for task in worker.tasks)
+    def cpu_demand(self, worker: _Worker) -> float:
+        return WORKER_BASELINE_CPU * self.vcpu + sum(task.cpu for task in worker.tasks)
 
-    def memory_use(worker: _Worker) -> float:
-        return WORKER_BASELINE_MEMORY * memory_gb + sum(task.memory for task in worker.tasks)
+    def memory_use(self, worker: _Worker) -> float:
+        return WORKER_BASELINE_MEMORY * self.memory_gb + sum(task.memory for task in worker.tasks)
 
-    for minute in range(workload.minutes):
-        down = [i for i in workload.incidents if i.kind == "scheduler_down" and i.active(minute)]
-        stopped = min(configuration.schedulers, sum(i.schedulers or configuration.schedulers for i in down))
-        schedulers_up = configuration.schedulers - stopped
-        workers_healthy = not any(i.kind == "workers_unhealthy" and i.active(minute) for i in workload.incidents)
+    # -- one minute ---------------------------------------------------------------------------
 
-        # Workers requested earlier come up.
-        while pending_workers and pending_workers[0] <= minute:
-            pending_workers.pop(0)
-            workers.append(_Worker(next_worker))
-            next_worker += 1
+    def step(self, minute: int) -> Minute:
+        incidents = [incident for incident in self.workload.incidents if incident.active(minute)]
+        schedulers = self.configuration.schedulers
+        stopped = sum(i.schedulers or schedulers for i in incidents if i.kind == "scheduler_down")
+        schedulers_up = schedulers - min(schedulers, stopped)
+        self.start_workers(minute)
+        self.run_tasks()
+        scheduled = 0
+        if schedulers_up:
+            self.start_runs(minute)
+            self.fail_tasks_queued_too_long(minute)
+            scheduled = self.schedule(minute, schedulers_up)
+        if not any(incident.kind == "workers_unhealthy" for incident in incidents):
+            self.pick_up(minute)
+        self.autoscale(minute)
+        return self.sample(minute, schedulers_up, scheduled)
 
-        # Running tasks progress (slower on a CPU-saturated worker) and finish.
-        for worker in workers:
-            demand = cpu_demand(worker)
-            speed = min(1.0, vcpu / demand) if demand > 0 else 1.0
+    def start_workers(self, minute: int) -> None:
+        """Workers asked for earlier come up."""
+        while self.coming and self.coming[0] <= minute:
+            self.coming.pop(0)
+            self.workers.append(_Worker(self.next_worker))
+            self.next_worker += 1
+
+    def run_tasks(self) -> None:
+        """Running tasks progress a minute (slower on a CPU-saturated worker); finished ones end, and their runs."""
+        for worker in self.workers:
+            demand = self.cpu_demand(worker)
+            speed = min(1.0, self.vcpu / demand) if demand > 0 else 1.0
             for task in list(worker.tasks):
                 task.progress += speed
                 if task.progress >= task.duration - 1e-9:
                     task.state = "success"
                     worker.tasks.remove(task)
-                    completed += 1
-        for run in runs:
+                    self.completed += 1
+        for run in self.runs:
             if run.state == "running" and all(task.state in ("success", "failed") for task in run.tasks):
                 run.state = "failed" if any(task.state == "failed" for task in run.tasks) else "success"
+        self.tasks = [task for task in self.tasks if task.state not in ("success", "failed")]
 
-        tasks = [task for task in tasks if task.state not in ("success", "failed")]
-        scheduled_this_minute = 0
-        if schedulers_up:
-            # New DAG runs (the scheduler creates them; while all schedulers are down they wait).
-            while pending_arrivals and pending_arrivals[0][0] <= minute:
-                _, _, arrival = pending_arrivals.pop(0)
-                number = sum(1 for run in runs if run.dag_id == arrival.dag_id) + 1
-                run_id = f"scheduled__{arrival.dag_id}_{number:04d}"
-                run_tasks = [
-                    _Task(
-                        arrival.dag_id,
-                        run_id,
-                        f"task_{i + 1:03d}",
-                        arrival.pool,
-                        arrival.duration_minutes,
-                        arrival.cpu,
-                        arrival.memory_gb,
-                    )
-                    for i in range(arrival.tasks)
-                ]
-                runs.append(_Run(arrival.dag_id, run_id, run_tasks))
-            # Queued runs start when their DAG is below max_active_runs.
-            active_runs: dict[str, int] = {}
-            for run in runs:
-                if run.state == "running":
-                    active_runs[run.dag_id] = active_runs.get(run.dag_id, 0) + 1
-            for run in runs:
-                if run.state == "queued" and active_runs.get(run.dag_id, 0) < max_runs(run.dag_id):
-                    run.state = "running"
-                    run.started_at = minute
-                    active_runs[run.dag_id] = active_runs.get(run.dag_id, 0) + 1
-                    tasks.extend(run.tasks)
-            # task_queued_timeout: the scheduler fails tasks queued too long.
-            for task in tasks:
-                waited = None if task.queued_at is None else (minute - task.queued_at) * 60
-                if (
-                    task.state == "queued"
-                    and waited is not None
-                    and waited >= configuration.task_queued_timeout_seconds
-                ):
-                    task.state = "failed"
-                    failed += 1
-            # Scheduled tasks go to the executor's queue within parallelism, the DAG's limit and their pool.
-            parallelism = math.inf if configuration.parallelism is None else configuration.parallelism * schedulers_up
-            in_executor = sum(1 for t in tasks if t.state in ("queued", "running"))
-            per_dag: dict[str, int] = {}
-            per_pool: dict[str, int] = {}
-            for t in tasks:
-                if t.state in ("queued", "running"):
-                    per_dag[t.dag_id] = per_dag.get(t.dag_id, 0) + 1
-                    per_pool[t.pool] = per_pool.get(t.pool, 0) + 1
-            for task in tasks:
-                if task.state != "scheduled":
-                    continue
-                if per_pool.get(task.pool, 0) >= pool_slots[task.pool]:
-                    continue
-                if in_executor >= parallelism or per_dag.get(task.dag_id, 0) >= max_tasks(task.dag_id):
-                    continue
-                task.state = "queued"
-                task.queued_at = minute
-                in_executor += 1
-                per_dag[task.dag_id] = per_dag.get(task.dag_id, 0) + 1
-                per_pool[task.pool] = per_pool.get(task.pool, 0) + 1
-                scheduled_this_minute += 1
+    def start_runs(self, minute: int) -> None:
+        """The scheduler creates the runs that arrived (while all schedulers are down they wait) and starts the
+        queued ones whose DAG is below max_active_runs."""
+        while self.arrivals and self.arrivals[0][0] <= minute:
+            _, _, arrival = self.arrivals.pop(0)
+            number = sum(1 for run in self.runs if run.dag_id == arrival.dag_id) + 1
+            run_id = f"scheduled__{arrival.dag_id}_{number:04d}"
+            tasks = [
+                _Task(
+                    arrival.dag_id,
+                    run_id,
+                    f"task_{i + 1:03d}",
+                    arrival.pool,
+                    arrival.duration_minutes,
+                    arrival.cpu,
+                    arrival.memory_gb,
+                )
+                for i in range(arrival.tasks)
+            ]
+            self.runs.append(_Run(arrival.dag_id, run_id, tasks))
+        active: Counter[str] = Counter(run.dag_id for run in self.runs if run.state == "running")
+        for run in self.runs:
+            if run.state == "queued" and active[run.dag_id] < self.max_runs(run.dag_id):
+                run.state = "running"
+                active[run.dag_id] += 1
+                self.tasks.extend(run.tasks)
 
-        # Workers take queued tasks, oldest first, the least busy worker first.
-        if workers_healthy:
-            for task in tasks:
-                if task.state != "queued":
-                    continue
-                # A worker takes a task while it has a free slot and CPU to spare, if the task's memory fits.
-                taking = [w for w in workers if len(w.tasks) < per_worker and cpu_demand(w) < vcpu]
-                if not taking:
-                    break
-                candidates = [w for w in taking if memory_use(w) + task.memory <= memory_gb + 1e-9]
-                if not candidates:
-                    continue
-                worker = min(candidates, key=lambda w: (len(w.tasks), w.index))
-                worker.tasks.append(task)
-                task.state = "running"
-                task.started_at = minute
-                task.worker = worker.index
+    def fail_tasks_queued_too_long(self, minute: int) -> None:
+        """scheduler.task_queued_timeout: the scheduler fails a task queued that long."""
+        timeout = self.configuration.task_queued_timeout_seconds
+        for task in self.tasks:
+            if task.state == "queued" and task.queued_at is not None and (minute - task.queued_at) * 60 >= timeout:
+                task.state = "failed"
+                self.failed += 1
 
-        running = sum(len(w.tasks) for w in workers)
-        queued_tasks = [t for t in tasks if t.state == "queued"]
-        queued = len(queued_tasks)
+    def schedule(self, minute: int, schedulers_up: int) -> int:
+        """Scheduled tasks go to the executor's queue within their pool, parallelism and their DAG's limit."""
+        per_scheduler = self.configuration.parallelism
+        parallelism = math.inf if per_scheduler is None else per_scheduler * schedulers_up
+        active = [task for task in self.tasks if task.state in ("queued", "running")]
+        in_executor = len(active)
+        per_dag: Counter[str] = Counter(task.dag_id for task in active)
+        per_pool: Counter[str] = Counter(task.pool for task in active)
+        queued = 0
+        for task in self.tasks:
+            if task.state != "scheduled" or per_pool[task.pool] >= self.pool_slots[task.pool]:
+                continue
+            if in_executor >= parallelism or per_dag[task.dag_id] >= self.max_tasks(task.dag_id):
+                continue
+            task.state = "queued"
+            task.queued_at = minute
+            in_executor += 1
+            per_dag[task.dag_id] += 1
+            per_pool[task.pool] += 1
+            queued += 1
+        return queued
 
-        # MWAA's autoscaling.
-        required = min(
-            configuration.max_workers,
-            max(configuration.min_workers, math.ceil((running + queued) / per_worker)),
-        )
-        coming = len(workers) + len(pending_workers)
-        if required > coming:
-            delay = workload.autoscaling.scale_out_minutes
-            pending_workers.extend([minute + max(1, delay)] * (required - coming))
-            low_since = None
-        elif required < len(workers) and not pending_workers:
-            low_since = minute if low_since is None else low_since
-            if minute - low_since >= workload.autoscaling.scale_in_minutes:
-                for worker in sorted(workers[configuration.min_workers :], key=lambda w: -w.index):
-                    if len(workers) <= required:
+    def pick_up(self, minute: int) -> None:
+        """Workers take queued tasks, oldest first, the least busy worker first: a worker takes one while it has
+        a free slot and CPU to spare, if the task's memory fits."""
+        for task in self.tasks:
+            if task.state != "queued":
+                continue
+            taking = [w for w in self.workers if len(w.tasks) < self.per_worker and self.cpu_demand(w) < self.vcpu]
+            if not taking:
+                return
+            fitting = [w for w in taking if self.memory_use(w) + task.memory <= self.memory_gb + 1e-9]
+            if not fitting:
+                continue
+            worker = min(fitting, key=lambda w: (len(w.tasks), w.index))
+            worker.tasks.append(task)
+            task.state = "running"
+            task.started_at = minute
+
+    def autoscale(self, minute: int) -> None:
+        """MWAA's worker autoscaling (see the module docstring for the delays)."""
+        configuration, scaling = self.configuration, self.workload.autoscaling
+        demand = sum(1 for task in self.tasks if task.state in ("queued", "running"))
+        required = min(configuration.max_workers, max(configuration.min_workers, math.ceil(demand / self.per_worker)))
+        asked = len(self.workers) + len(self.coming)
+        if required > asked:
+            self.coming.extend([minute + max(1, scaling.scale_out_minutes)] * (required - asked))
+            self.low_since = None
+        elif required < len(self.workers) and not self.coming:
+            self.low_since = minute if self.low_since is None else self.low_since
+            if minute - self.low_since >= scaling.scale_in_minutes:
+                for worker in sorted(self.workers[configuration.min_workers :], key=lambda w: -w.index):
+                    if len(self.workers) <= required:
                         break
                     if not worker.tasks:  # a worker still running tasks is kept
-                        workers.remove(worker)
+                        self.workers.remove(worker)
         else:
-            low_since = None
+            self.low_since = None
 
-        # The minute's metrics.
-        running_by_pool: dict[str, int] = {}
-        queued_by_pool: dict[str, int] = {}
-        for t in tasks:
-            if t.state == "running":
-                running_by_pool[t.pool] = running_by_pool.get(t.pool, 0) + 1
-            elif t.state == "queued":
-                queued_by_pool[t.pool] = queued_by_pool.get(t.pool, 0) + 1
+    def sample(self, minute: int, schedulers_up: int, scheduled: int) -> Minute:
+        """The minute as CloudWatch sees it."""
+        running: Counter[str] = Counter(task.pool for task in self.tasks if task.state == "running")
+        queued: Counter[str] = Counter(task.pool for task in self.tasks if task.state == "queued")
         # Starving: held only because its pool has no open slot (Airflow's scheduler.tasks.starving).
-        starving_by_pool: dict[str, int] = {}
-        if schedulers_up:
-            for t in tasks:
-                if t.state == "scheduled":
-                    used = running_by_pool.get(t.pool, 0) + queued_by_pool.get(t.pool, 0)
-                    if used >= pool_slots[t.pool]:
-                        starving_by_pool[t.pool] = starving_by_pool.get(t.pool, 0) + 1
+        starving: Counter[str] = Counter(
+            task.pool
+            for task in self.tasks
+            if schedulers_up
+            and task.state == "scheduled"
+            and running[task.pool] + queued[task.pool] >= self.pool_slots[task.pool]
+        )
         pools = {
-            name: (
-                slots - running_by_pool.get(name, 0) - queued_by_pool.get(name, 0),
-                running_by_pool.get(name, 0),
-                queued_by_pool.get(name, 0),
-                starving_by_pool.get(name, 0),
-            )
-            for name, slots in sorted(pool_slots.items())
+            name: (slots - running[name] - queued[name], running[name], queued[name], starving[name])
+            for name, slots in sorted(self.pool_slots.items())
         }
-        oldest = min((t.queued_at for t in queued_tasks if t.queued_at is not None), default=None)
-        total_parallelism = (
-            None if configuration.parallelism is None else configuration.parallelism * max(1, schedulers_up)
+        oldest = min((t.queued_at for t in self.tasks if t.state == "queued" and t.queued_at is not None), default=None)
+        parallelism = self.configuration.parallelism
+        total_running, total_queued = running.total(), queued.total()
+        base = self.workers[: self.configuration.min_workers]
+        additional = self.workers[self.configuration.min_workers :]
+        return Minute(
+            queued=total_queued,
+            running=total_running,
+            oldest_age_seconds=0.0 if oldest is None else float((minute - oldest) * 60),
+            scheduled=sum(1 for task in self.tasks if task.state == "scheduled"),
+            starving=starving.total(),
+            open_slots=None if parallelism is None else parallelism * schedulers_up - total_running - total_queued,
+            workers=len(self.workers),
+            base_cpu=tuple(self.cpu_percent(w) for w in base),
+            base_memory=tuple(self.memory_percent(w) for w in base),
+            additional_cpu=tuple(self.cpu_percent(w) for w in additional),
+            additional_memory=tuple(self.memory_percent(w) for w in additional),
+            schedulers_up=schedulers_up,
+            scheduler_cpu=min(100.0, SCHEDULER_BASELINE_CPU + SCHEDULER_CPU_PER_TASK * scheduled),
+            scheduler_memory=SCHEDULER_MEMORY,
+            pools=pools,
         )
 
-        def cpu_percent(worker: _Worker) -> float:
-            return round(min(100.0, 100.0 * cpu_demand(worker) / vcpu), 1)
+    def cpu_percent(self, worker: _Worker) -> float:
+        return round(min(100.0, 100.0 * self.cpu_demand(worker) / self.vcpu), 1)
 
-        def memory_percent(worker: _Worker) -> float:
-            return round(min(100.0, 100.0 * memory_use(worker) / memory_gb), 1)
+    def memory_percent(self, worker: _Worker) -> float:
+        return round(min(100.0, 100.0 * self.memory_use(worker) / self.memory_gb), 1)
 
-        base, additional = workers[: configuration.min_workers], workers[configuration.min_workers :]
-        samples.append(
-            Minute(
-                queued=queued,
-                running=running,
-                oldest_age_seconds=0.0 if oldest is None else float((minute - oldest) * 60),
-                scheduled=sum(1 for t in tasks if t.state == "scheduled"),
-                starving=sum(starving_by_pool.values()),
-                open_slots=None if total_parallelism is None else total_parallelism - running - queued,
-                workers=len(workers),
-                base_cpu=tuple(cpu_percent(w) for w in base),
-                base_memory=tuple(memory_percent(w) for w in base),
-                additional_cpu=tuple(cpu_percent(w) for w in additional),
-                additional_memory=tuple(memory_percent(w) for w in additional),
-                schedulers_up=schedulers_up,
-                scheduler_cpu=min(100.0, SCHEDULER_BASELINE_CPU + scheduled_this_minute * 0.5),
-                scheduler_memory=35.0,
-                pools=pools,
-            )
+    def load(self) -> SimulatedLoad:
+        """Airflow's task instances and DAG runs now (a queued run has no task instances with a state yet)."""
+        return SimulatedLoad(
+            tasks=tuple(
+                SimulatedTask(task.dag_id, task.run_id, task.task_id, task.state, task.pool)
+                for run in self.runs
+                if run.state != "queued"
+                for task in run.tasks
+            ),
+            runs=tuple(SimulatedRun(run.dag_id, run.run_id, run.state) for run in self.runs),
         )
-
-    load = SimulatedLoad(
-        tasks=tuple(
-            SimulatedTask(t.dag_id, t.run_id, t.task_id, t.state, t.pool)
-            for run in runs
-            for t in run.tasks
-            if run.state != "queued"
-        ),
-        runs=tuple(SimulatedRun(run.dag_id, run.run_id, run.state) for run in runs),
-    )
-    return SimulationResult(
-        configuration=configuration,
-        minutes=tuple(samples),
-        load=load,
-        pool_slots=pool_slots,
-        failed=failed,
-        completed=completed,
-    )
 
 
 # --------------------------------------------------------------------------------------------
