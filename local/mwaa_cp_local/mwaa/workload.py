@@ -152,6 +152,14 @@ class Incident(_Model):
     schedulers: Annotated[int, Field(ge=1)] | None = None
     """scheduler_down only: how many schedulers stop (None: all of them)."""
 
+    @model_validator(mode="after")
+    def _coherent(self) -> Incident:
+        if self.to_minute is not None and self.to_minute <= self.from_minute:
+            raise ValueError("to_minute must be after from_minute")
+        if self.schedulers is not None and self.kind != "scheduler_down":
+            raise ValueError("schedulers applies to scheduler_down only")
+        return self
+
     def active(self, minute: int) -> bool:
         return self.from_minute <= minute and (self.to_minute is None or minute < self.to_minute)
 

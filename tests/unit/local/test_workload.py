@@ -188,6 +188,14 @@ def test_the_hook_publishes_up_to_the_local_runtimes_virtual_now() -> None:
     assert analyze(gathered.scenario).cause == "capacity_bound"
 
 
+def test_an_unknown_environment_is_refused_before_anything_is_published(aws: None) -> None:
+    with pytest.raises(Exception, match="dev-gone does not exist"):
+        mwaa.simulate_workload(REGION, "dev-gone", "steady")
+
+    metrics = boto3.client("cloudwatch", region_name=REGION).list_metrics(Namespace="AWS/MWAA")["Metrics"]
+    assert metrics == []
+
+
 # --------------------------------------------------------------------------------------------- the model alone
 
 
@@ -344,6 +352,8 @@ def test_every_workload_file_is_valid_and_suggests_an_environment() -> None:
         ({"arrivals": [{"at_minute": 0, "dag_id": "a", "tasks": 1, "duration_minutes": 1, "pool": "p"}]}, "pools"),
         ({"arrival": []}, "arrival"),
         ({"incidents": [{"kind": "meteor"}]}, "kind"),
+        ({"incidents": [{"kind": "scheduler_down", "from_minute": 20, "to_minute": 10}]}, "to_minute"),
+        ({"incidents": [{"kind": "workers_unhealthy", "schedulers": 1}]}, "scheduler_down only"),
     ],
 )
 def test_a_malformed_workload_is_refused_with_the_field_named(change: dict[str, Any], message: str) -> None:
