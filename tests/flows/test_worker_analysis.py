@@ -397,3 +397,108 @@ class TestApprovalTimeout:
         assert final == "Approval timed out"
         assert max_workers(aws) == 5
         assert any("approval timed out" in m["subject"] for m in inbox.messages())
+
+
+# ---------------------------------------------------------------------------------------------- alarms reconciler
+
+
+def reconcile(aws: LocalAws) -> dict[str, Any]:
+    """Invoke the alarms reconciler on demand; its result."""
+    function = aws.lambdas.lookup(aws.stack.ref("ReconcileAlarmsFunction"))
+    assert function is not None
+    invocation = aws.lambdas.invoke(function, {"source": "on-demand"})
+    assert invocation.error_type is None, invocation.error_message
+    return dict(invocation.result)
+
+
+def alarms(aws: LocalAws) -> dict[str, dict[str, Any]]:
+    found = aws.client("cloudwatch").describe_alarms(AlarmNamePrefix=ALARM_PREFIX)["MetricAlarms"]
+    return {alarm["AlarmName"].removeprefix(ALARM_PREFIX): alarm for alarm in found}
+
+
+def dashboards(aws: LocalAws) -> list[str]:
+    entries = aws.client("cloudwatch").list_dashboards(DashboardNamePrefix="mwaa-control-plane-worker-analysis-")
+    return [entry["DashboardName"] for entry in entries["DashboardEntries"]]
+
+
+def tag(aws: LocalAws, name: str, value: str | None) -> None:
+    mwaa = aws.client("mwaa")
+    arn = mwaa.get_environment(Name=name)["Environment"]["Arn"]
+    if value is None:
+        mwaa.untag_resource(ResourceArn=arn, tagKeys=["mwaa-cp:analysis"])
+    else:
+        mwaa.tag_resource(ResourceArn=arn, Tags={"mwaa-cp:analysis": value})
+
+
+KINDS = {"queue-backlog", "worker-resources", "scheduler-heartbeat", "stranded"}
+
+
+def test_the_reconciler_creates_alarms_and_a_dashboard_for_opted_in_environments_only(aws: LocalAws) -> None:
+    create_environment(aws, ENV, tags={"mwaa-cp:analysis": "on"})
+    create_environment(aws, "dev-ml")
+
+    result = reconcile(aws)
+
+    assert result["managed"] == [ENV]
+    assert set(alarms(aws)) == {f"{ENV}/{kind}" for kind in KINDS}
+    assert dashboards(aws) == [f"mwaa-control-plane-worker-analysis-{ENV}"]
+    assert result["alarm_metrics_per_environment"] == 9, "0.90 USD a month per environment"
+    heartbeat = alarms(aws)[f"{ENV}/scheduler-heartbeat"]
+    assert (heartbeat["Threshold"], heartbeat["TreatMissingData"], heartbeat["EvaluationPeriods"]) == (
+        1.0,
+        "breaching",
+        2,
+    )
+    backlog = alarms(aws)[f"{ENV}/queue-backlog"]
+    assert any("age > 1800" in m.get("Expression", "") for m in backlog["Metrics"]), "the console's 1800 s"
+    assert alarms(aws)[f"{ENV}/worker-resources"]["Threshold"] == 95.0
+
+
+def test_the_reconciler_follows_tags_and_environments_that_disappear(aws: LocalAws) -> None:
+    create_environment(aws, ENV, tags={"mwaa-cp:analysis": "on"})
+    create_environment(aws, "dev-ml")
+    reconcile(aws)
+
+    tag(aws, ENV, None)
+    tag(aws, "dev-ml", "on")
+    result = reconcile(aws)
+
+    assert sorted(result["deleted"]) == sorted(f"{ALARM_PREFIX}{ENV}/{kind}" for kind in KINDS)
+    assert set(alarms(aws)) == {f"dev-ml/{kind}" for kind in KINDS}
+    assert dashboards(aws) == ["mwaa-control-plane-worker-analysis-dev-ml"]
+
+    aws.client("mwaa").delete_environment(Name="dev-ml")
+    aws.clock.sleep(3600)  # MWAA takes its time to delete
+    reconcile(aws)
+
+    assert alarms(aws) == {} and dashboards(aws) == []
+
+
+def test_the_reconciler_updates_an_alarm_whose_definition_changed_and_leaves_the_others(aws: LocalAws) -> None:
+    create_environment(aws, ENV, tags={"mwaa-cp:analysis": "on"})
+    reconcile(aws)
+    # An alarm edited by hand (or defined by an older version of the stack): its definition no longer matches.
+    edited = alarms(aws)[f"{ENV}/worker-resources"]
+    aws.client("cloudwatch").put_metric_alarm(
+        AlarmName=edited["AlarmName"],
+        AlarmDescription="edited by hand",
+        Metrics=edited["Metrics"],
+        ComparisonOperator="GreaterThanThreshold",
+        Threshold=50.0,
+        EvaluationPeriods=1,
+    )
+
+    result = reconcile(aws)
+
+    assert result["updated"] == [edited["AlarmName"]] and result["created"] == []
+    assert result["unchanged"] == 3
+    assert alarms(aws)[f"{ENV}/worker-resources"]["Threshold"] == 95.0
+
+
+def test_the_reconciler_runs_on_its_schedule(aws: LocalAws) -> None:
+    create_environment(aws, ENV, tags={"mwaa-cp:analysis": "on"})
+
+    aws.fire("AlarmsReconcileSchedule")
+    aws.events.drain()
+
+    assert set(alarms(aws)) == {f"{ENV}/{kind}" for kind in KINDS}
