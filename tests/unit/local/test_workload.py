@@ -106,6 +106,18 @@ def test_an_airflow_limit_holding_tasks_back_is_named(
     assert (report.cause, report.limit) == ("concurrency_bound", limit), (report.summary, summary(result))
 
 
+def test_airflow_3_answers_the_gather_step_the_same_way(s3: Any, clock: ManualClock) -> None:
+    pattern = Workload.named("pool-limited")
+    assert pattern.environment is not None
+    available(s3, clock, "3.0.6", **pattern.environment.create_arguments())
+
+    report, _ = _diagnose_env(clock, pattern)
+
+    assert (report.cause, report.limit) == ("concurrency_bound", "pool:snowflake")
+    assert report.data.airflow_block
+    assert [note for note in report.notes if "Airflow" in note] == []
+
+
 def test_a_cpu_heavy_workload_runs_fewer_tasks_than_slots_at_full_cpu(s3: Any, clock: ManualClock) -> None:
     pattern = Workload.named("ml-batch")
     env = _environment(s3, clock, pattern)
