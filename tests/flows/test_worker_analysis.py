@@ -1,7 +1,9 @@
-"""worker-analysis end to end in the local runtime: an alarm event or a console input, gather, diagnose, report.
+"""worker-analysis end to end in the local runtime: an alarm event or a console input, gather, diagnose, report,
+remediate; and the alarms reconciler.
 
-Metrics are published into the local CloudWatch with PutMetricData at virtual timestamps, replaying the seeded
-scenario files of tests/scenarios/worker-analysis/ (one per cause) onto the window the flow will read.
+The MWAA emulator's workload simulator (``mwaa.simulate_workload``) plays a workload on the environment and
+publishes its metrics into the local CloudWatch at virtual timestamps, up to the alarm's time, so the real gather
+step reads them.
 """
 
 from __future__ import annotations
@@ -12,9 +14,7 @@ import os
 import subprocess
 import sys
 import time
-from collections import defaultdict
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ import pytest
 from mwaa_control_plane import clock as clock_module
 from mwaa_control_plane.state import PendingApproval, RemediationRecord, StateRepository
 from mwaa_cp_cli.approve import answer
+from mwaa_cp_local import mwaa
 from mwaa_cp_local.runtime import LocalAws
 from mwaa_cp_local.seed import create_environment
 from mwaa_cp_local.server import LocalServer
@@ -30,51 +31,11 @@ from tests.flows.helpers import Notifications, last_state
 
 pytestmark = pytest.mark.flow
 ENV = "dev-analytics"  # the environment the sample events name
-SCENARIOS = Path(__file__).parents[1] / "scenarios" / "worker-analysis"
 ALARM_PREFIX = "mwaa-control-plane/worker-analysis/"
-CAPACITY_BOUND = {"MinWorkers": 1, "MaxWorkers": 5}  # capacity-bound.json's configuration (mw1.small)
+CAPACITY_BOUND = {"MinWorkers": 1, "MaxWorkers": 5}  # the configuration the nightly-etl workload outgrows
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-
-def replay(aws: LocalAws, scenario: str, *, end: datetime, environment: str = ENV) -> None:
-    """Publish ``scenario``'s metrics so that its window ends at ``end`` (PutMetricData at virtual timestamps).
-
-    A SampleCount series becomes that many datapoints a minute (each at the series' Average), so Average and
-    SampleCount both come back as recorded; a minute with a count of 0 publishes nothing (no additional worker).
-    """
-    document = json.loads((SCENARIOS / scenario).read_text(encoding="utf-8"))
-    start = datetime.fromisoformat(document["window"]["start"])
-    shift = end - datetime.fromisoformat(document["window"]["end"])
-    series: dict[tuple[str, str, tuple[tuple[str, str], ...]], dict[str, dict[str, float]]] = defaultdict(dict)
-    for metric in document["metrics"]:
-        dimensions = {**metric["dimensions"], "Environment": environment}
-        key = (metric["namespace"], metric["name"], tuple(sorted(dimensions.items())))
-        series[key][metric["stat"]] = dict(zip(metric["timestamps"], metric["values"], strict=True))
-    data: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for (namespace, name, dimensions), stats in series.items():
-        counts = stats.get("SampleCount")
-        values = stats.get("Average") or stats.get("Maximum") or stats.get("Sum") or stats.get("Minimum") or {}
-        for stamp in sorted(set(values) | set(counts or {})):
-            at = datetime.fromisoformat(stamp) + shift + timedelta(seconds=5)
-            if at - shift < start:
-                continue
-            repeat = int(counts.get(stamp, 0)) if counts is not None else 1
-            value = values.get(stamp, 0.0)
-            for _ in range(repeat):
-                data[namespace].append(
-                    {
-                        "MetricName": name,
-                        "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions],
-                        "Timestamp": at,
-                        "Value": float(value),
-                    }
-                )
-    cloudwatch = aws.client("cloudwatch")
-    for namespace, batch in data.items():
-        for first in range(0, len(batch), 500):
-            cloudwatch.put_metric_data(Namespace=namespace, MetricData=batch[first : first + 500])
 
 
 def alarm_event(aws: LocalAws, *, environment: str = ENV, state: str = "ALARM") -> dict[str, Any]:
@@ -101,10 +62,12 @@ def stored(aws: LocalAws, uri: str) -> bytes:
 
 
 def capacity_bound_alarm(aws: LocalAws, tags: dict[str, str] | None = None) -> dict[str, Any]:
-    """An environment whose last two hours are capacity-bound (five workers full, a queue), and its alarm."""
+    """An environment whose last two hours are capacity-bound (the nightly ETL outgrows five mw1.small workers),
+    and the alarm that fires at their end."""
     create_environment(aws, ENV, tags=tags, **CAPACITY_BOUND)
     event = alarm_event(aws)
-    replay(aws, "capacity-bound.json", end=datetime.fromisoformat(event["time"].replace("Z", "+00:00")))
+    end = datetime.fromisoformat(event["time"].replace("Z", "+00:00")).replace(second=0)
+    mwaa.simulate_workload(aws, ENV, "nightly-etl", end=end)
     return event
 
 
@@ -135,7 +98,7 @@ def test_an_alarm_event_is_gathered_diagnosed_reported_and_notified(aws: LocalAw
 
 def test_a_console_input_analyses_the_last_minutes(aws: LocalAws) -> None:
     create_environment(aws, ENV, tags={"mwaa-cp:remediation": "off"}, **CAPACITY_BOUND)
-    replay(aws, "healthy.json", end=aws.clock.now())
+    mwaa.simulate_workload(aws, ENV, "steady")
 
     final, output = run(aws, load_event("worker-analysis/console.json"))
 
