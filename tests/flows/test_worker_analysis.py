@@ -90,7 +90,8 @@ def test_an_alarm_event_is_gathered_diagnosed_reported_and_notified(aws: LocalAw
     assert "capacity_bound" in markdown and "chart.json" in markdown, "the offline chart path is said"
     chart = json.loads(stored(aws, output["report"]["report_uri"].replace("report.json", "chart.json")))
     assert chart["metrics"][0][:2] == ["AWS/MWAA", "QueuedTasks"]
-    [message] = [m for m in inbox.messages() if "worker analysis" in m["subject"]]
+    diagnosed = "is capacity_bound"
+    [message] = [m for m in inbox.wait_for(lambda m: diagnosed in m["subject"]) if diagnosed in m["subject"]]
     assert "capacity_bound" in message["subject"]
     assert "Top finding (capacity)" in message["message"]
     assert output["report"]["report_uri"] in message["message"] and "console.aws.amazon.com" in message["message"]
@@ -116,7 +117,7 @@ def test_no_metric_data_is_inconclusive_not_an_error(aws: LocalAws, inbox: Notif
     assert final == "Diagnosed"
     assert output["diagnosis"]["cause"] == "inconclusive"
     assert output["gathered"]["metrics_with_data"] == 0
-    assert any("inconclusive" in m["subject"] for m in inbox.messages())
+    inbox.wait_for(lambda m: "inconclusive" in m["subject"])
 
 
 def test_a_malformed_alarm_event_is_refused_and_told(aws: LocalAws, inbox: Notifications) -> None:
@@ -124,7 +125,7 @@ def test_a_malformed_alarm_event_is_refused_and_told(aws: LocalAws, inbox: Notif
 
     assert final == "Input refused"
     assert "detail.alarmName" in output["request"]["message"]
-    assert any("input refused" in m["subject"] for m in inbox.messages())
+    inbox.wait_for(lambda m: "input refused" in m["subject"])
 
 
 def test_a_malformed_console_input_is_refused(aws: LocalAws) -> None:
@@ -152,7 +153,7 @@ def test_an_alarm_of_an_unknown_or_deleted_environment_ends_clearly(aws: LocalAw
 
     assert final == "Environment unknown"
     assert "dev-gone does not exist" in output["request"]["message"]
-    assert any("environment unknown" in m["subject"] for m in inbox.messages())
+    inbox.wait_for(lambda m: "environment unknown" in m["subject"])
 
 
 def test_getmetricdata_throttling_is_retried_then_analysed(aws: LocalAws) -> None:
@@ -171,7 +172,7 @@ def test_getmetricdata_throttling_that_never_ends_is_told_not_crashed(aws: Local
     final, _ = run(aws, event)
 
     assert final == "Metrics unavailable"
-    assert any("metrics unavailable" in m["subject"] for m in inbox.messages())
+    inbox.wait_for(lambda m: "metrics unavailable" in m["subject"])
 
 
 def test_the_alarm_rule_starts_the_flow_only_for_the_control_planes_alarms_in_alarm(aws: LocalAws) -> None:
@@ -239,7 +240,8 @@ def test_auto_applies_the_capacity_change_through_environment_change_and_says_ho
     assert record.requested_by[0].flow == "worker-analysis"
     last = repository(aws).last_remediation(ENV)
     assert last is not None and last.change_id == change_id and last.mode == "auto"
-    [told] = [m for m in inbox.messages() if m["subject"] == "MWAA worker analysis: change applied"]
+    applied = "MWAA worker analysis: change applied"
+    [told] = [m for m in inbox.wait_for(lambda m: m["subject"] == applied) if m["subject"] == applied]
     assert f"max_workers: 5 -> {proposed}" in told["message"]
     assert f"mwaa-cp revert {change_id} --environment {ENV}" in told["message"]
 
@@ -263,7 +265,7 @@ def test_an_alarm_inside_the_cooldown_changes_nothing(aws: LocalAws, inbox: Noti
     assert final == "Not remediated"
     assert output["remediation"]["decision"] == "cooldown"
     assert max_workers(aws) == 5
-    assert any("RemediationCooldownMinutes" in m["message"] for m in inbox.messages())
+    inbox.wait_for(lambda m: "RemediationCooldownMinutes" in m["message"])
 
 
 def test_revert_puts_back_the_recorded_before_values(aws: LocalAws) -> None:
@@ -289,6 +291,17 @@ def test_remediation_off_reports_and_changes_nothing(aws: LocalAws) -> None:
     assert max_workers(aws) == 5
 
 
+def test_a_remediation_tag_that_cannot_be_read_changes_nothing_and_says_so(aws: LocalAws, inbox: Notifications) -> None:
+    event = capacity_bound_alarm(aws, tags={"mwaa-cp:remediation": "yes"})
+
+    final, output = run(aws, event)
+
+    assert final == "Diagnosed" and output["remediation"]["decision"] == "off"
+    assert max_workers(aws) == 5
+    [told] = [m for m in inbox.wait_for(lambda m: "capacity_bound" in m["subject"]) if "capacity_bound" in m["subject"]]
+    assert "mwaa-cp:remediation='yes' is not off, recommend or auto" in told["message"]
+
+
 # ---------------------------------------------------------------------------------------------- approvals
 
 
@@ -304,7 +317,7 @@ def test_a_recommendation_approved_with_mwaa_cp_approve_is_applied(aws: LocalAws
     event = capacity_bound_alarm(aws)  # no tag: recommend
     arn = aws.start_execution("worker-analysis", event)
     approval = waiting_approval(aws)
-    [asked] = [m for m in inbox.messages() if "approve a change" in m["subject"]]
+    [asked] = [m for m in inbox.wait_for(lambda m: "approve a change" in m["subject"]) if "approve a" in m["subject"]]
     assert f"mwaa-cp approve {approval.task_token}" in asked["message"]
 
     result = mwaa_cp(aws, "approve", approval.task_token)
@@ -327,7 +340,7 @@ def test_a_rejected_recommendation_changes_nothing(aws: LocalAws, inbox: Notific
     assert last_state(aws, arn) == "Rejected"
     assert max_workers(aws) == 5
     # The reason travels as SendTaskFailure's cause, which moto's SendTaskFailure drops: only the notice is checked.
-    assert any(f"The proposal for {ENV} was rejected" in m["message"] for m in inbox.messages())
+    inbox.wait_for(lambda m: f"The proposal for {ENV} was rejected" in m["message"])
 
 
 def test_a_token_answered_twice_is_one_clear_line(aws: LocalAws) -> None:
@@ -359,7 +372,7 @@ class TestApprovalTimeout:
 
         assert final == "Approval timed out"
         assert max_workers(aws) == 5
-        assert any("approval timed out" in m["subject"] for m in inbox.messages())
+        inbox.wait_for(lambda m: "approval timed out" in m["subject"])
 
 
 # ---------------------------------------------------------------------------------------------- alarms reconciler

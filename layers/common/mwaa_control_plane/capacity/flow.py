@@ -78,6 +78,7 @@ class AnalysisRequest(Payload):
     start: datetime | None = None
     end: datetime | None = None
     remediation: RemediationMode = DEFAULT_MODE
+    notes: list[str] = []
 
 
 def alarm_name(prefix: str, environment: str, kind: str) -> str:
@@ -97,7 +98,7 @@ def _mode(tags: dict[str, str]) -> tuple[RemediationMode, str]:
     value = (tags.get(REMEDIATION_TAG) or DEFAULT_MODE).strip().lower()
     if value in ("off", "recommend", "auto"):
         return value, ""  # type: ignore[return-value]
-    return "off", f" The tag {REMEDIATION_TAG}={value!r} is not off, recommend or auto: nothing will be changed."
+    return "off", f"The tag {REMEDIATION_TAG}={value!r} is not off, recommend or auto: nothing will be changed."
 
 
 def read_request(event: Any, *, mwaa: MWAAClient, settings: WorkerAnalysisSettings, now: datetime) -> AnalysisRequest:
@@ -162,7 +163,8 @@ def read_request(event: Any, *, mwaa: MWAAClient, settings: WorkerAnalysisSettin
         start=end - timedelta(minutes=minutes),
         end=end,
         remediation=mode,
-        message=f"Analysing {environment} over the {minutes} minutes up to {end.isoformat()}.{note}",
+        message=f"Analysing {environment} over the {minutes} minutes up to {end.isoformat()}.",
+        notes=[note] if note else [],
     )
 
 
@@ -404,6 +406,8 @@ def report_step(
         f"Recommendation: {report.recommendation.summary}",
         f"Report: {report_uri} ({console_url(region, keys.bucket, keys.markdown)})",
         f"Chart: {chart_uri or chart_note}",
+        f"Remediation ({REMEDIATION_TAG}): {request.remediation}",
+        *request.notes,
     ]
     return Reported(
         subject=f"MWAA worker analysis: {report.environment} is {report.cause}{limit}"[:100],
