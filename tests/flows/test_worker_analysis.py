@@ -27,6 +27,7 @@ from mwaa_cp_local.runtime import LocalAws
 from mwaa_cp_local.seed import create_environment
 from mwaa_cp_local.server import LocalServer
 from tests.conftest import REPO, load_event
+from tests.flows import iam
 from tests.flows.helpers import Notifications, last_state
 
 pytestmark = pytest.mark.flow
@@ -478,3 +479,30 @@ def test_the_reconciler_runs_on_its_schedule(aws: LocalAws) -> None:
     aws.events.drain()
 
     assert set(alarms(aws)) == {f"{ENV}/{kind}" for kind in KINDS}
+
+
+def _role_statements(aws: LocalAws, logical_id: str) -> list[dict[str, Any]]:
+    """The Allow/Deny statements of a stack function's role (its inline policies)."""
+    function = aws.client("lambda").get_function(FunctionName=aws.stack.ref(logical_id))
+    role = function["Configuration"]["Role"].split("/")[-1]
+    iam_client = aws.client("iam")
+    statements: list[dict[str, Any]] = []
+    for name in iam_client.list_role_policies(RoleName=role)["PolicyNames"]:
+        found = iam_client.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]["Statement"]
+        statements.extend([found] if isinstance(found, dict) else found)
+    return statements
+
+
+def test_the_reconciler_may_touch_only_the_control_planes_alarms_and_dashboards(aws: LocalAws) -> None:
+    statements = _role_statements(aws, "ReconcileAlarmsFunction")
+    ours = f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{ALARM_PREFIX}{ENV}/stranded"
+    theirs = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:billing-alarm"
+    dashboard = "arn:aws:cloudwatch::123456789012:dashboard/"
+
+    for action in ("cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"):
+        assert iam.allowed(statements, action, ours)
+        assert not iam.allowed(statements, action, theirs)
+    assert iam.allowed(statements, "cloudwatch:DeleteDashboards", f"{dashboard}mwaa-control-plane-worker-analysis-x")
+    assert not iam.allowed(statements, "cloudwatch:DeleteDashboards", f"{dashboard}team-dashboard")
+    # Only the reconciler writes alarms; the analysis steps read metrics.
+    assert not iam.allowed(_role_statements(aws, "GatherCapacityDataFunction"), "cloudwatch:PutMetricAlarm", ours)

@@ -192,18 +192,18 @@ def revert_request(record: ChangeRecord, *, requested_by: str = "console") -> Ch
 
     Artifacts and configuration options are recorded as fingerprints, not values, so only capacity reverts.
     """
+    from mwaa_control_plane.errors import InvalidInputError
+
+    if record.status != "succeeded":
+        raise InvalidInputError(f"change {record.change_id} ended {record.status}: the environment did not take it")
     before = {c.field: c.before for c in record.changes if c.field in REVERTABLE and c.before is not None}
     others = sorted(c.field for c in record.changes if c.field not in REVERTABLE)
     if others:
-        from mwaa_control_plane.errors import InvalidInputError
-
         raise InvalidInputError(
             f"change {record.change_id} also changed {', '.join(others)}, which are recorded as fingerprints only: "
             "revert those through a change request with the values you want"
         )
     if not before:
-        from mwaa_control_plane.errors import InvalidInputError
-
         raise InvalidInputError(f"change {record.change_id} recorded no capacity change to revert")
     return ChangeRequest.model_validate(
         {
