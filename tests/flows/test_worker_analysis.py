@@ -88,14 +88,16 @@ def test_an_alarm_event_is_gathered_diagnosed_reported_and_notified(aws: LocalAw
     assert report["cause"] == "capacity_bound" and report["environment"] == ENV
     assert report["recommendation"]["change"]["max_workers"] > 5
     markdown = stored(aws, output["report"]["markdown_uri"]).decode()
-    assert "capacity_bound" in markdown and "chart.json" in markdown, "the offline chart path is said"
+    assert "capacity_bound" in markdown and "drawn by the control plane" in markdown, "the offline chart path is said"
+    assert stored(aws, output["report"]["chart_uri"]).startswith(b"\x89PNG\r\n\x1a\n")
     chart = json.loads(stored(aws, output["report"]["report_uri"].replace("report.json", "chart.json")))
-    assert chart["metrics"][0][:2] == ["AWS/MWAA", "QueuedTasks"]
+    assert chart["metrics"][0][:2] == ["AWS/MWAA", "QueuedTasks"], "what GetMetricWidgetImage renders on AWS"
     diagnosed = "is capacity_bound"
     [message] = [m for m in inbox.wait_for(lambda m: diagnosed in m["subject"]) if diagnosed in m["subject"]]
     assert "capacity_bound" in message["subject"]
     assert "Top finding (capacity)" in message["message"]
     assert output["report"]["report_uri"] in message["message"] and "console.aws.amazon.com" in message["message"]
+    assert output["report"]["chart_uri"] in message["message"]
 
 
 def test_a_console_input_analyses_the_last_minutes(aws: LocalAws) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import struct
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +21,7 @@ from mwaa_control_plane.config import WorkerAnalysisSettings
 from mwaa_control_plane.environments.change_records import ChangeRecord, FieldChange
 from mwaa_control_plane.errors import InvalidInputError
 from mwaa_control_plane.state import RemediationRecord, StateRepository
-from tests.conftest import load_event
+from tests.conftest import REPO, load_event
 from tests.unit.aws import ENVIRONMENT, REGION, FakeMwaa, environment, state_repository
 
 PREFIX = "mwaa-control-plane/worker-analysis/"
@@ -200,3 +202,17 @@ def test_a_threshold_change_changes_the_definition_fingerprint() -> None:
 
     assert after["AlarmDescription"] != before
     assert json.dumps(after["Metrics"]).count("age > 900") == 1
+
+
+def test_the_offline_chart_is_a_png_of_the_window() -> None:
+    from mwaa_control_plane.capacity import analyze, load_scenario
+    from mwaa_control_plane.capacity.chart import HEIGHT, WAITING, WIDTH, render_chart_png
+
+    scenario = load_scenario(REPO / "tests" / "scenarios" / "worker-analysis" / "capacity-bound.json")
+
+    image = render_chart_png(scenario, analyze(scenario).capacity)
+
+    assert image.startswith(b"\x89PNG\r\n\x1a\n")
+    assert struct.unpack(">II", image[16:24]) == (WIDTH, HEIGHT)
+    pixels = zlib.decompress(image[image.index(b"IDAT") + 4 : image.index(b"IEND") - 8])
+    assert bytes(WAITING) in pixels, "the queue is drawn"

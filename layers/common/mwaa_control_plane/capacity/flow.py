@@ -358,17 +358,15 @@ def chart_widget(report: AnalysisReport, region: str) -> dict[str, Any]:
 
 
 def render_chart(cloudwatch: CloudWatchClient, widget: dict[str, Any]) -> tuple[bytes | None, str]:
-    """The PNG from GetMetricWidgetImage, or None and why (the local runtime's CloudWatch cannot render one)."""
+    """The PNG from GetMetricWidgetImage, or None and why: the report then carries the control plane's own drawing
+    (a refused, throttled or missing call never fails a report for its picture)."""
     try:
         image = cloudwatch.get_metric_widget_image(MetricWidget=json.dumps(widget), OutputFormat="png")
     except ClientError as error:
-        translated = translate_client_error(error, operation="GetMetricWidgetImage")
-        if type(translated).__name__ in ("ThrottledError", "ServiceUnavailableError"):
-            raise translated from None
-        return None, f"chart not rendered ({translated}); render chart.json with GetMetricWidgetImage"
-    except NotImplementedError:  # moto has no GetMetricWidgetImage: the offline path keeps the definition only
-        return None, "chart not rendered offline (no GetMetricWidgetImage); chart.json holds the widget definition"
-    return bytes(image["MetricWidgetImage"]), "chart rendered by CloudWatch GetMetricWidgetImage"
+        return None, f"CloudWatch did not render the chart ({translate_client_error(error)})"
+    except NotImplementedError:  # moto has no GetMetricWidgetImage
+        return None, "CloudWatch GetMetricWidgetImage is not available offline"
+    return bytes(image["MetricWidgetImage"]), "rendered by CloudWatch GetMetricWidgetImage"
 
 
 def console_url(region: str, bucket: str, key: str) -> str:
@@ -386,14 +384,17 @@ def report_step(
     widget = chart_widget(report, region)
     _put(s3, keys.bucket, keys.chart_definition, json.dumps(widget, indent=2).encode(), "application/json")
     image, chart_note = render_chart(cloudwatch, widget)
-    chart_uri = None
-    markdown = render_markdown(report)
-    if image is not None:
-        _put(s3, keys.bucket, keys.chart, image, "image/png")
-        chart_uri = f"s3://{keys.bucket}/{keys.chart}"
-        markdown += "\n\n![queue against capacity](chart.png)\n"
-    else:
-        markdown += f"\n\n_{chart_note}_\n"
+    markdown = render_markdown(report) + "\n\n![queue against capacity](chart.png)\n"
+    if image is None:
+        from mwaa_control_plane.capacity.chart import LEGEND, render_chart_png
+        from mwaa_control_plane.capacity.scenario import parse_scenario
+
+        scenario = parse_scenario(_get(s3, keys.bucket, keys.scenario).decode())
+        image = render_chart_png(scenario, report.capacity)
+        chart_note += "; chart.png drawn by the control plane instead"
+        markdown += f"\n_{chart_note}. {LEGEND}._\n"
+    _put(s3, keys.bucket, keys.chart, image, "image/png")
+    chart_uri: str | None = f"s3://{keys.bucket}/{keys.chart}"
     _put(s3, keys.bucket, keys.markdown, markdown.encode(), "text/markdown")
     trigger = f"alarm {request.alarm}" if request.alarm else "a console request"
     limit = f" ({report.limit})" if report.limit else ""
@@ -405,7 +406,7 @@ def report_step(
         f"Top finding ({report.top_finding.rule}): {report.top_finding.message}",
         f"Recommendation: {report.recommendation.summary}",
         f"Report: {report_uri} ({console_url(region, keys.bucket, keys.markdown)})",
-        f"Chart: {chart_uri or chart_note}",
+        f"Chart: {chart_uri} ({chart_note})",
         f"Remediation ({REMEDIATION_TAG}): {request.remediation}",
         *request.notes,
     ]
