@@ -8,9 +8,13 @@ AWS console.
 from __future__ import annotations
 
 import json
+import struct
+import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
@@ -22,6 +26,7 @@ from mwaa_cp_cli.cost import cost_report, cost_table
 from mwaa_cp_cli.envs import environments_table
 from mwaa_cp_cli.output import print_whole
 from mwaa_cp_cli.progress import follow_execution
+from mwaa_cp_local import mwaa as mwaa_emulator
 from mwaa_cp_local.inbox import Inbox
 from mwaa_cp_local.runtime import LocalAws
 from mwaa_cp_local.seed import create_environment, source_bucket_name
@@ -51,6 +56,7 @@ def run_demo(console: Console) -> bool:
             ("Environment change: the one door, with its lock and its refusals", _environment_change),
             ("Off-hours: hibernate and resume one environment, scale another down and up", _off_hours),
             ("Off-hours: what each environment costs a month, and what its window saves", _cost),
+            ("Worker analysis: an alarm fires, the flow names the cause", _worker_analysis),
         ]
         results = []
         for title, section in sections:
@@ -302,3 +308,155 @@ def _cost(aws: LocalAws, console: Console) -> bool:
     if saving is not None:
         console.print(f"Hibernating dev-analytics nightly and at weekends saves {saving} USD a month.", highlight=False)
     return saving is not None and saving > 0
+
+
+# The environment the worker-analysis section loads: the simulator's nightly-etl workload outgrows five mw1.small
+# workers (the flow tests' capacity-bound case), so the expected cause is known.
+ANALYSED = "dev-etl"
+EXPECTED_CAUSE = "capacity_bound"
+CHART_COPY = Path(tempfile.gettempdir()) / "mwaa-cp-demo-worker-analysis-chart.png"
+
+
+def _s3_object(aws: LocalAws, uri: str) -> bytes:
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    return bytes(aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def _png_size(png: bytes) -> tuple[int, int] | None:
+    """Width and height from the PNG's IHDR chunk (None: not a PNG)."""
+    if not png.startswith(b"\x89PNG\r\n\x1a\n") or len(png) < 24:
+        return None
+    width, height = struct.unpack(">II", png[16:24])
+    return int(width), int(height)
+
+
+def _alarm_event(alarm: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """The sample alarm event from events/worker-analysis/, for one of the alarms the reconciler created."""
+    event: dict[str, Any] = json.loads((EVENTS / "worker-analysis" / "alarm-queue-backlog.json").read_text())
+    event["time"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    event["resources"] = [alarm["AlarmArn"]]
+    event["detail"]["alarmName"] = alarm["AlarmName"]
+    event["detail"]["state"]["value"] = "ALARM"
+    return event
+
+
+def _worker_analysis(aws: LocalAws, console: Console) -> bool:
+    """Opt an environment in, reconcile its alarms, load it with the simulator, fire the alarm through EventBridge,
+    and follow worker-analysis to its diagnosis and its automatic (capped, locked) capacity change."""
+    mwaa = aws.client("mwaa")
+    cloudwatch = aws.client("cloudwatch")
+    tags = {"mwaa-cp:analysis": "on", "mwaa-cp:remediation": "auto"}
+    console.print(
+        f"CreateEnvironment {ANALYSED} (mw1.small, workers 1-5) tagged "
+        + ", ".join(f"{k}={v}" for k, v in tags.items()),
+        highlight=False,
+    )
+    create_environment(aws, ANALYSED, tags=tags, MinWorkers=1, MaxWorkers=5)
+
+    console.print("fire(AlarmsReconcileSchedule): the alarms reconciler puts the alarms of opted-in environments")
+    aws.fire("AlarmsReconcileSchedule")
+    aws.events.drain()
+    found = cloudwatch.describe_alarms()["MetricAlarms"]
+    ours = sorted((a for a in found if f"/worker-analysis/{ANALYSED}/" in a["AlarmName"]), key=lambda a: a["AlarmName"])
+    table = Table(title=f"CloudWatch alarms for {ANALYSED} (no actions: EventBridge carries the state change)")
+    for column in ("alarm", "metrics", "periods", "missing data"):
+        table.add_column(column)
+    for alarm in ours:
+        metrics = sum(1 for m in alarm.get("Metrics", []) if "MetricStat" in m) or 1
+        table.add_row(
+            alarm["AlarmName"], str(metrics), str(alarm["EvaluationPeriods"]), alarm.get("TreatMissingData", "-")
+        )
+    print_whole(console, table)
+    backlog = [a for a in ours if a["AlarmName"].endswith("/queue-backlog")]
+    if not backlog:
+        console.print(f"[red]the reconciler created no queue-backlog alarm for {ANALYSED}[/]")
+        return False
+
+    now = aws.clock.now() if aws.clock else datetime.now(UTC)
+    end = now.replace(second=0, microsecond=0)
+    simulation = mwaa_emulator.simulate_workload(aws, ANALYSED, "nightly-etl", end=end)
+    console.print(
+        f"simulate_workload({ANALYSED}, nightly-etl): the emulator plays the workload with Celery autoscaling "
+        f"and publishes its metrics into the local CloudWatch for the {len(simulation.minutes)} minutes up to "
+        f"{end:%H:%M} UTC: up to {max(m.queued for m in simulation.minutes)} tasks queued, "
+        f"{max(m.running for m in simulation.minutes)} running, {max(m.workers for m in simulation.minutes)} workers",
+        highlight=False,
+    )
+
+    event = _alarm_event(backlog[0], now)
+    console.print(
+        f"{backlog[0]['AlarmName']} -> ALARM: PutEvents 'CloudWatch Alarm State Change' to the default bus "
+        "(the event CloudWatch sends; the stack's rule starts worker-analysis for its own alarms in ALARM)",
+        highlight=False,
+    )
+    already = len(aws.executions("worker-analysis"))
+    inbox = Inbox(aws, queue_name="demo-analysis-inbox")
+    entry = {
+        "Source": event["source"],
+        "DetailType": event["detail-type"],
+        "Detail": json.dumps(event["detail"]),
+        "Resources": event["resources"],
+        "Time": now,  # the virtual clock's now: the window is the AnalysisWindowMinutes before the event's time
+    }
+    aws.client("events").put_events(Entries=[entry])
+    aws.events.drain()
+    executions = sorted(aws.wait_for_executions("worker-analysis", already + 1), key=lambda e: e["startDate"])
+    description = follow_execution(aws.client("stepfunctions"), executions[-1]["executionArn"], console)
+    if description["status"] != "SUCCEEDED":
+        console.print(f"[red]{description['status']}[/]: {description.get('error')} {description.get('cause')}")
+        return False
+    output = json.loads(description.get("output") or "{}")
+    uris = output.get("report", {})
+    report = json.loads(_s3_object(aws, uris["report_uri"]))
+    top = report["findings"][0]
+    evidence = ", ".join(f"{k} {v}" for k, v in top["evidence"].items())
+    recommendation = report["recommendation"]
+    cost = recommendation.get("cost") or {}
+    lines = [
+        f"cause: [bold]{report['cause']}[/]" + (f" (limit {report['limit']})" if report.get("limit") else ""),
+        f"window: {report['window']['start']} -> {report['window']['end']}",
+        f"top finding ({top['rule']}): {top['message']}",
+        f"  evidence: {evidence}",
+        f"recommendation ({recommendation['action']}): {recommendation['summary']}",
+    ]
+    if cost:
+        lines.append(
+            f"  monthly cost: {cost.get('before_monthly')} -> {cost.get('after_monthly')} USD "
+            f"(delta {cost.get('delta_monthly')} USD at MinWorkers; up to {cost.get('delta_monthly_at_max')} USD "
+            "more if the new MaxWorkers ran all month)"
+        )
+    lines.append(f"report: {uris['report_uri'].rsplit('/', 1)[0]}/ (report.json, report.md, scenario.json)")
+    print_whole(console, Panel("\n".join(lines), title=f"worker-analysis: {ANALYSED}", highlight=False))
+
+    png = _s3_object(aws, uris["chart_uri"])
+    size = _png_size(png)
+    CHART_COPY.write_bytes(png)
+    console.print(
+        f"chart: {uris['chart_uri']} ({len(png):,} bytes"
+        + (f", {size[0]}x{size[1]} px" if size else ", [red]not a PNG[/]")
+        + f"; drawn offline by the control plane, copied to {CHART_COPY})",
+        highlight=False,
+    )
+    try:  # SNS delivers asynchronously, as on AWS; the last notification of an auto run is "change applied"
+        arrived = inbox.wait_for(lambda m: "change applied" in m["subject"], timeout=5)
+    except TimeoutError:
+        arrived = inbox.messages()
+    told = [m for m in arrived if "worker analysis" in m["subject"].lower()]
+    for message in told:
+        console.print(f"SNS: {message['subject']}", highlight=False)
+
+    environment = mwaa.get_environment(Name=ANALYSED)["Environment"]
+    change = output.get("change") or {}
+    proposed = (output.get("remediation") or {}).get("change_request") or {}
+    console.print(
+        f"mwaa-cp:remediation=auto: {change.get('result', 'no change')} through environment-change "
+        f"(change {(output.get('outcome') or {}).get('change_id', '-')}); {ANALYSED} now {environment['Status']}, "
+        f"workers {environment['MinWorkers']}-{environment['MaxWorkers']} (was 1-5)",
+        highlight=False,
+    )
+    return (
+        report["cause"] == EXPECTED_CAUSE
+        and size is not None
+        and change.get("result") == "applied"
+        and environment["MaxWorkers"] == proposed.get("max_workers")
+    )
