@@ -14,7 +14,16 @@ The issue's reference month: 3 dev environments hibernated nightly, 2,000 DAG pu
 - an off-hours cycle (a hibernate and a resume) and an off-hours reconcile tick that finds nothing to do, when the
   ``off-hours`` state machine is in template.yaml; else a "not measured yet" line. Nightly cycles per environment
   come from ``environments/offhours/monthly.py`` (window ``20:00-07:00``), ticks from the schedule's expression;
-- alarms: no flow handles alarms yet (worker analysis is planned): "not measured yet".
+- an alarm: one ``worker-analysis`` run from the sample alarm event (``events/worker-analysis/``) on an environment
+  the emulator's workload simulator has loaded (``nightly-etl``, capacity-bound, as the flow tests), with
+  ``mwaa-cp:remediation`` = ``off``: gather, diagnose, report, notify (a change it leads to is an environment change,
+  priced on that line). GetMetricData is billed per metric requested: the metrics are the queries in the run's stored
+  ``scenario.json`` (the gather step writes every query, empty ones too);
+- an alarms reconciler run, as often as its schedule fires, with one opted-in environment whose alarms are in sync.
+
+The alarms the reconciler puts are billed per environment tagged ``mwaa-cp:analysis`` = ``on`` (CloudWatch bills
+every metric of a metric-math alarm), counted from what the reconciler created in the local runtime: a separate line,
+not in the reference month's total (the issue's month names 50 alarms, not opted-in environments).
 
 Counted per unit: Step Functions state transitions, Lambda invocations and GB-seconds (the template's memory times
 the handler's CPU time in this process: moto answers its AWS calls in-process and there is no network wait, so
@@ -66,6 +75,8 @@ REFERENCE_MONTH = date(2027, 2, 1)
 HOURS_PER_MONTH = Decimal(730)
 DAG_PUSHES_PER_MONTH = Decimal(2000)
 ALARMS_PER_MONTH = 50
+ANALYSED = "dev-etl"  # the environment the alarm unit analyses (created after the other units: health counts 3)
+ALARM_EVENT = REPO / "events" / "worker-analysis" / "alarm-queue-backlog.json"
 # The off-hours reconciler's default schedule in the design (template parameter OffHoursScheduleExpression).
 DESIGN_TICKS = "rate(15 minutes)"
 # Lambda's own START/END/REPORT records in JSON log format, per invocation: an assumption, not measured.
@@ -227,6 +238,8 @@ class Reading:
     usage: Usage
     facts: StackFacts
     s3_events: int
+    metrics_requested: int = 0
+    """GetMetricData metrics requested (billed per metric, not per call): the meter counts calls only."""
 
 
 @dataclass(frozen=True)
@@ -302,7 +315,11 @@ LINES = (
     Line("S3 PUT, COPY, POST, LIST requests", "s3_put_copy_post_list_request", lambda r: _s3(r, True)),
     Line("S3 GET and other requests", "s3_get_and_other_request", lambda r: _s3(r, False)),
     Line("KMS requests (S3, SNS encryption: upper bound)", "kms_request", _kms_requests),
-    Line("CloudWatch GetMetricData metrics", "cloudwatch_metric_requested", lambda r: _cloudwatch(r, True)),
+    Line(
+        "CloudWatch GetMetricData metrics requested",
+        "cloudwatch_metric_requested",
+        lambda r: Decimal(r.metrics_requested),
+    ),
     Line("CloudWatch API requests", "cloudwatch_api_request", lambda r: _cloudwatch(r, False)),
     Line("CloudWatch Logs ingestion (GB)", "cloudwatch_logs_ingested_gb", _log_gb),
     Line("X-Ray traces (one per execution)", "xray_trace", lambda r: Decimal(_executions(r))),
@@ -326,6 +343,8 @@ class Unit:
     quantities: dict[str, Decimal] = field(default_factory=dict)
     """Per unit, by line label."""
     not_measured: str | None = None
+    metric_data_calls: Decimal = Decimal(0)
+    """GetMetricData calls per unit (not billed as calls: per metric requested)."""
 
 
 def wait_until_idle(aws: LocalAws, timeout: float) -> None:
@@ -355,8 +374,11 @@ class Measurement:
         self.aws, self.meter, self.facts, self.timeout = aws, meter, facts, timeout
         self.failures: list[str] = []
 
-    def measure(self, unit: Unit, units: int, work: Callable[[], None]) -> None:
-        """Run ``work`` (``units`` units of ``unit``) alone and keep its usage per unit."""
+    def measure(
+        self, unit: Unit, units: int, work: Callable[[], None], metrics_requested: Callable[[], int] | None = None
+    ) -> None:
+        """Run ``work`` (``units`` units of ``unit``) alone and keep its usage per unit; ``metrics_requested`` says
+        how many GetMetricData metrics the work requested (the meter counts calls)."""
         wait_until_idle(self.aws, self.timeout)
         before = {flow: {e["executionArn"] for e in self.aws.executions(flow)} for flow in self.aws.flows()}
         events_before = object_events(self.aws, self.facts.eventbridge_buckets)
@@ -376,8 +398,14 @@ class Measurement:
             unit.not_measured = f"its run failed: {failed[0]}" + (f" (+{len(failed) - 1} more)" if failed[1:] else "")
             self.failures += [f"{unit.name}: {failure}" for failure in failed]
             return
+        calls = _cloudwatch(Reading(reading, self.facts, events), True)
+        if calls and metrics_requested is None:
+            unit.not_measured = f"{calls} GetMetricData calls whose metrics this bench cannot count"
+            self.failures.append(f"{unit.name}: {unit.not_measured}")
+            return
         unit.measured_units = units
-        counted = Reading(reading, self.facts, events)
+        unit.metric_data_calls = calls / units
+        counted = Reading(reading, self.facts, events, metrics_requested() if metrics_requested else 0)
         unit.quantities = {line.label: line.quantity(counted) / units for line in LINES}
 
     def run(self, flow: str, payload: dict[str, Any]) -> None:
@@ -389,6 +417,97 @@ class Measurement:
         count = len(self.aws.executions(flow))
         self.aws.fire(name)
         self.aws.wait_for_executions(flow, count + 1, timeout=self.timeout)
+
+
+def _alarm_metrics(alarm: dict[str, Any]) -> int:
+    """The metrics CloudWatch bills for one alarm: each metric of a metric-math alarm, else the one it watches."""
+    return sum(1 for query in alarm.get("Metrics", []) if "MetricStat" in query) or 1
+
+
+def measure_alarm(
+    aws: LocalAws, measurement: Measurement, alarm: Unit, reconcile: Unit, timeout: float
+) -> list[dict[str, Any]] | None:
+    """Opt ``ANALYSED`` in, reconcile (its alarms are the per-environment line), measure a reconciler run in sync and
+    one worker-analysis run from an alarm event against the simulator; the environment's alarms (None: no flow)."""
+    if "worker-analysis" not in aws.flows() or "AlarmsReconcileSchedule" not in aws.stack.resources:
+        for unit in (alarm, reconcile):
+            unit.not_measured = "no worker-analysis flow or alarms reconciler in template.yaml"
+        return None
+    tags = {"mwaa-cp:analysis": "on", "mwaa-cp:remediation": "off"}
+    create_environment(aws, ANALYSED, tags=tags, MinWorkers=1, MaxWorkers=5)
+
+    def reconcile_now() -> None:
+        aws.fire("AlarmsReconcileSchedule")
+        aws.events.drain(timeout=timeout)
+
+    reconcile_now()  # creates the alarms and the dashboard: a one-off, not what runs every hour
+    found = aws.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    created = [a for a in found if f"/worker-analysis/{ANALYSED}/" in a["AlarmName"]]
+    if not created:
+        measurement.failures.append(f"the alarms reconciler created no alarm for {ANALYSED}")
+        reconcile.not_measured = alarm.not_measured = "the alarms reconciler created no alarm"
+        return []
+    measurement.measure(reconcile, 1, reconcile_now)
+
+    [backlog] = [a for a in created if a["AlarmName"].endswith("/queue-backlog")]
+    now = aws.clock.now() if aws.clock else datetime.now(UTC)
+    event = json.loads(ALARM_EVENT.read_text("utf-8"))
+    event["time"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    event["resources"] = [backlog["AlarmArn"]]
+    event["detail"]["alarmName"] = backlog["AlarmName"]
+    mwaa.simulate_workload(aws, ANALYSED, "nightly-etl", end=now.replace(second=0, microsecond=0))
+    outputs: list[dict[str, Any]] = []
+
+    def analyse() -> None:
+        arn = aws.start_execution("worker-analysis", event)
+        outputs.append(json.loads(aws.wait_for_execution(arn, timeout=timeout).get("output") or "{}"))
+
+    def metrics_requested() -> int:
+        """The queries of the run's scenario.json: the gather step writes every query it sent, empty ones too."""
+        keys = outputs[-1]["gathered"]["keys"]
+        scenario = (
+            aws.client("s3").get_object(Bucket=keys["bucket"], Key=f"{keys['prefix']}scenario.json")["Body"].read()
+        )
+        return len(json.loads(scenario)["metrics"])
+
+    measurement.measure(alarm, 1, analyse, metrics_requested)
+    cause = outputs[-1].get("diagnosis", {}).get("cause") if outputs else None
+    if not alarm.not_measured and cause != "capacity_bound":
+        measurement.failures.append(f"alarm: the analysis said {cause}, not capacity_bound (the simulated cause)")
+    return created
+
+
+def print_alarm_lines(
+    dashboards: int,
+    alarm: Unit,
+    created: list[dict[str, Any]] | None,
+    price_of: dict[str, Price],
+    prices: dict[str, Price],
+) -> None:
+    """What one alarm's analysis costs, and what opting an environment in costs a month (not in the total)."""
+    if not alarm.not_measured:
+        per_alarm = sum((price_of[label].of(q) for label, q in alarm.quantities.items()), Decimal(0))
+        metrics = alarm.quantities["CloudWatch GetMetricData metrics requested"]
+        widget = prices["cloudwatch_metric_requested"].of(Decimal(3))
+        print(
+            f"Per alarm (one worker-analysis run, measured): {_quantity(alarm.metric_data_calls)} GetMetricData "
+            f"call(s), {_quantity(metrics)} metrics requested "
+            f"({_usd(prices['cloudwatch_metric_requested'].of(metrics), '0.000001')} USD); the analysis's own cost "
+            f"{_usd(per_alarm, '0.000001')} USD per alarm, {_usd(per_alarm * ALARMS_PER_MONTH, '0.0001')} USD for the "
+            f"month's {ALARMS_PER_MONTH} alarms (in the total). On AWS the chart is one GetMetricWidgetImage of 3 "
+            f"metrics more ({_usd(widget, '0.000001')} USD; moto has none: drawn offline, not counted)."
+        )
+    if created:
+        metrics = Decimal(sum(_alarm_metrics(a) for a in created))
+        price = prices["cloudwatch_alarm_month"]
+        dashboard = prices["cloudwatch_dashboard_month"]
+        print(
+            f"Per environment with mwaa-cp:analysis=on: {len(created)} alarms reading {metrics} metrics = "
+            f"{metrics} alarm-months at {price.usd} USD (CloudWatch bills each metric of a metric-math alarm): "
+            f"{_usd(price.of(metrics), '0.01')} USD a month; and {dashboards} dashboard "
+            f"({_usd(dashboard.of(Decimal(dashboards)), '0.01')} USD a month beyond the account's first 3 free). "
+            "Not in the total: the issue's reference month names 50 alarms, not opted-in environments."
+        )
 
 
 def morning_zone(now: datetime) -> str:
@@ -480,7 +599,13 @@ def main() -> int:
             Unit("off-hours reconcile tick, nothing to do", ticks, ticks_why),
             Unit("alarm", Decimal(ALARMS_PER_MONTH), "the issue's reference month"),
         ]
-        push, change, health, cycle, tick, alarm = units
+        reconcile_runs, reconcile_why = Decimal(0), "no AlarmsReconcileSchedule in template.yaml"
+        if "AlarmsReconcileSchedule" in aws.stack.resources:
+            expression = facts.schedules[aws.stack.ref("AlarmsReconcileSchedule")][0]
+            reconcile_runs, reconcile_why = invocations_per_month(expression), f"its schedule, {expression}"
+        reconcile = Unit("alarms reconciler run (1 opted-in environment, in sync)", reconcile_runs, reconcile_why)
+        units.append(reconcile)
+        push, change, health, cycle, tick, alarm, _ = units
 
         if "off-hours" in aws.flows():
             measurement.measure(tick, 1, lambda: measurement.fire("off-hours"))
@@ -494,7 +619,6 @@ def main() -> int:
         else:
             for unit in (cycle, tick):
                 unit.not_measured = "no off-hours state machine in template.yaml yet"
-        alarm.not_measured = "no flow handles alarms yet (worker analysis is planned)"
         measurement.measure(health, 1, lambda: measurement.fire("environment-health"))
 
         sample = json.loads(CAPACITY_CHANGE.read_text("utf-8"))
@@ -518,6 +642,12 @@ def main() -> int:
             aws.wait_for_executions("dag-delivery", count + args.pushes, timeout=args.timeout)
 
         measurement.measure(push, args.pushes, pushes)
+        alarm_metrics = measure_alarm(aws, measurement, alarm, reconcile, args.timeout)
+        aws_dashboards = len(
+            aws.client("cloudwatch").list_dashboards(
+                DashboardNamePrefix=f"{aws.stack.name}-worker-analysis-{ANALYSED}"
+            )["DashboardEntries"]
+        )
         failures = measurement.failures
     wall = time.perf_counter() - started
 
@@ -582,6 +712,7 @@ def main() -> int:
     rows.append(["total", "", "", _usd(total, "0.01")])
     print_table(["line", "a month", "price", "USD a month"], rows)
     print()
+    print_alarm_lines(aws_dashboards, alarm, alarm_metrics, price_of, prices)
     duration = month["Lambda duration arm64 (GB-s)"] + month["Lambda duration x86_64 (GB-s)"]
     at_ten = prices["lambda_gb_second_arm64"].of(duration * 9)
     not_measured = [unit for unit in units if unit.not_measured]
