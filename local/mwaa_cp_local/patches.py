@@ -263,12 +263,29 @@ def install_stepfunctions(patches: Patches, publish: Callable[[dict[str, Any]], 
         sfn_integration.normalise_response,
         why="states:startExecution(.sync) results are PascalCase (ExecutionArn, Output) as on AWS",
     )
+    patches.replace(
+        moto.stepfunctions.parser.models.StepFunctionsParserBackend,
+        "_validate_definition",
+        _remembered_validation(),
+        why="a definition is parsed once per process for CreateStateMachine, not once per local runtime",
+    )
     original = boto_client.boto_client_for
     shared = stepfunctions.shared_client_for(original)
     for module in [m for m in list(sys.modules.values()) if getattr(m, "boto_client_for", None) is original]:
         patches.replace(
             module, "boto_client_for", shared, why="one boto3 client per service, not a new one for every task"
         )
+
+
+@functools.cache
+def _remembered_validation() -> Any:
+    import moto.stepfunctions.parser.models
+
+    from mwaa_cp_local import stepfunctions
+
+    return stepfunctions.remembering_validation(
+        moto.stepfunctions.parser.models.StepFunctionsParserBackend._validate_definition
+    )
 
 
 def install_faults(patches: Patches, injector: FaultInjector) -> None:

@@ -129,3 +129,21 @@ def aws_error_names(original: Callable[[Any, Any, Exception], Any]) -> Callable[
         return original(self, env, ex)
 
     return from_error
+
+
+def remembering_validation(original: Callable[[str], None]) -> staticmethod[[str], None]:
+    """CreateStateMachine's definition check, done once per definition text in a process.
+
+    Parsing an ASL document with moto's ANTLR grammar takes about 0.35 s for the larger flows, and every
+    local runtime (one per flow test) creates the same five state machines: the check is a pure function of
+    the text, so a definition that passed once passes again. A definition that fails is checked every time.
+    """
+    passed: set[str] = set()
+
+    def validate(definition: str) -> None:
+        if definition in passed:
+            return
+        original(definition)
+        passed.add(definition)
+
+    return staticmethod(validate)

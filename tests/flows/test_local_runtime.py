@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from mwaa_control_plane.errors import InvalidInputError, NotFoundError
 from mwaa_cp_local.lambda_dispatch import LocalFunction
@@ -275,3 +276,13 @@ def test_a_wait_state_and_a_lambda_agree_on_virtual_time_and_compute_costs_none(
     before, after = (datetime.fromisoformat(output[key]["now"]) for key in ("before", "after"))
     # (The interpreter's own steps between the states still take some virtual time: tens of seconds here.)
     assert timedelta(seconds=60) <= after - before < timedelta(seconds=300)
+
+
+def test_a_definition_that_does_not_parse_is_refused_by_every_local_runtime(aws: LocalAws) -> None:
+    # The definition check is remembered per process only for definitions that passed it.
+    sfn = aws.client("stepfunctions")
+    role = "arn:aws:iam::123456789012:role/any"
+    broken = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Teleport", "End": True}}})
+    for name in ("broken-once", "broken-twice"):
+        with pytest.raises(ClientError, match="ASLParserException"):
+            sfn.create_state_machine(name=name, definition=broken, roleArn=role)
