@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from mwaa_control_plane.errors import ControlPlaneError, InvalidInputError, NotFoundError
+from mwaa_control_plane.errors import InvalidInputError, NotFoundError
+from mwaa_cp_cli.stack import stack_output
 
 if TYPE_CHECKING:
     import typer
@@ -40,19 +41,6 @@ def answer(sfn: Any, token: str, *, approve: bool, note: str) -> None:
         if code in _TOKEN_ERRORS:
             raise InvalidInputError(_TOKEN_ERRORS[code]) from None
         raise
-
-
-def _stack_output(cloudformation: Any, stack_name: str, key: str) -> str:
-    from botocore.exceptions import ClientError
-
-    try:
-        stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
-    except (ClientError, IndexError, KeyError):
-        raise ControlPlaneError(f"stack {stack_name} not found: give its {key} with the option") from None
-    for output in stack.get("Outputs", []):
-        if output["OutputKey"] == key:
-            return str(output["OutputValue"])
-    raise ControlPlaneError(f"stack {stack_name} has no output {key}")
 
 
 def revert(
@@ -121,8 +109,8 @@ def register(app: typer.Typer) -> None:
         """Put back the capacity a change recorded as "before", through the environment-change flow."""
         session, where = _clients(region, endpoint_url)
         cloudformation = session.client("cloudformation", **where)
-        table = state_table or _stack_output(cloudformation, stack_name, "StateTableName")
-        machine = state_machine_arn or _stack_output(cloudformation, stack_name, "EnvironmentChangeStateMachineArn")
+        table = state_table or stack_output(cloudformation, stack_name, "StateTableName")
+        machine = state_machine_arn or stack_output(cloudformation, stack_name, "EnvironmentChangeStateMachineArn")
         arn = revert(
             session.client("dynamodb", **where),
             session.client("stepfunctions", **where),

@@ -48,6 +48,7 @@ from mwaa_control_plane.environments.offhours.capacity import night_class_for
 from mwaa_control_plane.environments.offhours.monthly import MonthlyOffHours, month_of, monthly_off_hours
 from mwaa_control_plane.errors import ControlPlaneError, InvalidInputError, NotFoundError
 from mwaa_cp_cli.output import make_console, print_whole
+from mwaa_cp_cli.stack import stack_output
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -272,15 +273,10 @@ def hibernated_records(
     """The stack's off-hours records, or None when its state table cannot be found or read."""
     from mwaa_control_plane.state import StateRepository
 
-    table = state_table
-    if table is None:
-        try:
-            stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
-        except (ClientError, IndexError, KeyError):
-            return None
-        table = next((o["OutputValue"] for o in stack.get("Outputs", []) if o["OutputKey"] == "StateTableName"), None)
-        if table is None:
-            return None
+    try:
+        table = state_table or stack_output(cloudformation, stack_name, "StateTableName")
+    except ControlPlaneError:
+        return None
     try:
         return StateRepository(dynamodb, table, get_clock()).off_hours_records()
     except (ClientError, ControlPlaneError):  # not readable: the report's notes say hibernated ones are missing

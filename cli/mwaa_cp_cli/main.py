@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "approve": "mwaa_cp_cli.approve",
     "reject": "mwaa_cp_cli.approve",
     "revert": "mwaa_cp_cli.approve",
+    "tag": "mwaa_cp_cli.tag",
     "validate": "mwaa_cp_cli.validate",
 }
 

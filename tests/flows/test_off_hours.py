@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from mwaa_control_plane import clock as clock_module
+from mwaa_control_plane.environments.offhours.retag import retag
+from mwaa_control_plane.errors import InvalidInputError
 from mwaa_control_plane.state import StateRepository
 from mwaa_cp_local import mwaa
 from mwaa_cp_local.runtime import LocalAws
@@ -429,6 +431,33 @@ def test_health_reports_a_hibernated_environment_and_when_it_comes_back(aws: Loc
     [report] = json.loads(result["output"])
     assert (report["environment_name"], report["status"], report["healthy"]) == (ENV, "HIBERNATED", True)
     assert report["detail"].startswith("hibernated since ") and ", back at " in report["detail"]
+
+
+def test_a_tag_set_while_hibernated_wakes_the_environment_and_comes_back_with_it(aws: LocalAws) -> None:
+    create_environment(aws, ENV, tags={**HIBERNATE, "team": "data"})
+    assert _run(aws, "hibernate")[0] == DONE
+    until = (aws.clock.now() + timedelta(hours=6)).strftime("%Y-%m-%dT%H:%MZ")
+
+    retagged = retag(
+        aws.client("mwaa"), _repository(aws), ENV, set_tags={"mwaa-cp:keep-awake-until": until}, remove=["team"]
+    )
+    assert retagged.where == "off-hours record"
+    final, output = _run(aws, "schedule")
+
+    assert (final, _results(output)) == (DONE, {f"{ENV} resume": "done"})
+    tags = _environment(aws)["Tags"]
+    assert tags["mwaa-cp:keep-awake-until"] == until and "team" not in tags
+
+
+def test_a_tag_that_mwaa_would_refuse_is_refused_before_anything_is_written(aws: LocalAws) -> None:
+    create_environment(aws, ENV, tags=HIBERNATE)
+    assert _run(aws, "hibernate")[0] == DONE
+
+    before = _repository(aws).off_hours_record(ENV)
+    with pytest.raises(InvalidInputError, match="a tag value holds"):
+        retag(aws.client("mwaa"), _repository(aws), ENV, set_tags={"mwaa-cp:window": "Mon-Fri 20:00-07:00, Sat"})
+    after = _repository(aws).off_hours_record(ENV)
+    assert before is not None and after == before and after.tags["mwaa-cp:window"] == ALWAYS_OFF
 
 
 def test_an_airflow_3_environment_comes_back_with_its_airflow_state(aws: LocalAws) -> None:
