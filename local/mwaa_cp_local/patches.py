@@ -269,6 +269,14 @@ def install_stepfunctions(patches: Patches, publish: Callable[[dict[str, Any]], 
         _remembered_validation(),
         why="a definition is parsed once per process for CreateStateMachine, not once per local runtime",
     )
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    patches.replace(
+        ExecutionWorker,
+        "_get_evaluation_entrypoint",
+        _remembered_programs(),
+        why="an execution reuses its state machine's parsed program instead of parsing the definition again",
+    )
     original = boto_client.boto_client_for
     shared = stepfunctions.shared_client_for(original)
     for module in [m for m in list(sys.modules.values()) if getattr(m, "boto_client_for", None) is original]:
@@ -286,6 +294,15 @@ def _remembered_validation() -> Any:
     return stepfunctions.remembering_validation(
         moto.stepfunctions.parser.models.StepFunctionsParserBackend._validate_definition
     )
+
+
+@functools.cache
+def _remembered_programs() -> Any:
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    from mwaa_cp_local import stepfunctions
+
+    return stepfunctions.remembering_programs(ExecutionWorker._get_evaluation_entrypoint)
 
 
 def install_faults(patches: Patches, injector: FaultInjector) -> None:

@@ -219,7 +219,11 @@ def _airflow_state(aws: LocalAws) -> dict[str, Any]:
 
 
 def _running_work(aws: LocalAws, minutes: int) -> None:
-    """A run of the unpaused DAG "reports" whose task runs for ``minutes`` of virtual time."""
+    """A run of the unpaused DAG "reports" whose task runs for ``minutes`` of virtual time.
+
+    Virtual time runs on while the test starts the flow (a real millisecond is a virtual second), so
+    the work lasts long enough to still run at the flow's first drain check on a loaded machine.
+    """
     _put_dags(aws, _dag_file(aws.clock.now()))
     _wait_until(lambda: "reports" in _dags(aws))
     _rest(aws, "PATCH", "/dags/reports", {"is_paused": False})
@@ -554,8 +558,8 @@ def test_running_tasks_skip_the_hibernate_when_the_policy_does_not_wait(aws: Loc
 
 
 def test_running_tasks_are_waited_for_then_the_hibernate_proceeds(aws: LocalAws) -> None:
-    create_environment(aws, ENV, tags={**HIBERNATE, "mwaa-cp:drain": "wait-30m"})
-    _running_work(aws, minutes=10)
+    create_environment(aws, ENV, tags={**HIBERNATE, "mwaa-cp:drain": "wait-120m"})
+    _running_work(aws, minutes=60)
 
     final, output = _run(aws, "hibernate")
 
@@ -710,15 +714,16 @@ def test_re_runs_are_idempotent(aws: LocalAws) -> None:
 
 
 def test_a_hibernate_waits_for_the_lock_another_flow_took_then_proceeds(aws: LocalAws) -> None:
-    create_environment(aws, ENV, tags={**HIBERNATE, "mwaa-cp:drain": "wait-30m"})
-    _running_work(aws, minutes=20)
+    create_environment(aws, ENV, tags={**HIBERNATE, "mwaa-cp:drain": "wait-120m"})
+    _running_work(aws, minutes=60)
     arn = _start(aws, "hibernate")
     # While the hibernate waits for Airflow to drain, an environment change takes the lock.
     _wait_until(lambda: len(_invoked(aws, "CheckDrain")) >= 1)
     repository = _repository(aws)
     holder = "arn:aws:states:us-east-1:123456789012:execution:mwaa-control-plane-environment-change:nightly"
+    # A lease that outlasts the drain (60 virtual minutes): the hibernate meets the lock, not an expired one.
     repository.acquire_environment_lock(
-        ENV, owner=holder, flow="environment-change", purpose="apply", lease_seconds=3600
+        ENV, owner=holder, flow="environment-change", purpose="apply", lease_seconds=4 * 3600
     )
 
     _wait_until(lambda: any(i.error_type == "EnvironmentLockedError" for i in aws.lambdas.invocations))
@@ -766,8 +771,8 @@ def test_throttling_is_retried(aws: LocalAws) -> None:
 
 
 def test_an_environment_that_becomes_busy_is_waited_for(aws: LocalAws) -> None:
-    create_environment(aws, ENV, tags={**HIBERNATE, "mwaa-cp:drain": "wait-30m"})
-    _running_work(aws, minutes=20)
+    create_environment(aws, ENV, tags={**HIBERNATE, "mwaa-cp:drain": "wait-120m"})
+    _running_work(aws, minutes=60)
     mwaa.configure(update_seconds=600)
     arn = _start(aws, "hibernate")
     # While the hibernate waits for Airflow to drain, someone updates the environment for ten minutes.
