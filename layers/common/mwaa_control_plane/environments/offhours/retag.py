@@ -72,9 +72,7 @@ def retag(
     except ClientError as exc:
         raise translate_client_error(exc, operation="TagResource") from exc
     tags = {**dict(environment.get("Tags") or {}), **set_tags}
-    return Retagged(
-        environment_name=name, where="environment", tags={k: v for k, v in tags.items() if k not in remove}
-    )
+    return Retagged(environment_name=name, where="environment", tags={k: v for k, v in tags.items() if k not in remove})
 
 
 def _retag_hibernated(
