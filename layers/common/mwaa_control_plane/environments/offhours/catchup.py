@@ -10,6 +10,7 @@ the guard keeps each catchup=True DAG paused and reports the count, unless mwaa-
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -163,17 +164,17 @@ def _count_text(runs: int | None) -> str:
 # -- counting --------------------------------------------------------------------------------------------------------
 
 
-class _Points:
+class _Points(ABC):
     """The schedule's points in time; ``aligned`` schedules (cron) have fixed points, deltas start anywhere."""
 
-    def next_after(self, moment: datetime) -> datetime:
-        raise NotImplementedError
+    @abstractmethod
+    def next_after(self, moment: datetime) -> datetime: ...
 
-    def at_or_after(self, moment: datetime) -> datetime:
-        raise NotImplementedError
+    @abstractmethod
+    def at_or_after(self, moment: datetime) -> datetime: ...
 
-    def at_or_before(self, moment: datetime) -> datetime:
-        raise NotImplementedError
+    @abstractmethod
+    def at_or_before(self, moment: datetime) -> datetime: ...
 
 
 class _DeltaPoints(_Points):
