@@ -1,0 +1,1 @@
+"""Variable and connection propagation: SSM Parameter Store as the source of truth for every environment."""
