@@ -1,8 +1,8 @@
 """Every change the local runtime makes to moto and botocore, made here and undone when the runtime stops.
 
-The plugins (:mod:`.timewarp`, :mod:`.lambda_dispatch`, :mod:`.eventbridge`, :mod:`.stepfunctions`,
-:mod:`.faults`, :mod:`.mwaa`) write the replacement functions; this module is the only one that puts
-them in place, each through :meth:`Patches.replace` with a one-line why, so the list below is the
+The plugins (:mod:`.timewarp`, :mod:`.lambda_dispatch`, :mod:`.eventbridge`, :mod:`.ssm`,
+:mod:`.stepfunctions`, :mod:`.faults`, :mod:`.mwaa`) write the replacement functions; this module is the
+only one that puts them in place, each through :meth:`Patches.replace` with a one-line why, so the list below is the
 whole surface the runtime depends on. Several targets are private names of moto's, which is why moto
 is pinned (``pyproject.toml``) and :class:`Patches` refuses to start on any other version.
 
@@ -216,6 +216,41 @@ def install_eventbridge(patches: Patches, delivery: EventDelivery) -> None:
     )
 
 
+def install_ssm(patches: Patches, delivery: EventDelivery) -> None:
+    """SSM's Parameter Store Change events, and the Parameter Store limits moto does not check."""
+    from moto.ssm.models import SimpleSystemManagerBackend as Ssm
+
+    from mwaa_cp_local import ssm
+
+    patches.wrap(
+        Ssm,
+        "put_parameter",
+        ssm.checking_put_parameter,
+        why="SSM refuses oversized values, invalid names, >15 levels and String<->SecureString overwrites",
+    )
+    patches.wrap(Ssm, "delete_parameters", ssm.checking_delete_parameters, why="DeleteParameters takes 10 names")
+    for name in ("label_parameter_version", "unlabel_parameter_version", "get_parameter_history"):
+        patches.wrap(
+            Ssm,
+            name,
+            ssm.leaving_no_empty_entry,
+            why="a call for a missing name must not leave an empty entry that breaks DescribeParameters",
+        )
+    announce = {
+        "put_parameter": ssm.announcing_put_parameter,
+        "delete_parameter": ssm.announcing_delete_parameter,
+        "delete_parameters": ssm.announcing_delete_parameters,
+        "label_parameter_version": ssm.announcing_label_parameter_version,
+    }
+    for name, make in announce.items():
+        patches.wrap(
+            Ssm,
+            name,
+            functools.partial(make, delivery),
+            why="SSM sends Parameter Store Change events to EventBridge; moto sends none",
+        )
+
+
 def install_stepfunctions(patches: Patches, publish: Callable[[dict[str, Any]], None]) -> None:
     """AWS's execution names, status-change events and SDK-integration error names."""
     import moto.stepfunctions.parser.models  # imports every module of the interpreter that holds boto_client_for
@@ -346,6 +381,7 @@ def install(
         install_faults(patches, injector)
         install_lambda_dispatch(patches, dispatcher)
         install_eventbridge(patches, delivery)
+        install_ssm(patches, delivery)
         install_stepfunctions(patches, delivery.publish)
         if clock is not None:
             install_time(patches, clock)
