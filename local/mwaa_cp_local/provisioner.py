@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import ipaddress
+import itertools
 import json
 import re
 import sys
@@ -25,6 +27,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from mwaa_control_plane import clock as clock_module
 from mwaa_control_plane.errors import ControlPlaneError
 from mwaa_cp_local.lambda_dispatch import LambdaDispatcher, LocalFunction
 
@@ -149,6 +152,12 @@ class _Resolver:
         self.pseudo = pseudo
         self.resources: dict[str, Resource] = {}
         self._conditions: dict[str, bool] = {}
+        # A Ref to a list-typed parameter is a list, as in CloudFormation (SubnetIds: !Ref PrivateSubnetIds).
+        self._list_parameters = {
+            name
+            for name, spec in template.get("Parameters", {}).items()
+            if spec.get("Type") == "CommaDelimitedList" or str(spec.get("Type", "")).startswith("List<")
+        }
 
     def condition(self, name: str) -> bool:
         if name not in self._conditions:
@@ -175,6 +184,8 @@ class _Resolver:
             return _NO_VALUE
         if name in self.pseudo:
             return self.pseudo[name]
+        if name in self._list_parameters:
+            return [item.strip() for item in self.parameters[name].split(",")]
         if name in self.parameters:
             return self.parameters[name]
         if name in self.resources:
@@ -211,6 +222,13 @@ class _Resolver:
         name, first, second = self.resolve(arg)
         return self.template["Mappings"][name][first][second]
 
+    def _cidr(self, arg: list[Any]) -> list[str]:
+        block, count, host_bits = self.resolve(arg)
+        network = ipaddress.ip_network(str(block))
+        # cidrBits counts host bits: 8 carves /24s out of an IPv4 block.
+        subnets = network.subnets(new_prefix=network.max_prefixlen - int(host_bits))
+        return [str(subnet) for subnet in itertools.islice(subnets, int(count))]
+
     _FUNCTIONS: dict[str, Callable[[_Resolver, Any], Any]] = {
         "Ref": lambda self, arg: self._ref(arg),
         "Fn::GetAtt": lambda self, arg: self._get_att(arg),
@@ -226,6 +244,7 @@ class _Resolver:
         "Condition": lambda self, arg: self.condition(arg),
         "Fn::FindInMap": lambda self, arg: self._find_in_map(arg),
         "Fn::GetAZs": lambda self, _arg: [f"{self.pseudo['AWS::Region']}{z}" for z in "abc"],
+        "Fn::Cidr": lambda self, arg: self._cidr(arg),
     }
 
 
@@ -263,7 +282,10 @@ def _creation_order(resources: dict[str, Any]) -> list[str]:
         state[logical_id] = "visiting"
         definition = resources[logical_id]
         depends = definition.get("DependsOn", [])
-        needed = _references(definition.get("Properties", {})) | set([depends] if isinstance(depends, str) else depends)
+        # Metadata counts too: a WaitConditionHandle names there what it waits for (DependsOn cannot
+        # name a resource whose condition may be false).
+        referenced = _references(definition.get("Properties", {})) | _references(definition.get("Metadata", {}))
+        needed = referenced | set([depends] if isinstance(depends, str) else depends)
         for other in sorted(needed & resources.keys()):
             visit(other, (*path, logical_id))
         state[logical_id] = "done"
@@ -696,6 +718,174 @@ class Provisioner:
             kms.enable_key_rotation(KeyId=key["KeyId"])
         return Resource(logical_id, "AWS::KMS::Key", key["KeyId"], {"Arn": key["Arn"], "KeyId": key["KeyId"]})
 
+    # ------------------------------------------------------------------ network
+    def _vpc(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        ec2 = self._client("ec2")
+        vpc = ec2.create_vpc(CidrBlock=props["CidrBlock"], **_tag_specification("vpc", props))["Vpc"]
+        vpc_id = vpc["VpcId"]
+        # The API sets one attribute per call.
+        for attribute in ("EnableDnsSupport", "EnableDnsHostnames"):
+            if attribute in props:
+                ec2.modify_vpc_attribute(VpcId=vpc_id, **{attribute: {"Value": _flag(props[attribute])}})
+        [default_group] = ec2.describe_security_groups(
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}]
+        )["SecurityGroups"]
+        return Resource(
+            logical_id,
+            "AWS::EC2::VPC",
+            vpc_id,
+            {"VpcId": vpc_id, "CidrBlock": vpc["CidrBlock"], "DefaultSecurityGroup": default_group["GroupId"]},
+        )
+
+    def _subnet(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        ec2 = self._client("ec2")
+        args: dict[str, Any] = {"VpcId": props["VpcId"], "CidrBlock": props["CidrBlock"]}
+        if "AvailabilityZone" in props:
+            args["AvailabilityZone"] = props["AvailabilityZone"]
+        subnet = ec2.create_subnet(**args, **_tag_specification("subnet", props))["Subnet"]
+        if _flag(props.get("MapPublicIpOnLaunch", False)):
+            ec2.modify_subnet_attribute(SubnetId=subnet["SubnetId"], MapPublicIpOnLaunch={"Value": True})
+        return Resource(
+            logical_id,
+            "AWS::EC2::Subnet",
+            subnet["SubnetId"],
+            {
+                "SubnetId": subnet["SubnetId"],
+                "AvailabilityZone": subnet["AvailabilityZone"],
+                "VpcId": subnet["VpcId"],
+                "CidrBlock": subnet["CidrBlock"],
+            },
+        )
+
+    def _internet_gateway(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        gateway = self._client("ec2").create_internet_gateway(**_tag_specification("internet-gateway", props))
+        gateway_id = gateway["InternetGateway"]["InternetGatewayId"]
+        return Resource(logical_id, "AWS::EC2::InternetGateway", gateway_id, {"InternetGatewayId": gateway_id})
+
+    def _gateway_attachment(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        if "InternetGatewayId" not in props:
+            raise ProvisioningError(f"{logical_id}: only internet gateway attachments are supported locally")
+        self._client("ec2").attach_internet_gateway(InternetGatewayId=props["InternetGatewayId"], VpcId=props["VpcId"])
+        return Resource(logical_id, "AWS::EC2::VPCGatewayAttachment", f"IGW|{props['VpcId']}")
+
+    def _elastic_ip(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        address = self._client("ec2").allocate_address(
+            Domain=props.get("Domain", "vpc"), **_tag_specification("elastic-ip", props)
+        )
+        return Resource(
+            logical_id,
+            "AWS::EC2::EIP",
+            address["PublicIp"],
+            {"AllocationId": address["AllocationId"], "PublicIp": address["PublicIp"]},
+        )
+
+    def _nat_gateway(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        args: dict[str, Any] = {"SubnetId": props["SubnetId"]}
+        for key in ("AllocationId", "ConnectivityType"):
+            if key in props:
+                args[key] = props[key]
+        gateway = self._client("ec2").create_nat_gateway(**args, **_tag_specification("natgateway", props))
+        gateway_id = gateway["NatGateway"]["NatGatewayId"]
+        return Resource(logical_id, "AWS::EC2::NatGateway", gateway_id, {"NatGatewayId": gateway_id})
+
+    def _route_table(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        table = self._client("ec2").create_route_table(VpcId=props["VpcId"], **_tag_specification("route-table", props))
+        table_id = table["RouteTable"]["RouteTableId"]
+        return Resource(logical_id, "AWS::EC2::RouteTable", table_id, {"RouteTableId": table_id})
+
+    def _route(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        targets = ("GatewayId", "NatGatewayId", "TransitGatewayId", "VpcEndpointId", "VpcPeeringConnectionId")
+        args = {k: props[k] for k in ("RouteTableId", "DestinationCidrBlock", *targets) if k in props}
+        self._client("ec2").create_route(**args)
+        return Resource(logical_id, "AWS::EC2::Route", f"{props['RouteTableId']}|{props['DestinationCidrBlock']}")
+
+    def _route_table_association(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        association = self._client("ec2").associate_route_table(
+            SubnetId=props["SubnetId"], RouteTableId=props["RouteTableId"]
+        )["AssociationId"]
+        return Resource(logical_id, "AWS::EC2::SubnetRouteTableAssociation", association, {"Id": association})
+
+    def _security_group(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        ec2 = self._client("ec2")
+        name = props.get("GroupName") or _physical_name(self.stack_name, logical_id, 255)
+        args: dict[str, Any] = {"GroupName": name, "Description": props["GroupDescription"]}
+        if "VpcId" in props:
+            args["VpcId"] = props["VpcId"]
+        group_id = ec2.create_security_group(**args, **_tag_specification("security-group", props))["GroupId"]
+        if props.get("SecurityGroupIngress"):
+            ec2.authorize_security_group_ingress(
+                GroupId=group_id,
+                IpPermissions=[_ip_permission(rule, "Source") for rule in props["SecurityGroupIngress"]],
+            )
+        if "SecurityGroupEgress" in props:
+            # As CloudFormation does: listed egress rules replace the default "all traffic out".
+            ec2.revoke_security_group_egress(
+                GroupId=group_id, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+            )
+            if props["SecurityGroupEgress"]:
+                ec2.authorize_security_group_egress(
+                    GroupId=group_id,
+                    IpPermissions=[_ip_permission(rule, "Destination") for rule in props["SecurityGroupEgress"]],
+                )
+        return Resource(
+            logical_id,
+            "AWS::EC2::SecurityGroup",
+            group_id,
+            {"GroupId": group_id, "VpcId": str(props.get("VpcId", ""))},
+        )
+
+    def _security_group_ingress(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        self._client("ec2").authorize_security_group_ingress(
+            GroupId=props["GroupId"], IpPermissions=[_ip_permission(props, "Source")]
+        )
+        return Resource(logical_id, "AWS::EC2::SecurityGroupIngress", logical_id)
+
+    def _wait_condition_handle(self, logical_id: str, props: dict[str, Any]) -> Resource:  # noqa: ARG002
+        # Nothing to create: the handle exists to order resources (see _creation_order).
+        url = f"https://cloudformation-waitcondition-{self.region}.s3.amazonaws.com/{self.stack_name}/{logical_id}"
+        return Resource(logical_id, "AWS::CloudFormation::WaitConditionHandle", url)
+
+    # ------------------------------------------------------------------ MWAA
+    def _mwaa_environment(self, logical_id: str, props: dict[str, Any]) -> Resource:
+        """CreateEnvironment, then wait as CloudFormation does: the resource exists once it is AVAILABLE."""
+        mwaa = self._client("mwaa")
+        args: dict[str, Any] = dict(props)
+        args.setdefault("Name", _physical_name(self.stack_name, logical_id, 80))
+        for key in _MWAA_INTEGER_PROPERTIES:
+            if key in args:
+                args[key] = int(args[key])
+        if "LoggingConfiguration" in args:
+            args["LoggingConfiguration"] = {
+                module: {"Enabled": _flag(setting.get("Enabled", False)), "LogLevel": setting.get("LogLevel", "INFO")}
+                for module, setting in args["LoggingConfiguration"].items()
+            }
+        if "AirflowConfigurationOptions" in args:
+            args["AirflowConfigurationOptions"] = _flat_options(args["AirflowConfigurationOptions"])
+        if "Tags" in args:
+            args["Tags"] = {str(k): str(v) for k, v in args["Tags"].items()}
+        name = args["Name"]
+        mwaa.create_environment(**args)
+        environment = self._wait_for_environment(name)
+        attributes: dict[str, str] = {key: str(environment[key]) for key in _MWAA_ATTRIBUTES if key in environment}
+        for module, setting in environment.get("LoggingConfiguration", {}).items():
+            if "CloudWatchLogGroupArn" in setting:
+                attributes[f"LoggingConfiguration.{module}.CloudWatchLogGroupArn"] = setting["CloudWatchLogGroupArn"]
+        return Resource(logical_id, "AWS::MWAA::Environment", name, attributes)
+
+    def _wait_for_environment(self, name: str) -> dict[str, Any]:
+        mwaa = self._client("mwaa")
+        sleeper = clock_module.get_clock()
+        for _ in range(_MWAA_CREATE_POLLS):
+            environment: dict[str, Any] = mwaa.get_environment(Name=name)["Environment"]
+            status = environment["Status"]
+            if status == "AVAILABLE":
+                return environment
+            if status != "CREATING":
+                error = environment.get("LastUpdate", {}).get("Error", {})
+                raise ProvisioningError(f"MWAA environment {name} ended {status}: {error.get('ErrorMessage', '')}")
+            sleeper.sleep(_MWAA_POLL_SECONDS)
+        raise ProvisioningError(f"MWAA environment {name} still CREATING after {_MWAA_CREATE_POLLS} polls")
+
     _CREATORS: dict[str, Callable[[Provisioner, str, dict[str, Any]], Resource]] = {
         "AWS::S3::Bucket": _bucket,
         "AWS::S3::BucketPolicy": _bucket_policy,
@@ -717,7 +907,76 @@ class Provisioner:
         "AWS::SSM::Parameter": _parameter,
         "AWS::KMS::Key": _kms_key,
         "AWS::IAM::Policy": _iam_policy,
+        "AWS::EC2::VPC": _vpc,
+        "AWS::EC2::Subnet": _subnet,
+        "AWS::EC2::InternetGateway": _internet_gateway,
+        "AWS::EC2::VPCGatewayAttachment": _gateway_attachment,
+        "AWS::EC2::EIP": _elastic_ip,
+        "AWS::EC2::NatGateway": _nat_gateway,
+        "AWS::EC2::RouteTable": _route_table,
+        "AWS::EC2::Route": _route,
+        "AWS::EC2::SubnetRouteTableAssociation": _route_table_association,
+        "AWS::EC2::SecurityGroup": _security_group,
+        "AWS::EC2::SecurityGroupIngress": _security_group_ingress,
+        "AWS::CloudFormation::WaitConditionHandle": _wait_condition_handle,
+        "AWS::MWAA::Environment": _mwaa_environment,
     }
+
+
+# Fn::GetAtt names of AWS::MWAA::Environment (besides LoggingConfiguration.<Module>.CloudWatchLogGroupArn).
+_MWAA_ATTRIBUTES = (
+    "Arn",
+    "WebserverUrl",
+    "CeleryExecutorQueue",
+    "DatabaseVpcEndpointService",
+    "WebserverVpcEndpointService",
+)
+_MWAA_INTEGER_PROPERTIES = ("MinWorkers", "MaxWorkers", "Schedulers", "MinWebservers", "MaxWebservers")
+# CloudFormation polls a creating environment; creation takes 20-30 minutes on AWS (virtual time here).
+_MWAA_POLL_SECONDS = 30.0
+_MWAA_CREATE_POLLS = 240
+
+
+def _flag(value: Any) -> bool:
+    """A CloudFormation boolean: YAML true, or the string "true" a parameter reference gives."""
+    return value is True or str(value).lower() == "true"
+
+
+def _tag_specification(resource_type: str, props: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's Tags list as EC2's TagSpecifications argument (none when untagged)."""
+    tags = props.get("Tags")
+    return {"TagSpecifications": [{"ResourceType": resource_type, "Tags": tags}]} if tags else {}
+
+
+def _ip_permission(rule: dict[str, Any], peer: str) -> dict[str, Any]:
+    """A CloudFormation security group rule as the EC2 API's IpPermission; ``peer`` is Source or Destination."""
+    permission: dict[str, Any] = {"IpProtocol": str(rule["IpProtocol"])}
+    for key in ("FromPort", "ToPort"):
+        if key in rule:
+            permission[key] = int(rule[key])
+    described = {"Description": rule["Description"]} if "Description" in rule else {}
+    if "CidrIp" in rule:
+        permission["IpRanges"] = [{"CidrIp": rule["CidrIp"], **described}]
+    if "CidrIpv6" in rule:
+        permission["Ipv6Ranges"] = [{"CidrIpv6": rule["CidrIpv6"], **described}]
+    group = rule.get(f"{peer}SecurityGroupId")
+    if group:
+        permission["UserIdGroupPairs"] = [{"GroupId": group, **described}]
+    prefix_list = rule.get(f"{peer}PrefixListId")
+    if prefix_list:
+        permission["PrefixListIds"] = [{"PrefixListId": prefix_list, **described}]
+    return permission
+
+
+def _flat_options(options: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """AirflowConfigurationOptions as the API takes them: ``section.key`` to a string (CloudFormation also nests)."""
+    flat: dict[str, str] = {}
+    for key, value in options.items():
+        if isinstance(value, dict):
+            flat.update(_flat_options(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = str(value)
+    return flat
 
 
 _BUCKET_CONFIGURATIONS = {

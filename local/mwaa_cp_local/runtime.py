@@ -174,6 +174,19 @@ class LocalAws:
             raise RuntimeError("the local runtime is not started")
         return self._stack
 
+    def deploy(self, template: Path, stack_name: str, parameters: Mapping[str, str] | None = None) -> ProvisionedStack:
+        """Provision one more stack (an example environment, say) next to the control plane's, which stays as it is."""
+        if stack_name == self.stack.name:
+            raise InvalidInputError(f"stack {stack_name} is the control plane's own stack")
+        return Provisioner(
+            template_path=template,
+            stack_name=stack_name,
+            region=self.region,
+            account_id=ACCOUNT_ID,
+            parameters=parameters or {},
+            dispatcher=self.lambdas,
+        ).provision()
+
     def client(self, service: str) -> Any:
         """A boto3 client of the local account (cached: creating clients dominates a flow's run time)."""
         if service not in self._clients:
