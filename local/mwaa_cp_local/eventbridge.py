@@ -6,7 +6,9 @@ carry a fixed ``sequencer`` and ``eTag``/``reason`` fields S3 never sends. This 
 - emits S3 ``Object Created`` / ``Object Deleted`` events exactly as S3 does (``etag``,
   ``version-id``, an increasing ``sequencer``, ``reason`` = PutObject/CopyObject/...,
   ``deletion-type`` on deletes, delete markers included);
-- delivers matched events to ``lambda``, ``states`` and ``sns`` targets asynchronously
+- publishes SSM's ``Parameter Store Change`` events (built and hooked in by :mod:`.ssm`);
+- delivers matched events to ``lambda``, ``states`` and ``sns`` targets (and the events published
+  here, S3's and SSM's, to ``sqs`` targets too) asynchronously
   (at least once, unordered, as EventBridge does), with ``Input``/``InputPath``/
   ``InputTransformer``, and sends what cannot be delivered to the target's DLQ;
 - fires scheduled rules and ``AWS::Scheduler::Schedule`` resources on demand, since
@@ -126,7 +128,10 @@ class EventDelivery:
         for target in rule.targets:
             arn: str = target["Arn"]
             service = arn.split(":")[2]
-            if service not in ("lambda", "states", "sns"):
+            # moto's own SQS delivery needs the numeric time and ingestion-time its PutEvents stamps: the
+            # real-shaped events published here (S3, SSM) go to SQS through the same path as the others.
+            ours = service in ("lambda", "states", "sns") or (service == "sqs" and "ingestion-time" not in event)
+            if not ours:
                 if self._original_send_to_targets is None:
                     raise RuntimeError("EventDelivery is not installed into moto")
                 single = copy.copy(rule)
@@ -146,6 +151,8 @@ class EventDelivery:
                 self.dispatcher.invoke(function, payload)
             elif service == "states":
                 self._client("stepfunctions").start_execution(stateMachineArn=arn, input=json.dumps(payload))
+            elif service == "sqs":
+                self._send_to_queue(arn, target, payload)
             else:
                 self._client("sns").publish(
                     TopicArn=arn, Message=json.dumps(payload) if not isinstance(payload, str) else payload
@@ -164,6 +171,20 @@ class EventDelivery:
                         "ERROR_MESSAGE": {"DataType": "String", "StringValue": str(exc)[:256]},
                     },
                 )
+
+    def _send_to_queue(self, arn: str, target: dict[str, Any], payload: Any) -> None:
+        sqs = self._client("sqs")
+        _, _, _, _, account, name = arn.split(":", 5)
+        body = payload if isinstance(payload, str) else json.dumps(payload)
+        message: dict[str, Any] = {
+            "QueueUrl": sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"],
+            "MessageBody": body,
+        }
+        if name.endswith(".fifo"):
+            message["MessageGroupId"] = target.get("SqsParameters", {}).get("MessageGroupId") or "default"
+            # EventBridge deduplicates by event id: every event gets through, never two copies of one.
+            message["MessageDeduplicationId"] = uuid.uuid4().hex
+        sqs.send_message(**message)
 
     def _submit(self, work: Callable[[], None]) -> None:
         future = self._pool.submit(work)
