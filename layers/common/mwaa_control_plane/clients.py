@@ -57,8 +57,9 @@ def sfn(region: str | None = None, endpoint_url: str | None = None) -> SFNClient
     return _client("stepfunctions", region, endpoint_url)  # type: ignore[no-any-return]
 
 
-def ssm(region: str | None = None, endpoint_url: str | None = None) -> SSMClient:
-    return _client("ssm", region, endpoint_url)  # type: ignore[no-any-return]
+def ssm(region: str | None = None, endpoint_url: str | None = None, *, max_attempts: int = 4) -> SSMClient:
+    """``max_attempts=1`` for variable propagation: it paces its writes and backs off from throttling itself."""
+    return _client("ssm", region, endpoint_url, max_attempts)  # type: ignore[no-any-return]
 
 
 def dynamodb(region: str | None = None, endpoint_url: str | None = None) -> DynamoDBClient:

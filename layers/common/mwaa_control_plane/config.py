@@ -115,6 +115,22 @@ class WorkerAnalysisSettings(CommonSettings):
     worker_utilization_threshold: Annotated[int, Field(alias="ALARM_WORKER_UTILIZATION_PERCENT", ge=1, le=100)] = 95
 
 
+class VariablePropagationSettings(CommonSettings):
+    """Functions of the variable-propagation flow (stack parameters Variables* in template.yaml)."""
+
+    staging_bucket: Annotated[str, Field(alias="STAGING_BUCKET_NAME", min_length=3)]
+    reports_prefix: Annotated[str, Field(alias="REPORTS_PREFIX", pattern=r"^[\w./-]*/$")] = (
+        "reports/variable-propagation/"
+    )
+    kms_key_id: Annotated[str, Field(alias="VARIABLES_KMS_KEY_ID", min_length=1)] = "alias/aws/ssm"
+    """The key SecureString values are written with (source tree imports and targets)."""
+    write_rate: Annotated[float, Field(alias="VARIABLES_WRITE_RATE", gt=0, le=1000)] = 3.0
+    """SSM writes per second this flow allows itself (the account's quota is shared with everyone)."""
+    repair_drift: Annotated[bool, Field(alias="VARIABLES_REPAIR_DRIFT")] = False
+    apply_budget_seconds: Annotated[float, Field(alias="VARIABLES_APPLY_BUDGET_SECONDS", gt=0, le=840)] = 600.0
+    """Seconds one apply step writes before handing over to the next (a Lambda runs at most 900)."""
+
+
 class CliSettings(Settings):
     """Settings of the ``mwaa-cp`` command line (not a Lambda)."""
 

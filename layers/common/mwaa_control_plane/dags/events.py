@@ -8,6 +8,7 @@ Staging layout, one prefix per environment::
     <environment>/startup.sh         /
     <environment>/.mwaa-cp.toml      the validator's configuration; read by each validation, never delivered
     reports/...                      written by the control plane; never delivered
+    variables/...                    variables files, for variable-propagation; never delivered
 
 Both shapes are accepted, each validated by its Powertools parser model:
 EventBridge (``S3EventNotificationEventBridgeModel``: ``detail-type`` Object Created/Deleted,
@@ -31,6 +32,7 @@ from mwaa_control_plane.errors import InvalidInputError
 from mwaa_control_plane.payloads import EnvironmentName, Payload, validation_problems
 
 REPORTS_PREFIX = "reports/"
+VARIABLES_PREFIX = "variables/"
 VALIDATOR_SETTINGS_FILE = ".mwaa-cp.toml"
 # S3 sequencers are hex of varying length; right-padded to this width they compare as strings.
 SEQUENCER_WIDTH = 40
@@ -229,6 +231,10 @@ def read_delivery_event(event: Any, *, staging_bucket: str) -> DeliveryDecision:
         return DeliveryDecision(decision="skip", reason=f"bucket {bucket} is not the staging bucket", key=key)
     if key.startswith(REPORTS_PREFIX):
         return DeliveryDecision(decision="skip", reason="validation reports are not delivered", key=key)
+    if key.startswith(VARIABLES_PREFIX):
+        return DeliveryDecision(
+            decision="skip", reason="variables files go to variable-propagation, never to a DAG folder", key=key
+        )
     if key.endswith("/"):
         return DeliveryDecision(decision="skip", reason="folder placeholder", key=key)
     unsafe = _unsafe_key_reason(key)

@@ -147,9 +147,9 @@ def inspect_backend(options: Mapping[str, str], airflow_version: str) -> Secrets
     backend = options.get(BACKEND_OPTION)
     if backend is None or backend.strip() != SSM_BACKEND:
         kwargs_set = KWARGS_OPTION in options or WORKER_KWARGS_OPTION in options
-        problems = []
+        unset: list[BackendProblem] = []
         if kwargs_set:
-            problems.append(
+            unset.append(
                 BackendProblem(
                     code="kwargs-without-backend",
                     message=f"{KWARGS_OPTION} is set but {BACKEND_OPTION} is "
@@ -158,7 +158,7 @@ def inspect_backend(options: Mapping[str, str], airflow_version: str) -> Secrets
                     fix=f"set {BACKEND_OPTION} = {SSM_BACKEND}",
                 )
             )
-        return SecretsBackend(configured=False, backend=backend, problems=problems)
+        return SecretsBackend(configured=False, backend=backend, problems=unset)
 
     problems: list[BackendProblem] = []
     kwargs, error = _kwargs(options, KWARGS_OPTION)
