@@ -58,7 +58,7 @@ _INVALID_NAME = (
 )
 
 
-class HierarchyLevelLimitExceededException(SSMException):
+class HierarchyLevelLimitExceededException(SSMException):  # type: ignore[misc, unused-ignore]  # moto is untyped
     def __init__(self) -> None:
         super().__init__(
             "HierarchyLevelLimitExceededException",
@@ -67,7 +67,7 @@ class HierarchyLevelLimitExceededException(SSMException):
         )
 
 
-class HierarchyTypeMismatchException(SSMException):
+class HierarchyTypeMismatchException(SSMException):  # type: ignore[misc, unused-ignore]  # moto is untyped
     def __init__(self) -> None:
         super().__init__(
             "HierarchyTypeMismatchException",

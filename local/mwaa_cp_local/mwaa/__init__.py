@@ -35,6 +35,7 @@ from mwaa_cp_local.mwaa.models import (
     reset,
     settings,
 )
+from mwaa_cp_local.mwaa.secrets import lookup_connection, lookup_variable, read_connection, read_variable
 from mwaa_cp_local.mwaa.workload import SimulationResult, Workload, simulate_workload
 
 
@@ -42,6 +43,23 @@ def backend(account_id: str = "123456789012", region: str = "us-east-1") -> Mwaa
     """The backend of one account and region (for the local runtime and tests)."""
     found: MwaaBackend = models.mwaa_backends[account_id][region]
     return found
+
+
+def airflow_of(environment_name: str, account_id: str = "123456789012", region: str = "us-east-1") -> AirflowInstance:
+    """The Airflow serving environment ``environment_name`` now (its DAG folder synced, as a request would).
+
+    Tests use it with :func:`read_variable` / :func:`read_connection` to see what a task would read.
+    Raises LookupError when the environment does not exist or no Airflow runs (creating, deleting).
+    """
+    from mwaa_control_plane.clock import get_clock
+
+    found = backend(account_id, region)
+    with found.lock:
+        environment = found.environments.get(environment_name)
+        airflow = environment.running_airflow(get_clock().now()) if environment is not None else None
+    if airflow is None:
+        raise LookupError(f"environment {environment_name!r} has no running Airflow in {account_id}/{region}")
+    return airflow
 
 
 __all__ = [
@@ -53,12 +71,17 @@ __all__ = [
     "Settings",
     "SimulationResult",
     "Workload",
+    "airflow_of",
     "backend",
     "configure",
     "fail_next_create",
     "fail_next_update",
     "handle_cli_request",
     "hold_runs",
+    "lookup_connection",
+    "lookup_variable",
+    "read_connection",
+    "read_variable",
     "reset",
     "settings",
     "simulate_workload",

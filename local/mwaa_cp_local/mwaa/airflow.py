@@ -40,6 +40,7 @@ from typing import Any, cast
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mwaa_cp_local.mwaa import secrets
 from mwaa_cp_local.mwaa.airflowignore import AirflowIgnore, Syntax
 from mwaa_cp_local.mwaa.s3 import ObjectVersion
 from mwaa_cp_local.mwaa.scheduler import (
@@ -703,6 +704,8 @@ class AirflowInstance:
         self.pools: dict[str, Pool] = {DEFAULT_POOL: Pool(DEFAULT_POOL_SLOTS, "Default pool", False)}
         self.runs: list[DagRun] = []
         self.connections: dict[str, Connection] = {}
+        # Every SSM parameter name the secrets backend read, oldest first (mwaa_cp_local.mwaa.secrets).
+        self.secrets_lookups: list[str] = []
         # Test hooks (see mwaa_cp_local.mwaa.models.hold_runs), set by the environment before each request.
         self.run_holds: dict[str, RunHold] = {}
         # Set by the workload simulator (mwaa_cp_local.mwaa.workload.simulate_workload).
@@ -2220,6 +2223,7 @@ _SUBCOMMANDS = {
         "unpause",
     ),
     "variables": ("delete", "export", "get", "import", "list", "set"),
+    "connections": ("add", "create-default-connections", "delete", "export", "get", "import", "list", "test"),
     "pools": ("delete", "export", "get", "import", "list", "set"),
 }
 
@@ -2251,6 +2255,14 @@ def _usage(group: str | None, choice: str) -> str:
 
 
 def _render(rows: list[dict[str, Any]], output: str) -> str:
+    if output == "json":
+        return json.dumps(rows, default=str) + "\n"
+    if output == "plain" and rows:
+        columns = list(rows[0])
+        widths = {column: max(len(column), *(len(str(row[column])) for row in rows)) for column in columns}
+        plain = ["  ".join(column.ljust(widths[column]) for column in columns)]
+        plain.extend("  ".join(str(row[column]).ljust(widths[column]) for column in columns) for row in rows)
+        return "\n".join(line.rstrip() for line in plain) + "\n"
     if output == "json":
         return json.dumps(rows) + "\n"
     if output == "yaml":
@@ -2465,12 +2477,69 @@ def _dags_pause(paused: bool) -> CliHandler:
     return handler
 
 
+def _side(args: list[str]) -> tuple[secrets.Side, list[str]]:
+    """Our own ``--worker`` flag (not Airflow's): read as a task on a worker would, not as the CLI does."""
+    return ("worker" if "--worker" in args else "scheduler"), [arg for arg in args if arg != "--worker"]
+
+
+def _backend_failure(exc: secrets.SecretsBackendConfigError) -> _CliFailure:
+    return _CliFailure(f"airflow.exceptions.AirflowConfigException: {exc}\n")
+
+
 def _variables_get(instance: AirflowInstance, args: list[str], *_: Any) -> str:
-    key = _positional(args, 1, "variables get [-h] key")[0]
-    variable = instance.variables.get(key)
-    if variable is None:
+    side, args = _side(args)
+    key = _positional(args, 1, "variables get [-h] [--worker] key")[0]
+    try:
+        found = secrets.lookup_variable(instance, key, on=side)
+    except secrets.SecretsBackendConfigError as exc:
+        raise _backend_failure(exc) from None
+    if found.source is None:
         raise _CliFailure(f"Variable {key} does not exist\n")
-    return variable.value + "\n"
+    return f"{found.value}\n"
+
+
+def connection_row(instance: AirflowInstance, conn_id: str, connection: Connection, *, stored: bool) -> dict[str, Any]:
+    """A connection as ``airflow connections get`` prints it (password included, as Airflow prints it).
+
+    ``stored``: it comes from the metadata database (it has an ``id``); a secrets-backend connection has none.
+    """
+    return {
+        "id": list(instance.connections).index(conn_id) + 1 if stored else None,
+        "conn_id": conn_id,
+        "conn_type": connection.conn_type,
+        "description": connection.description,
+        "host": connection.host,
+        "schema": connection.schema,
+        "login": connection.login,
+        "password": connection.password,
+        "port": connection.port,
+        # MWAA sets a Fernet key, so a password or extra is encrypted as soon as it is set.
+        "is_encrypted": connection.password is not None,
+        "is_extra_encrypted": connection.extra is not None,
+        "extra_dejson": secrets.extra_dejson(connection),
+        "get_uri": secrets.connection_uri(connection),
+    }
+
+
+def _connections_get(instance: AirflowInstance, args: list[str], output: str, *_: Any) -> str:
+    side, args = _side(args)
+    _color, args = _option(args, "--color")
+    args = [arg for arg in args if arg not in ("-v", "--verbose")]
+    usage = "connections get [-h] [--color {auto,off,on}] [-o table, json, yaml, plain] [-v] [--worker] conn_id"
+    conn_id = _positional(args, 1, usage)[0]
+    try:
+        found = secrets.lookup_connection(instance, conn_id, on=side)
+    except secrets.SecretsBackendConfigError as exc:
+        raise _backend_failure(exc) from None
+    logged = "".join(f"ERROR - {error}\n" for error in found.errors)
+    if found.source is None:
+        raise _CliFailure(logged + "Connection not found.\n")
+    row = connection_row(instance, conn_id, found.value, stored=found.source == "metastore")
+    rendered = _render([row], output)
+    if logged:
+        # Airflow logs the unreadable SSM value on stderr and still prints what the database had.
+        raise _CliFailure(logged, stdout=rendered)
+    return rendered
 
 
 def _variables_set(instance: AirflowInstance, args: list[str], *_: Any) -> str:
@@ -2509,6 +2578,7 @@ _CLI_COMMANDS: dict[tuple[str, str], CliHandler] = {
     ("variables", "set"): _variables_set,
     ("variables", "delete"): _variables_delete,
     ("variables", "list"): _variables_list,
+    ("connections", "get"): _connections_get,
     ("pools", "list"): _pools_list,
 }
 
