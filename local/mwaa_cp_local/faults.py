@@ -5,6 +5,11 @@ Rules match on service and operation (client names such as ``mwaa`` / ``GetEnvir
 answer with a real error response for that service's protocol, before moto sees the request.
 Every in-process caller goes through botocore (handlers, the Step Functions interpreter's SDK
 integrations, the CLI), so the same fault reaches all of them.
+
+A fault counts HTTP attempts, not SDK calls: ``aws.faults.inject("ssm", "PutParameter", times=5)``
+throttles the next five PutParameter requests with ``ThrottlingException`` (HTTP 400, the
+defaults), and botocore's own retries spend some of them before the caller sees an error.
+The emulated Airflow's secrets backend reads moto directly, so SSM faults never reach it.
 """
 
 from __future__ import annotations

@@ -20,6 +20,10 @@ What it emulates, and why each piece exists:
   pools and import errors, served through the stable REST API v1 (Airflow 2) or the
   REST API v2 (Airflow 3) as ``InvokeRestApi`` forwards them, and a small CLI subset as
   the ``/aws_mwaa/cli`` endpoint runs it.
+* Secrets: ``airflow variables get`` and ``airflow connections get`` read through the SSM secrets
+  backend first, then the metadata database, as ``Variable.get`` and ``BaseHook.get_connection`` do
+  (:mod:`.secrets`); ``--worker`` (an emulator extension) reads as a task on a worker would. The
+  REST API's variables and connections are the metadata database only, as in Airflow.
 """
 
 from __future__ import annotations
