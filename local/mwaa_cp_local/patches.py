@@ -222,32 +222,41 @@ def install_ssm(patches: Patches, delivery: EventDelivery) -> None:
 
     from mwaa_cp_local import ssm
 
+    # One patch per method (checks inside, events outside), so that undo leaves every target as it found it.
+    def announce(make: Callable[..., Any], check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        return lambda original: make(delivery, check(original))
+
     patches.wrap(
         Ssm,
         "put_parameter",
-        ssm.checking_put_parameter,
-        why="SSM refuses oversized values, invalid names, >15 levels and String<->SecureString overwrites",
+        announce(ssm.announcing_put_parameter, ssm.checking_put_parameter),
+        why="SSM refuses oversized values, bad names, >15 levels, String<->SecureString overwrites, and sends "
+        "Parameter Store Change events; moto does neither",
     )
-    patches.wrap(Ssm, "delete_parameters", ssm.checking_delete_parameters, why="DeleteParameters takes 10 names")
-    for name in ("label_parameter_version", "unlabel_parameter_version", "get_parameter_history"):
+    patches.wrap(
+        Ssm,
+        "delete_parameters",
+        announce(ssm.announcing_delete_parameters, ssm.checking_delete_parameters),
+        why="DeleteParameters takes at most 10 names and sends one Delete event per deleted name",
+    )
+    patches.wrap(
+        Ssm,
+        "label_parameter_version",
+        announce(ssm.announcing_label_parameter_version, ssm.leaving_no_empty_entry),
+        why="labelling sends LabelParameterVersion, and a missing name must not leave an entry that breaks listings",
+    )
+    patches.wrap(
+        Ssm,
+        "delete_parameter",
+        functools.partial(ssm.announcing_delete_parameter, delivery),
+        why="SSM sends a Delete event; moto sends none",
+    )
+    for name in ("unlabel_parameter_version", "get_parameter_history"):
         patches.wrap(
             Ssm,
             name,
             ssm.leaving_no_empty_entry,
             why="a call for a missing name must not leave an empty entry that breaks DescribeParameters",
-        )
-    announce = {
-        "put_parameter": ssm.announcing_put_parameter,
-        "delete_parameter": ssm.announcing_delete_parameter,
-        "delete_parameters": ssm.announcing_delete_parameters,
-        "label_parameter_version": ssm.announcing_label_parameter_version,
-    }
-    for name, make in announce.items():
-        patches.wrap(
-            Ssm,
-            name,
-            functools.partial(make, delivery),
-            why="SSM sends Parameter Store Change events to EventBridge; moto sends none",
         )
 
 

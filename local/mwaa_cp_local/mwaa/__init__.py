@@ -20,8 +20,15 @@ that ``boto3.client("mwaa")`` works inside ``moto.mock_aws()`` and through moto'
 
 from __future__ import annotations
 
-from mwaa_cp_local.mwaa import models
-from mwaa_cp_local.mwaa.airflow import AirflowInstance, DagProcessingTimings
+from mwaa_cp_local.mwaa import models, secrets
+from mwaa_cp_local.mwaa.airflow import (
+    AirflowInstance,
+    DagProcessingTimings,
+    lookup_connection,
+    lookup_variable,
+    read_connection,
+    read_variable,
+)
 from mwaa_cp_local.mwaa.models import (
     DEFAULT_AIRFLOW_VERSION,
     SUPPORTED_AIRFLOW_VERSIONS,
@@ -35,7 +42,6 @@ from mwaa_cp_local.mwaa.models import (
     reset,
     settings,
 )
-from mwaa_cp_local.mwaa.secrets import lookup_connection, lookup_variable, read_connection, read_variable
 from mwaa_cp_local.mwaa.workload import SimulationResult, Workload, simulate_workload
 
 
@@ -43,6 +49,18 @@ def backend(account_id: str = "123456789012", region: str = "us-east-1") -> Mwaa
     """The backend of one account and region (for the local runtime and tests)."""
     found: MwaaBackend = models.mwaa_backends[account_id][region]
     return found
+
+
+def _locate(instance: object) -> tuple[str, str] | None:
+    """(account, region) of the environment running ``instance``: the secrets backend reads that SSM."""
+    for found in models.all_backends():
+        for environment in list(found.environments.values()):
+            if environment.airflow is instance:
+                return str(environment.account_id), str(environment.region)
+    return None
+
+
+secrets.locate_with(_locate)
 
 
 def airflow_of(environment_name: str, account_id: str = "123456789012", region: str = "us-east-1") -> AirflowInstance:

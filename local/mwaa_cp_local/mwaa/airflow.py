@@ -40,7 +40,7 @@ import uuid
 from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any, cast
+from typing import Any, Literal, cast
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -2481,6 +2481,114 @@ def _dags_pause(paused: bool) -> CliHandler:
     return handler
 
 
+# --------------------------------------------------------------------------------------------
+# Variables and connections as a task or the CLI reads them: the secrets backend, then the database
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Where a value was found: ``source`` is "secrets_backend", "metastore" or None (nowhere)."""
+
+    source: str | None
+    value: Any = None
+    parameter: str | None = None  # the SSM parameter looked up, if one was
+    errors: tuple[str, ...] = ()
+
+
+def connection_from_value(value: str) -> Connection:
+    """A connection from its value in SSM (Airflow's URI or JSON form); InvalidConnectionError if neither."""
+    return Connection(**secrets.parse_connection(value))
+
+
+def _from_backend(
+    instance: AirflowInstance,
+    kind: Literal["variables", "connections"],
+    key: str,
+    on: secrets.Side,
+    reader: secrets.ParameterReader | None,
+) -> tuple[str | None, str | None]:
+    backend = secrets.configured_backend(instance.configuration, major=instance.major, on=on)
+    name = backend.parameter_name(kind, key) if backend is not None else None
+    if name is None:
+        return None, None
+    instance.secrets_lookups.append(name)
+    read = reader if reader is not None else secrets.reader_for(instance)
+    return name, (read(name) if read is not None else None)
+
+
+def lookup_variable(
+    instance: AirflowInstance,
+    key: str,
+    *,
+    on: secrets.Side = "scheduler",
+    reader: secrets.ParameterReader | None = None,
+) -> Lookup:
+    """Look ``key`` up as ``Variable.get`` does: the SSM secrets backend, then the metadata database.
+
+    ``on="worker"``: as a task on a worker (Airflow 3 workers use ``workers.secrets_backend_kwargs``).
+    Raises :class:`~mwaa_cp_local.mwaa.secrets.SecretsBackendConfigError` for kwargs that are not JSON.
+    """
+    name, value = _from_backend(instance, "variables", key, on, reader)
+    if value is not None:
+        return Lookup("secrets_backend", value, name)
+    variable = instance.variables.get(key)
+    if variable is not None:
+        return Lookup("metastore", variable.value, name)
+    return Lookup(None, None, name)
+
+
+def lookup_connection(
+    instance: AirflowInstance,
+    conn_id: str,
+    *,
+    on: secrets.Side = "scheduler",
+    reader: secrets.ParameterReader | None = None,
+) -> Lookup:
+    """Look ``conn_id`` up as ``BaseHook.get_connection`` does: the SSM secrets backend, then the database.
+
+    A value in SSM that is not a connection is logged (``errors``) and the database is tried, as Airflow does.
+    """
+    name, value = _from_backend(instance, "connections", conn_id, on, reader)
+    errors: tuple[str, ...] = ()
+    if value is not None:
+        try:
+            return Lookup("secrets_backend", connection_from_value(value), name)
+        except secrets.InvalidConnectionError as exc:
+            errors = (
+                f"Unable to retrieve connection from secrets backend (SystemsManagerParameterStoreBackend): {exc}. "
+                "Checking subsequent secrets backend.",
+            )
+    connection = instance.connections.get(conn_id)
+    if connection is not None:
+        return Lookup("metastore", connection, name, errors)
+    return Lookup(None, None, name, errors)
+
+
+def read_variable(
+    instance: AirflowInstance,
+    key: str,
+    *,
+    on: secrets.Side = "scheduler",
+    reader: secrets.ParameterReader | None = None,
+) -> str | None:
+    """The value a task (``on="worker"``) or the scheduler and CLI see for variable ``key``; None if none."""
+    value = lookup_variable(instance, key, on=on, reader=reader).value
+    return None if value is None else str(value)
+
+
+def read_connection(
+    instance: AirflowInstance,
+    conn_id: str,
+    *,
+    on: secrets.Side = "scheduler",
+    reader: secrets.ParameterReader | None = None,
+) -> Connection | None:
+    """The connection a task (``on="worker"``) or the scheduler and CLI get for ``conn_id``; None if none."""
+    found: Connection | None = lookup_connection(instance, conn_id, on=on, reader=reader).value
+    return found
+
+
 def _side(args: list[str]) -> tuple[secrets.Side, list[str]]:
     """Our own ``--worker`` flag (not Airflow's): read as a task on a worker would, not as the CLI does."""
     return ("worker" if "--worker" in args else "scheduler"), [arg for arg in args if arg != "--worker"]
@@ -2494,7 +2602,7 @@ def _variables_get(instance: AirflowInstance, args: list[str], *_: Any) -> str:
     side, args = _side(args)
     key = _positional(args, 1, "variables get [-h] [--worker] key")[0]
     try:
-        found = secrets.lookup_variable(instance, key, on=side)
+        found = lookup_variable(instance, key, on=side)
     except secrets.SecretsBackendConfigError as exc:
         raise _backend_failure(exc) from None
     if found.source is None:
@@ -2532,7 +2640,7 @@ def _connections_get(instance: AirflowInstance, args: list[str], output: str, *_
     usage = "connections get [-h] [--color {auto,off,on}] [-o table, json, yaml, plain] [-v] [--worker] conn_id"
     conn_id = _positional(args, 1, usage)[0]
     try:
-        found = secrets.lookup_connection(instance, conn_id, on=side)
+        found = lookup_connection(instance, conn_id, on=side)
     except secrets.SecretsBackendConfigError as exc:
         raise _backend_failure(exc) from None
     logged = "".join(f"ERROR - {error}\n" for error in found.errors)
@@ -2590,14 +2698,21 @@ __all__ = [
     "DAGS_FOLDER",
     "AirflowInstance",
     "CliResult",
+    "Connection",
     "DagFolder",
     "DagProcessingTimings",
+    "Lookup",
     "ParseResult",
     "ParsedDag",
     "RestResponse",
     "airflow_major",
+    "connection_from_value",
     "invoke_rest_api",
+    "lookup_connection",
+    "lookup_variable",
     "might_contain_dag",
     "parse_dag_file",
+    "read_connection",
+    "read_variable",
     "run_cli",
 ]

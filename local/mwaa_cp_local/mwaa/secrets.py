@@ -43,12 +43,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
-
-if TYPE_CHECKING:
-    from mwaa_cp_local.mwaa.airflow import AirflowInstance, Connection
 
 SSM_BACKEND = "airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend"
 MWAA_IMAGE_KWARGS: Mapping[str, Any] = {"connections_lookup_pattern": "^(?!aws_default$).*"}
@@ -146,94 +143,21 @@ def moto_reader(account_id: str, region: str) -> ParameterReader:
     return read
 
 
-def instance_location(instance: AirflowInstance) -> tuple[str, str] | None:
-    """(account, region) of the environment running ``instance``; None when no environment holds it."""
-    from mwaa_cp_local.mwaa.models import all_backends
-
-    for backend in all_backends():
-        for environment in list(backend.environments.values()):
-            if environment.airflow is instance:
-                return str(environment.account_id), str(environment.region)
-    return None
+# Finds the (account, region) of the environment running an Airflow instance; registered by the package
+# (mwaa_cp_local.mwaa), which knows the backends, so that this module and the Airflow model import neither.
+_locator: Callable[[object], tuple[str, str] | None] | None = None
 
 
-def _reader_for(instance: AirflowInstance, reader: ParameterReader | None) -> ParameterReader | None:
-    if reader is not None:
-        return reader
-    location = instance_location(instance)
+def locate_with(locator: Callable[[object], tuple[str, str] | None] | None) -> None:
+    """Register how an Airflow instance's account and region are found (None: SSM is never read)."""
+    global _locator
+    _locator = locator
+
+
+def reader_for(instance: object) -> ParameterReader | None:
+    """Read the SSM of the account and region of the environment running ``instance`` (None: none runs it)."""
+    location = _locator(instance) if _locator is not None else None
     return moto_reader(*location) if location is not None else None
-
-
-# ---------------------------------------------------------------------------------------------- lookups
-@dataclass(frozen=True)
-class Lookup:
-    """Where a value was found: ``source`` is "secrets_backend", "metastore" or None (nowhere)."""
-
-    source: str | None
-    value: Any = None
-    parameter: str | None = None  # the SSM parameter looked up, if one was
-    errors: tuple[str, ...] = field(default_factory=tuple)
-
-
-def _from_backend(
-    instance: AirflowInstance, kind: Kind, key: str, on: Side, reader: ParameterReader | None
-) -> tuple[str | None, str | None]:
-    backend = configured_backend(instance.configuration, major=instance.major, on=on)
-    name = backend.parameter_name(kind, key) if backend is not None else None
-    if name is None:
-        return None, None
-    instance.secrets_lookups.append(name)
-    read = _reader_for(instance, reader)
-    return name, (read(name) if read is not None else None)
-
-
-def lookup_variable(
-    instance: AirflowInstance, key: str, *, on: Side = "scheduler", reader: ParameterReader | None = None
-) -> Lookup:
-    """Look ``key`` up as ``Variable.get`` does: the SSM backend, then the metadata database."""
-    name, value = _from_backend(instance, "variables", key, on, reader)
-    if value is not None:
-        return Lookup("secrets_backend", value, name)
-    variable = instance.variables.get(key)
-    if variable is not None:
-        return Lookup("metastore", variable.value, name)
-    return Lookup(None, None, name)
-
-
-def lookup_connection(
-    instance: AirflowInstance, conn_id: str, *, on: Side = "scheduler", reader: ParameterReader | None = None
-) -> Lookup:
-    """Look ``conn_id`` up as ``BaseHook.get_connection`` does: the SSM backend, then the metadata database."""
-    name, value = _from_backend(instance, "connections", conn_id, on, reader)
-    errors: tuple[str, ...] = ()
-    if value is not None:
-        try:
-            return Lookup("secrets_backend", parse_connection(value), name)
-        except InvalidConnectionError as exc:
-            errors = (
-                f"Unable to retrieve connection from secrets backend (SystemsManagerParameterStoreBackend): {exc}. "
-                "Checking subsequent secrets backend.",
-            )
-    connection = instance.connections.get(conn_id)
-    if connection is not None:
-        return Lookup("metastore", connection, name, errors)
-    return Lookup(None, None, name, errors)
-
-
-def read_variable(
-    instance: AirflowInstance, key: str, *, on: Side = "scheduler", reader: ParameterReader | None = None
-) -> str | None:
-    """The value a task (``on="worker"``) or the scheduler/CLI sees for variable ``key``; None if none."""
-    value = lookup_variable(instance, key, on=on, reader=reader).value
-    return None if value is None else str(value)
-
-
-def read_connection(
-    instance: AirflowInstance, conn_id: str, *, on: Side = "scheduler", reader: ParameterReader | None = None
-) -> Connection | None:
-    """The connection a task (``on="worker"``) or the scheduler/CLI gets for ``conn_id``; None if none."""
-    found: Connection | None = lookup_connection(instance, conn_id, on=on, reader=reader).value
-    return found
 
 
 # ---------------------------------------------------------------------------------------------- connection values
@@ -245,14 +169,13 @@ def _conn_type(scheme: str) -> str:
     return "postgres" if conn_type == "postgresql" else conn_type
 
 
-def parse_connection(value: str) -> Connection:
-    """A connection from its SSM value: Airflow's JSON form when it starts with "{", else its URI form."""
+def parse_connection(value: str) -> dict[str, Any]:
+    """The fields of a connection (``conn_type``, ``host``, ...) from its SSM value: Airflow's JSON form when it
+    starts with "{", else its URI form."""
     return _from_json(value) if value.lstrip().startswith("{") else _from_uri(value.strip())
 
 
-def _from_json(value: str) -> Connection:
-    from mwaa_cp_local.mwaa.airflow import Connection
-
+def _from_json(value: str) -> dict[str, Any]:
     try:
         data = json.loads(value)
     except json.JSONDecodeError as exc:
@@ -278,21 +201,19 @@ def _from_json(value: str) -> Connection:
         item = data.get(name)
         return None if item is None else str(item)
 
-    return Connection(
-        conn_type=_conn_type(str(data.get("conn_type") or "")),
-        description=text("description"),
-        host=text("host"),
-        login=text("login"),
-        password=text("password"),
-        schema=text("schema"),
-        port=port,
-        extra=extra or None,
-    )
+    return {
+        "conn_type": _conn_type(str(data.get("conn_type") or "")),
+        "description": text("description"),
+        "host": text("host"),
+        "login": text("login"),
+        "password": text("password"),
+        "schema": text("schema"),
+        "port": port,
+        "extra": extra or None,
+    }
 
 
-def _from_uri(value: str) -> Connection:
-    from mwaa_cp_local.mwaa.airflow import Connection
-
+def _from_uri(value: str) -> dict[str, Any]:
     parts = urlsplit(value)
     if not parts.scheme or "://" not in value:
         raise InvalidConnectionError("not a connection URI (expected <conn_type>://...)")
@@ -311,18 +232,28 @@ def _from_uri(value: str) -> Connection:
     elif query:
         extra = json.dumps({key: values[0] if len(values) == 1 else values for key, values in query.items()})
     path = parts.path[1:] if parts.path.startswith("/") else parts.path
-    return Connection(
-        conn_type=_conn_type(parts.scheme),
-        host=unquote(parts.hostname) if parts.hostname else None,
-        login=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-        schema=unquote(path) if path else None,
-        port=port,
-        extra=extra,
-    )
+    return {
+        "conn_type": _conn_type(parts.scheme),
+        "host": unquote(parts.hostname) if parts.hostname else None,
+        "login": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password else None,
+        "schema": unquote(path) if path else None,
+        "port": port,
+        "extra": extra,
+    }
 
 
-def extra_dejson(connection: Connection) -> dict[str, Any]:
+class ConnectionLike(Protocol):
+    conn_type: str
+    host: str | None
+    login: str | None
+    password: str | None
+    schema: str | None
+    port: int | None
+    extra: str | None
+
+
+def extra_dejson(connection: ConnectionLike) -> dict[str, Any]:
     """The extra as a dict ({} when there is none or it is not a JSON object), as ``Connection.extra_dejson``."""
     if not connection.extra:
         return {}
@@ -333,7 +264,7 @@ def extra_dejson(connection: Connection) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def connection_uri(connection: Connection) -> str:
+def connection_uri(connection: ConnectionLike) -> str:
     """The connection in Airflow's URI form (what ``Connection.get_uri`` prints)."""
     uri = f"{connection.conn_type.replace('_', '-')}://"
     authority = ""
@@ -360,19 +291,17 @@ def connection_uri(connection: Connection) -> str:
 __all__ = [
     "MWAA_IMAGE_KWARGS",
     "SSM_BACKEND",
+    "ConnectionLike",
     "InvalidConnectionError",
-    "Lookup",
     "ParameterReader",
     "ParameterStoreBackend",
     "SecretsBackendConfigError",
+    "Side",
     "configured_backend",
     "connection_uri",
     "extra_dejson",
-    "instance_location",
-    "lookup_connection",
-    "lookup_variable",
+    "locate_with",
     "moto_reader",
     "parse_connection",
-    "read_connection",
-    "read_variable",
+    "reader_for",
 ]

@@ -12,13 +12,13 @@ import pytest
 from mwaa_control_plane.clock import ManualClock
 from mwaa_cp_local import mwaa
 from mwaa_cp_local.mwaa.airflow import AirflowInstance, Connection, Variable
+from mwaa_cp_local.mwaa.airflow import connection_from_value as parse_connection
 from mwaa_cp_local.mwaa.secrets import (
     InvalidConnectionError,
     ParameterStoreBackend,
     SecretsBackendConfigError,
     configured_backend,
     connection_uri,
-    parse_connection,
 )
 from tests.unit.local.airflow_env import REGION, Env, available
 
