@@ -1,0 +1,195 @@
+"""Run every check on one environment: read-only, one row per check, never a crash on one check's AWS error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from mwaa_control_plane.environments.description import HIBERNATED, get_environment
+from mwaa_control_plane.environments.doctor.access import role_checks
+from mwaa_control_plane.environments.doctor.configuration import last_update_check, secrets_backend_check, version_check
+from mwaa_control_plane.environments.doctor.facts import ControlPlaneWiring, EnvironmentFacts
+from mwaa_control_plane.environments.doctor.imports import import_errors_check
+from mwaa_control_plane.environments.doctor.logs import logging_check, retention_check
+from mwaa_control_plane.environments.doctor.models import Check, DoctorReport, passed, warned
+from mwaa_control_plane.environments.doctor.network import network_checks, security_group_check
+from mwaa_control_plane.environments.doctor.staging import staging_check
+from mwaa_control_plane.environments.doctor.storage import (
+    artifact_versions_check,
+    public_access_check,
+    versioning_check,
+)
+from mwaa_control_plane.environments.inventory import USABLE_STATES
+from mwaa_control_plane.errors import (
+    AccessDeniedError,
+    ControlPlaneError,
+    NotFoundError,
+    RetryableError,
+    translate_client_error,
+)
+from mwaa_control_plane.variables.backend import inspect_backend
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_logs import CloudWatchLogsClient
+    from mypy_boto3_mwaa import MWAAClient
+    from mypy_boto3_s3 import S3Client
+
+    from mwaa_control_plane.airflow.models import DagImportError
+    from mwaa_control_plane.airflow.reader import AirflowReader
+    from mwaa_control_plane.state import StateRepository
+
+
+@dataclass(frozen=True)
+class DoctorClients:
+    """The read-only AWS clients the checks use."""
+
+    mwaa: MWAAClient
+    s3: S3Client
+    iam: IAMClient
+    ec2: EC2Client
+    logs: CloudWatchLogsClient
+
+
+def doctor_clients(region: str | None, endpoint_url: str | None = None) -> DoctorClients:
+    """The cached clients of ``region`` (and endpoint: the local runtime)."""
+    from mwaa_control_plane import clients
+
+    # clients.py has no public factory for IAM, EC2 and CloudWatch Logs yet; its cached builder makes them alike.
+    return DoctorClients(
+        mwaa=clients.mwaa(region, endpoint_url),
+        s3=clients.s3(region, endpoint_url),
+        iam=clients._client("iam", region, endpoint_url),
+        ec2=clients._client("ec2", region, endpoint_url),
+        logs=clients._client("logs", region, endpoint_url),
+    )
+
+
+# The ids and titles a guarded group of checks reports under when it cannot run at all.
+_GROUPS: dict[str, list[tuple[str, str]]] = {
+    "network": [
+        ("subnets-availability-zones", "Two subnets in two Availability Zones"),
+        ("subnets-private", "Subnets are private"),
+        ("subnets-egress", "Subnets reach AWS through NAT or VPC endpoints"),
+    ],
+    "role": [
+        ("role-reads-source-bucket", "Execution role reads the source bucket"),
+        ("role-writes-logs", "Execution role writes the environment's log groups"),
+        ("role-uses-celery-queue", "Execution role uses the Celery queue"),
+        ("role-uses-kms-key", "Execution role uses the KMS key"),
+        ("role-reads-ssm-prefixes", "Execution role reads the SSM prefixes of its secrets backend"),
+    ],
+}
+
+
+def _guarded(rows: Callable[[], Check | list[Check]], ids: Sequence[tuple[str, str]]) -> list[Check]:
+    """The rows, or one warning per id when AWS refused a read the check needs (retryable errors propagate)."""
+    try:
+        result = rows()
+    except ClientError as exc:
+        error: ControlPlaneError = translate_client_error(exc)
+        if isinstance(error, RetryableError):
+            raise error from exc
+    except RetryableError:
+        raise
+    except ControlPlaneError as exc:
+        error = exc
+    else:
+        return result if isinstance(result, list) else [result]
+    fix = (
+        "give the caller read access to it (mwaa-cp doctor: your credentials; the health flow: "
+        "CheckEnvironmentHealthFunction's role)"
+        if isinstance(error, AccessDeniedError)
+        else "check the resource named in the detail"
+    )
+    return [warned(check_id, title, f"could not check: {error}", fix) for check_id, title in ids]
+
+
+def hibernated_report(name: str, since: datetime | None, detail: str = "") -> DoctorReport:
+    """One row: off-hours deleted the environment on purpose; its checks run again once it is back."""
+    when = f" since {since:%Y-%m-%d %H:%M} UTC" if since else ""
+    return DoctorReport(
+        environment_name=name,
+        checks=[
+            passed(
+                "environment-hibernated",
+                "Environment is hibernated by off-hours",
+                f"{HIBERNATED}{when}: MWAA does not run it, so there is nothing to check"
+                + (f" ({detail})" if detail else ""),
+            )
+        ],
+    )
+
+
+def run_doctor(
+    clients: DoctorClients,
+    name: str,
+    *,
+    now: datetime,
+    wiring: ControlPlaneWiring,
+    airflow: AirflowReader | None = None,
+    import_errors: Sequence[DagImportError] | None = None,
+    repository: StateRepository | None = None,
+    environment: Mapping[str, Any] | None = None,
+) -> DoctorReport:
+    """Every check on environment ``name``. Raises NotFoundError when MWAA does not know it and it is not hibernated.
+
+    ``import_errors``: already fetched (the health flow asked Airflow once); else ``airflow`` is asked when the
+    environment is usable, and the row warns when neither can answer.
+    """
+    try:
+        environment = get_environment(clients.mwaa, name)
+    except NotFoundError:
+        record = repository.off_hours_record(name) if repository is not None else None
+        if record is None or record.state != "hibernated":
+            raise
+        return hibernated_report(name, record.since)
+    facts = EnvironmentFacts.of(environment)
+    backend = inspect_backend(facts.options, facts.airflow_version)
+
+    def imports() -> Check:
+        errors = import_errors
+        if errors is None and airflow is not None and facts.status in USABLE_STATES:
+            errors = airflow.list_import_errors()
+        return import_errors_check(facts, errors)
+
+    def one(check_id: str, title: str, rows: Callable[[], Check | list[Check]]) -> list[Check]:
+        return _guarded(rows, [(check_id, title)])
+
+    checks: list[Check] = [
+        *one("bucket-versioning", "Source bucket versioning is on", lambda: versioning_check(clients.s3, facts)),
+        *one(
+            "bucket-public-access-block",
+            "Source bucket blocks public access",
+            lambda: public_access_check(clients.s3, facts),
+        ),
+        *one(
+            "artifact-versions",
+            "Referenced requirements, plugins and startup versions exist",
+            lambda: artifact_versions_check(clients.s3, facts),
+        ),
+        *_guarded(lambda: role_checks(clients.iam, facts, backend), _GROUPS["role"]),
+        *_guarded(lambda: network_checks(clients.ec2, facts), _GROUPS["network"]),
+        *one(
+            "security-group-self-reference",
+            "Security group references itself",
+            lambda: security_group_check(clients.ec2, facts),
+        ),
+        logging_check(facts),
+        *one("log-retention", "Log groups have a retention", lambda: retention_check(clients.logs, facts)),
+        secrets_backend_check(backend),
+        version_check(facts, now),
+        last_update_check(facts),
+        *one("import-errors", "No DAG import errors", imports),
+        *one(
+            "staging-wired",
+            "Control plane staging prefix is wired",
+            lambda: staging_check(clients.s3, facts, wiring),
+        ),
+    ]
+    return DoctorReport(environment_name=name, checks=checks)
