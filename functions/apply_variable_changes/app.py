@@ -34,10 +34,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "variables applied",
         extra={
             "environment": result.environment,
-            "created": result.created,
-            "updated": result.updated,
-            "deleted": result.deleted,
-            "failed": result.failed_count,
+            "created_count": result.created,
+            "updated_count": result.updated,
+            "deleted_count": result.deleted,
+            "failed_count": result.failed_count,
             "done": result.done,
         },
     )

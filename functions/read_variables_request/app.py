@@ -12,7 +12,9 @@ from mwaa_control_plane.variables.propagation import read_request
 @instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings(VariablePropagationSettings)
-    request = read_request(event.get("input"), repair_drift=settings.repair_drift, staging_bucket=settings.staging_bucket)
+    request = read_request(
+        event.get("input"), repair_drift=settings.repair_drift, staging_bucket=settings.staging_bucket
+    )
     logger.info("propagation requested", extra={"mode": request.mode, "origin": request.origin, "skip": request.skip})
     metrics.add_metric(name=f"VariablesRequest_{request.origin}", unit=MetricUnit.Count, value=1)
     return request.model_dump(mode="json")

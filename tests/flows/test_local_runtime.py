@@ -41,6 +41,7 @@ def test_the_stack_is_provisioned_from_template_yaml(aws: LocalAws) -> None:
         "mwaa-control-plane-environment-change",
         "mwaa-control-plane-off-hours",
         "mwaa-control-plane-worker-analysis",
+        "mwaa-control-plane-variable-propagation",
     }
     assert aws.stack.outputs["StagingBucketName"] == staging_bucket(aws)
     versioning = aws.client("s3").get_bucket_versioning(Bucket=staging_bucket(aws))
