@@ -1,4 +1,4 @@
-"""Step "Read what to propagate" of variable-propagation: a console input, a parameter change, the schedule or a file."""
+"""Step "Read what to propagate" of variable-propagation: console input, parameter change, schedule or file."""
 
 from typing import Any
 
