@@ -64,7 +64,22 @@ def required(service: str, operation: str, params: dict[str, Any], region: str, 
             return [("s3:ListBucketVersions", f"arn:aws:s3:::{bucket}")]
         if operation in ("ListObjects", "ListObjectsV2"):
             return [("s3:ListBucket", f"arn:aws:s3:::{bucket}")]
+        # Bucket-level reads whose IAM action is not named like the API call.
+        bucket_actions = {
+            "GetBucketVersioning": "s3:GetBucketVersioning",
+            "GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+            "GetBucketNotificationConfiguration": "s3:GetBucketNotification",
+        }
+        if operation in bucket_actions:
+            return [(bucket_actions[operation], f"arn:aws:s3:::{bucket}")]
         return [(f"s3:{operation}", "*")]
+    if service == "iam":
+        if operation == "SimulatePrincipalPolicy":
+            return [("iam:SimulatePrincipalPolicy", str(params.get("PolicySourceArn", "")))]
+        if "RoleName" in params:
+            return [(f"iam:{operation}", f"arn:aws:iam::{account}:role/{params['RoleName']}")]
+        if "PolicyArn" in params:
+            return [(f"iam:{operation}", str(params["PolicyArn"]))]
     if service == "dynamodb":
         return [(f"dynamodb:{operation}", f"arn:aws:dynamodb:{region}:{account}:table/{params.get('TableName', '')}")]
     if service == "mwaa":

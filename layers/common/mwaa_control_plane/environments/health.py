@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import computed_field
+from pydantic import Field, computed_field, field_validator
 
+from mwaa_control_plane.config import OffHoursDefaults
 from mwaa_control_plane.environments.description import HIBERNATED, get_environment
+from mwaa_control_plane.environments.doctor import Check, ControlPlaneWiring, DoctorClients, run_doctor
 from mwaa_control_plane.environments.inventory import USABLE_STATES, EnvironmentConfiguration, configuration_of
 from mwaa_control_plane.errors import NotFoundError, OffHoursTagError
 
@@ -22,6 +25,33 @@ if TYPE_CHECKING:
 
 # How many import-error files a report names; the count is always exact.
 MAX_NAMED_IMPORT_ERRORS = 20
+# Doctor rows the health report already states in its own words (status, last update, import errors).
+_REPORTED_BY_HEALTH = frozenset({"last-update", "import-errors"})
+
+
+class EnvironmentHealthSettings(OffHoursDefaults):
+    """The health step: the off-hours defaults (hibernated environments) and the stack's wiring the doctor checks."""
+
+    staging_bucket: Annotated[str | None, Field(alias="STAGING_BUCKET_NAME")] = None
+    source_bucket_pattern: Annotated[str, Field(alias="MWAA_SOURCE_BUCKET_PATTERN", min_length=1)] = "airflow-*"
+
+    @field_validator("staging_bucket", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def wiring(self) -> ControlPlaneWiring:
+        return ControlPlaneWiring(staging_bucket=self.staging_bucket, source_bucket_pattern=self.source_bucket_pattern)
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What the health check needs to run the doctor's checks too."""
+
+    clients: DoctorClients
+    wiring: ControlPlaneWiring
+    now: datetime
 
 
 class EnvironmentHealth(EnvironmentConfiguration):
@@ -30,6 +60,8 @@ class EnvironmentHealth(EnvironmentConfiguration):
     paused_dag_count: int = 0
     import_error_count: int = 0
     import_error_files: list[str] = []
+    failing_checks: list[Check] = []
+    """The doctor's failing rows (``mwaa-cp doctor`` shows every row); each one is a problem too."""
     problems: list[str] = []
     hibernated_since: datetime | None = None
     back_at: datetime | None = None
@@ -49,11 +81,13 @@ def check_environment_health(
     *,
     repository: StateRepository | None = None,
     stack: StackDefaults | None = None,
+    preflight: Preflight | None = None,
 ) -> EnvironmentHealth:
     """Describe ``name`` and, when Airflow can answer, count its DAGs and import errors.
 
-    Unhealthy means: not AVAILABLE, the last update failed, or Airflow reports import errors. An
-    environment off-hours hibernated (``repository`` knows) is healthy and says since when and until when.
+    Unhealthy means: not AVAILABLE, the last update failed, Airflow reports import errors, or (with
+    ``preflight``) one of the doctor's checks fails. An environment off-hours hibernated (``repository``
+    knows) is healthy and says since when and until when.
     """
     # Throttling and 5xx reach the ASL retriers by name; a deleted environment is a NotFoundError.
     try:
@@ -80,6 +114,19 @@ def check_environment_health(
         import_errors = airflow.list_import_errors()
     if import_errors:
         problems.append(f"{len(import_errors)} DAG file(s) fail to import")
+    failing: list[Check] = []
+    if preflight is not None:
+        report = run_doctor(
+            preflight.clients,
+            name,
+            now=preflight.now,
+            wiring=preflight.wiring,
+            import_errors=import_errors if usable else None,
+            repository=repository,
+            environment=environment,
+        )
+        failing = report.failing
+        problems.extend(f"{c.id}: {c.detail}" for c in failing if c.id not in _REPORTED_BY_HEALTH)
     return EnvironmentHealth(
         environment_name=name,
         **configuration,
@@ -87,6 +134,7 @@ def check_environment_health(
         paused_dag_count=sum(1 for d in dags if d.is_paused),
         import_error_count=len(import_errors),
         import_error_files=sorted({e.filename for e in import_errors})[:MAX_NAMED_IMPORT_ERRORS],
+        failing_checks=failing,
         problems=problems,
     )
 
