@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "reject": "mwaa_cp_cli.approve",
     "revert": "mwaa_cp_cli.approve",
     "tag": "mwaa_cp_cli.tag",
+    "doctor": "mwaa_cp_cli.doctor",
     "validate": "mwaa_cp_cli.validate",
 }
 
