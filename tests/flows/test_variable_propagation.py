@@ -11,7 +11,7 @@ import pytest
 from mwaa_cp_local.runtime import LocalAws
 from mwaa_cp_local.seed import create_environment
 from tests.conftest import load_event
-from tests.flows.helpers import Notifications, last_state, staging_bucket
+from tests.flows.helpers import Notifications, last_state, staging_bucket, upload
 
 pytestmark = pytest.mark.flow
 
@@ -288,3 +288,142 @@ def test_a_missing_or_inconsistent_backend_is_reported_and_fixed_only_with_the_f
         configuration["secrets.backend_kwargs"]
     )
     assert read_variable(airflow_of("dev3"), "report_day", on="worker") == "monday"
+
+
+# ---------------------------------------------------------------------------------------- bad input
+
+
+def test_a_malformed_console_input_is_refused_with_the_reason(aws: LocalAws, inbox: Notifications) -> None:
+    arn = aws.start_execution(FLOW, load_event("variable-propagation/malformed.json"))
+    result = aws.wait_for_execution(arn)
+
+    assert result["status"] == "FAILED"
+    assert last_state(aws, arn) == "Input refused"
+    messages = inbox.wait_for(lambda m: "variable propagation refused" in m["subject"])
+    message = next(m["message"] for m in messages if "variable propagation refused" in m["subject"])
+    assert "mode" in message and "prune" in message
+
+
+def test_events_outside_the_source_tree_or_its_layout_change_nothing(aws: LocalAws) -> None:
+    managed(aws, "dev-analytics", options=backend_options("/airflow/dev/variables", "/airflow/dev/connections"))
+    outside = load_event("variable-propagation/parameter-change.json")
+    outside["detail"]["name"] = "/team/other/thing"
+    arn = aws.start_execution(FLOW, outside)
+    assert aws.wait_for_execution(arn)["status"] == "SUCCEEDED"
+    assert last_state(aws, arn) == "Nothing to propagate"
+
+    misplaced = load_event("variable-propagation/parameter-change.json")
+    misplaced["detail"]["name"] = "/mwaa-cp/variables/data_bucket"
+    arn = aws.start_execution(FLOW, misplaced)
+    assert aws.wait_for_execution(arn)["status"] == "FAILED"
+    assert last_state(aws, arn) == "Input refused"
+
+
+def test_duplicate_and_out_of_order_events_converge_without_extra_writes(two_environments: LocalAws) -> None:
+    aws = two_environments
+    put_source(aws, "/mwaa-cp/variables/global/data_bucket", "first")
+    put_source(aws, "/mwaa-cp/variables/global/data_bucket", "second")
+    settle(aws)
+    version = parameter(aws, "/airflow/dev/variables/data_bucket")["Version"]
+
+    event = load_event("variable-propagation/parameter-change.json")
+    older = load_event("variable-propagation/parameter-change.json")
+    older["detail"]["operation"] = "Create"
+    arns = [aws.start_execution(FLOW, e) for e in (event, event, older)]
+    assert [aws.wait_for_execution(a)["status"] for a in arns] == ["SUCCEEDED"] * 3
+
+    target = parameter(aws, "/airflow/dev/variables/data_bucket")
+    assert (target["Value"], target["Version"]) == ("second", version)
+
+
+BULK = """
+variables:
+  global:
+    data_bucket: analytics-data
+    retry_policy: {value: {max: 3}}
+    "bad key!": refused
+    huge_blob: {value: "%(huge)s"}
+    large_schema: "%(large)s"
+  env:
+    dev-analytics:
+      data_bucket: analytics-data-dev
+      partner_api_token: {value: "%(secret)s", secret: true}
+connections:
+  global:
+    warehouse: postgresql://etl:pw@warehouse.internal:5432/analytics
+    broken: not-a-uri
+"""
+
+
+def test_a_variables_file_applies_what_it_can_and_names_each_refused_key(
+    two_environments: LocalAws, inbox: Notifications
+) -> None:
+    aws = two_environments
+    body = BULK % {"huge": "x" * 9000, "large": "y" * 5000, "secret": SECRET}
+    upload(aws, "variables/bulk.yaml", body)
+    settle(aws)
+
+    assert parameter(aws, "/mwaa-cp/variables/global/data_bucket")["Value"] == "analytics-data"
+    assert parameter(aws, "/airflow/dev/variables/data_bucket")["Value"] == "analytics-data-dev"
+    assert parameter(aws, "/airflow/staging/variables/data_bucket")["Value"] == "analytics-data"
+    assert parameter(aws, "/airflow/dev/variables/retry_policy")["Value"] == '{"max":3}'
+    assert parameter(aws, "/airflow/dev/variables/partner_api_token")["Type"] == "SecureString"
+    assert parameter(aws, "/airflow/staging/variables/partner_api_token") is None
+    assert parameter(aws, "/airflow/dev/connections/warehouse")["Type"] == "SecureString"
+    large = aws.client("ssm").describe_parameters(
+        ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": ["/airflow/dev/variables/large_schema"]}]
+    )["Parameters"]
+    assert large[0]["Tier"] == "Advanced"
+    for refused in ("huge_blob", "broken"):
+        assert parameter(aws, f"/mwaa-cp/variables/global/{refused}") is None
+        assert parameter(aws, f"/mwaa-cp/connections/global/{refused}") is None
+
+    messages = inbox.wait_for(lambda m: "variables/bulk.yaml" in m["message"])
+    text = "\n".join(m["message"] for m in messages)
+    assert "bad key!" in text and "characters" in text
+    assert "huge_blob" in text and "8192" in text
+    assert "broken" in text and "URI" in text
+    assert "Advanced" in text and "USD a month" in text
+    assert SECRET not in text
+
+
+def test_a_malformed_variables_file_is_refused_and_writes_nothing(
+    two_environments: LocalAws, inbox: Notifications
+) -> None:
+    aws = two_environments
+    upload(aws, "variables/bulk.yaml", "variables:\n  global:\n    data_bucket: [unclosed\n")
+    settle(aws)
+
+    messages = inbox.wait_for(lambda m: "variables file refused" in m["subject"])
+    message = next(m["message"] for m in messages if "variables file refused" in m["subject"])
+    assert "not valid YAML" in message and "line" in message
+    assert aws.client("ssm").get_parameters_by_path(Path="/mwaa-cp", Recursive=True)["Parameters"] == []
+    # dag-delivery leaves the variables/ prefix alone.
+    delivery = aws.executions("dag-delivery")
+    assert all(e["status"] == "SUCCEEDED" for e in aws.wait_for_executions("dag-delivery", len(delivery)))
+
+
+def test_throttling_is_backed_off_and_a_key_that_stays_throttled_is_reported_while_the_rest_applies(
+    two_environments: LocalAws, inbox: Notifications
+) -> None:
+    aws = two_environments
+    ssm = aws.client("ssm")
+    events = aws.client("events")
+    rule = aws.stack.ref("VariablesParameterChangeRule")
+    events.disable_rule(Name=rule)  # write the source without starting a propagation per key
+    for index in range(6):
+        put_source(aws, f"/mwaa-cp/variables/global/key_{index}", str(index))
+    events.enable_rule(Name=rule)
+    # The first write is throttled past every retry (8 attempts); later ones ride out two throttles.
+    aws.faults.inject("ssm", "PutParameter", times=8)
+
+    run(aws, {"mode": "apply", "environment": "dev-analytics", "prune": False})
+    aws.faults.inject("ssm", "PutParameter", times=2)
+    run(aws, {"mode": "apply", "environment": "staging-analytics", "prune": False})
+
+    dev = [parameter(aws, f"/airflow/dev/variables/key_{i}") for i in range(6)]
+    assert dev[0] is None and all(p is not None for p in dev[1:])
+    assert all(parameter(aws, f"/airflow/staging/variables/key_{i}") is not None for i in range(6))
+    messages = "\n".join(m["message"] for m in inbox.wait_for(lambda m: "error" in m["subject"]))
+    assert "key_0" in messages and "throttled" in messages
+    assert ssm.get_parameter(Name="/mwaa-cp/variables/global/key_0")["Parameter"]["Value"] == "0"

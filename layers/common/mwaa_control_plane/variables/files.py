@@ -91,7 +91,8 @@ def parse_variables_file(key: str, body: bytes) -> tuple[list[tuple[FileEntry, s
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" (line {where.line + 1}, column {where.column + 1})" if where is not None else ""
-        raise InvalidInputError(f"{key}: not valid YAML{at}") from None
+        problem = getattr(exc, "problem", None)
+        raise InvalidInputError(f"{key}: not valid YAML{at}{f': {problem}' if problem else ''}") from None
     if not isinstance(document, dict):
         raise InvalidInputError(f"{key}: the file must be a mapping with 'variables' and/or 'connections'")
     unknown = sorted(set(document) - set(KINDS))

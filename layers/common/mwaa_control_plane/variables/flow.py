@@ -121,7 +121,9 @@ def _apply_item(summary: EnvironmentSummary, execution: str) -> ApplyItem:
         requested_by=RequestedBy(flow="variable-propagation", execution=execution),
     )
     return ApplyItem(
-        environment=summary.environment, fix_backend=True, change_request=request.model_dump(mode="json", exclude_none=True)
+        environment=summary.environment,
+        fix_backend=True,
+        change_request=request.model_dump(mode="json", exclude_none=True),
     )
 
 

@@ -104,7 +104,9 @@ class PropagationRequest(Strict):
 
 
 class ConsoleInput(Strict):
-    """The console input: exactly the fields the issue fixes, plus ``fix_backend``."""
+    """The console input: exactly the fields the issue fixes, plus ``fix_backend`` (strict: "yes" is not a bool)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     mode: Literal["plan", "apply", "reconcile"]
     environment: EnvironmentName | None = None
