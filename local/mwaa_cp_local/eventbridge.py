@@ -363,3 +363,25 @@ def announcing_delete_object(delivery: EventDelivery, original: Callable[..., An
         return deleted, meta
 
     return delete_object
+
+
+def reporting_eventbridge_configuration(original: Callable[..., Any]) -> Callable[..., Any]:
+    """GetBucketNotificationConfiguration with the bucket's EventBridgeConfiguration, as S3 returns it."""
+    from moto.core.responses import ActionResult
+
+    def get_bucket_notification(self: Any) -> Any:
+        configuration = self.backend.get_bucket_notification_configuration(self.bucket_name)
+        if configuration is None or configuration.event_bridge is None:
+            return original(self)
+        serialized = self.serialized
+
+        def adding(result: Any) -> Any:
+            return serialized(ActionResult({**result.result, "EventBridgeConfiguration": {}}))
+
+        self.serialized = adding
+        try:
+            return original(self)
+        finally:
+            del self.serialized
+
+    return get_bucket_notification

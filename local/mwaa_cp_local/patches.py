@@ -208,6 +208,14 @@ def install_eventbridge(patches: Patches, delivery: EventDelivery) -> None:
         eventbridge.real_shaped_object_created(delivery),
         why="S3 events carry etag, version-id, an increasing sequencer and reason, as S3 sends them",
     )
+    from moto.s3 import responses as s3_responses
+
+    patches.wrap(
+        s3_responses.S3Response,
+        "get_bucket_notification",
+        eventbridge.reporting_eventbridge_configuration,
+        why="S3 returns a bucket's EventBridgeConfiguration; moto stores it but leaves it out of the answer",
+    )
     patches.wrap(
         s3_models.S3Backend,
         "delete_object",

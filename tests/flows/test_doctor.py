@@ -74,40 +74,6 @@ CHECK_IDS = [
 ALL_LOGS = ("DagProcessingLogs", "SchedulerLogs", "TaskLogs", "WebserverLogs", "WorkerLogs")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def eventbridge_notifications_are_reported() -> Iterator[None]:
-    """moto stores a bucket's EventBridgeConfiguration but leaves it out of GetBucketNotificationConfiguration.
-
-    S3 returns it; the doctor's staging check reads it. Until mwaa_cp_local.patches carries this, the module
-    adds it to moto's answer here.
-    """
-    from moto.core.responses import ActionResult
-    from moto.s3.responses import S3Response
-
-    original = S3Response.get_bucket_notification
-
-    def with_eventbridge(self: Any) -> Any:
-        configuration = self.backend.get_bucket_notification_configuration(self.bucket_name)
-        if configuration is None or configuration.event_bridge is None:
-            return original(self)
-        serialized = self.serialized
-
-        def adding(result: Any) -> Any:
-            return serialized(ActionResult({**result.result, "EventBridgeConfiguration": {}}))
-
-        self.serialized = adding
-        try:
-            return original(self)
-        finally:
-            del self.serialized
-
-    S3Response.get_bucket_notification = with_eventbridge
-    try:
-        yield
-    finally:
-        S3Response.get_bucket_notification = original
-
-
 def _statements_without(aws: LocalAws, name: str, prefix: str) -> None:
     """Rewrite the seed's execution-role policy of ``name`` without the statements granting ``prefix`` actions."""
     iam = aws.client("iam")
@@ -503,10 +469,14 @@ def test_a_source_bucket_outside_the_stacks_pattern_fails_staging_wired(runtime:
     )
 
 
-def test_a_hibernated_environment_is_one_row_not_failures(runtime: LocalAws) -> None:
+def _hibernate_dev_sleeping(runtime: LocalAws) -> None:
     repository = StateRepository(runtime.client("dynamodb"), runtime.stack.ref("StateTable"), get_clock())
     since = datetime(2026, 1, 14, 20, tzinfo=UTC)
     repository.put_off_hours_record(OffHoursRecord(environment_name="dev-sleeping", state="hibernated", since=since))
+
+
+def test_a_hibernated_environment_is_one_row_not_failures(runtime: LocalAws) -> None:
+    _hibernate_dev_sleeping(runtime)
 
     report = doctor(runtime, "dev-sleeping")
 
@@ -606,7 +576,10 @@ def test_the_cli_exits_2_on_a_usage_error_or_an_unknown_environment(endpoint: li
     assert "dev-nobody" in unknown.stderr
 
 
-def test_the_cli_without_an_environment_checks_every_one_and_fails_if_any_fails(endpoint: list[str]) -> None:
+def test_the_cli_without_an_environment_checks_every_one_and_fails_if_any_fails(
+    runtime: LocalAws, endpoint: list[str]
+) -> None:
+    _hibernate_dev_sleeping(runtime)  # the same record whichever test ran first (xdist splits the module)
     result = _mwaa_cp("--format", "json", *endpoint)
 
     assert result.returncode == 1, result.stderr

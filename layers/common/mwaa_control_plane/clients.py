@@ -16,6 +16,9 @@ from botocore.config import Config
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_logs import CloudWatchLogsClient
     from mypy_boto3_mwaa import MWAAClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sns import SNSClient
@@ -77,3 +80,15 @@ def sns(region: str | None = None, endpoint_url: str | None = None) -> SNSClient
 def clear_client_cache() -> None:
     """Drop every cached client (the local runtime and tests switch accounts or endpoints)."""
     _client.cache_clear()
+
+
+def iam(region: str | None = None, endpoint_url: str | None = None) -> IAMClient:
+    return _client("iam", region, endpoint_url)  # type: ignore[no-any-return]
+
+
+def ec2(region: str | None = None, endpoint_url: str | None = None) -> EC2Client:
+    return _client("ec2", region, endpoint_url)  # type: ignore[no-any-return]
+
+
+def logs(region: str | None = None, endpoint_url: str | None = None) -> CloudWatchLogsClient:
+    return _client("logs", region, endpoint_url)  # type: ignore[no-any-return]

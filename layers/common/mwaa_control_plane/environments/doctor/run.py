@@ -60,13 +60,12 @@ def doctor_clients(region: str | None, endpoint_url: str | None = None) -> Docto
     """The cached clients of ``region`` (and endpoint: the local runtime)."""
     from mwaa_control_plane import clients
 
-    # clients.py has no public factory for IAM, EC2 and CloudWatch Logs yet; its cached builder makes them alike.
     return DoctorClients(
         mwaa=clients.mwaa(region, endpoint_url),
         s3=clients.s3(region, endpoint_url),
-        iam=clients._client("iam", region, endpoint_url),
-        ec2=clients._client("ec2", region, endpoint_url),
-        logs=clients._client("logs", region, endpoint_url),
+        iam=clients.iam(region, endpoint_url),
+        ec2=clients.ec2(region, endpoint_url),
+        logs=clients.logs(region, endpoint_url),
     )
 
 
