@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "revert": "mwaa_cp_cli.approve",
     "tag": "mwaa_cp_cli.tag",
     "doctor": "mwaa_cp_cli.doctor",
+    "vars": "mwaa_cp_cli.vars",
     "validate": "mwaa_cp_cli.validate",
 }
 
