@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_coldstart.py $(COLDSTART_ARGS) || status=1; echo; \
 	$(BIN)/python bench/bench_cost.py || status=1; echo; \
 	$(BIN)/python bench/bench_control_plane_cost.py $(CONTROL_PLANE_COST_ARGS) || status=1; echo; \
+	$(BIN)/python bench/bench_variables.py $(VARIABLES_ARGS) || status=1; echo; \
 	$(BIN)/python bench/bench_burst.py $(BURST_ARGS) || status=1; \
 	exit $$status
 
