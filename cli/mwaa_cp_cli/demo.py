@@ -57,6 +57,7 @@ def run_demo(console: Console) -> bool:
             ("Off-hours: hibernate and resume one environment, scale another down and up", _off_hours),
             ("Off-hours: what each environment costs a month, and what its window saves", _cost),
             ("Worker analysis: an alarm fires, the flow names the cause", _worker_analysis),
+            ("Variables: SSM Parameter Store under /mwaa-cp/ propagated to an environment, secrets masked", _variables),
         ]
         results = []
         for title, section in sections:
@@ -459,4 +460,114 @@ def _worker_analysis(aws: LocalAws, console: Console) -> bool:
         and size is not None
         and change.get("result") == "applied"
         and environment["MaxWorkers"] == proposed.get("max_workers")
+    )
+
+
+# The variables section: an environment reading variables through the SSM secrets backend, under its own prefixes.
+VARIABLES_ENVIRONMENT = "dev-reporting"
+SSM_BACKEND = "airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend"
+DEMO_VARIABLE = ("data_bucket", "reporting-data-dev", "reporting-data-dev-v2")
+# Made up for the demo, and never printed: the section shows its fingerprint (hash prefix and length) only.
+DEMO_SECRET = ("partner_api_token", "demo-token-0f3e9a7c51d24b8e", "demo-token-rotated-6b1d0c93e2f7")
+
+
+def _propagated(aws: LocalAws, console: Console, puts: list[tuple[str, str, str]], *, follow: bool) -> bool:
+    """Put source parameters; the stack's rule starts variable-propagation for each; follow them to the end."""
+    ssm = aws.client("ssm")
+    already = len(aws.executions("variable-propagation"))
+    for key, value, kind in puts:
+        name = f"/mwaa-cp/variables/global/{key}"
+        shown = "****" if kind == "SecureString" else value
+        console.print(f"aws ssm put-parameter --name {name} --type {kind} --value {shown} --overwrite", highlight=False)
+        ssm.put_parameter(Name=name, Value=value, Type=kind, Overwrite=True)
+    aws.events.drain()
+    executions = sorted(
+        aws.wait_for_executions("variable-propagation", already + len(puts)), key=lambda e: e["startDate"]
+    )
+    sfn = aws.client("stepfunctions")
+    results = []
+    for index, execution in enumerate(executions[already:]):
+        arn = execution["executionArn"]
+        event = json.loads(sfn.describe_execution(executionArn=arn)["input"])
+        about = f"[bold]variable-propagation[/] for {event['detail']['name']} ({event['detail']['operation']})"
+        if follow and index == 0:  # one walk step by step; the others alike, in a line each
+            console.print(about, highlight=False)
+            results.append(follow_execution(sfn, arn, console))
+            continue
+        description = aws.wait_for_execution(arn)
+        results.append(description)
+        writes = sum(
+            1
+            for e in aws.history(arn)
+            if e["type"] == "TaskStateEntered"
+            and e["stateEnteredEventDetails"]["name"] == "Write the changes to the target"
+        )
+        colour = "green" if description["status"] == "SUCCEEDED" else "red"
+        console.print(f"{about}: [{colour}]{description['status']}[/], {writes} write step(s)", highlight=False)
+    return all(r["status"] == "SUCCEEDED" for r in results)
+
+
+def _variables(aws: LocalAws, console: Console) -> bool:
+    """Tag an environment with the SSM backend, change a variable and a secret in the source tree, let the
+    Parameter Store Change events propagate them, then show the plan view and what its Airflow reads (masked)."""
+    from mwaa_control_plane.airflow import AirflowClient
+    from mwaa_control_plane.clock import get_clock
+    from mwaa_control_plane.variables.names import fingerprint
+    from mwaa_control_plane.variables.propagation import Connections, PropagationRequest, plan_propagation
+    from mwaa_cp_cli.vars import print_plan
+    from mwaa_cp_local.mwaa import airflow_of, read_variable
+
+    prefix = f"/airflow/{VARIABLES_ENVIRONMENT}"
+    kwargs = {
+        "variables_prefix": f"{prefix}/variables",
+        "connections_prefix": f"{prefix}/connections",
+        "connections_lookup_pattern": "^(?!aws_default$).*",
+    }
+    console.print(
+        f"CreateEnvironment {VARIABLES_ENVIRONMENT} tagged mwaa-cp:variables=on, with the SSM secrets backend "
+        f"reading {prefix}/variables and {prefix}/connections",
+        highlight=False,
+    )
+    create_environment(
+        aws,
+        VARIABLES_ENVIRONMENT,
+        tags={"mwaa-cp:variables": "on"},
+        AirflowConfigurationOptions={"secrets.backend": SSM_BACKEND, "secrets.backend_kwargs": json.dumps(kwargs)},
+    )
+    (variable, value, changed), (secret, token, rotated) = DEMO_VARIABLE, DEMO_SECRET
+    ok = _propagated(aws, console, [(variable, value, "String"), (secret, token, "SecureString")], follow=True)
+    console.print("A variable changed and the secret rotated:", highlight=False)
+    ok = (
+        _propagated(aws, console, [(variable, changed, "String"), (secret, rotated, "SecureString")], follow=False)
+        and ok
+    )
+
+    clock = aws.clock or get_clock()
+    connections = Connections(
+        mwaa=aws.client("mwaa"),
+        ssm=aws.client("ssm"),
+        airflow=lambda name: AirflowClient(aws.client("mwaa"), name, clock=clock),
+        clock=clock,
+        kms_key_id="alias/aws/ssm",
+        write_rate=3.0,
+    )
+    console.print("mwaa-cp vars plan   (what apply would still write: the events already did)", highlight=False)
+    plan = plan_propagation(connections, PropagationRequest(mode="plan"))
+    print_plan(console, plan)
+
+    instance = airflow_of(VARIABLES_ENVIRONMENT)
+    read = {key: read_variable(instance, key, on="worker") for key in (variable, secret)}
+    ssm = aws.client("ssm")
+    written = ssm.get_parameter(Name=f"{prefix}/variables/{secret}")["Parameter"]
+    table = Table(title=f"{VARIABLES_ENVIRONMENT}: what a task reads through the SSM secrets backend")
+    for column in ("Variable.get", "parameter", "type", "value"):
+        table.add_column(column)
+    table.add_row(variable, f"{prefix}/variables/{variable}", "String", repr(read[variable]))
+    token_read = read[secret]
+    shown = "None" if token_read is None else f"{fingerprint(token_read)} (masked)"
+    table.add_row(secret, f"{prefix}/variables/{secret}", written["Type"], shown)
+    print_whole(console, table)
+    in_sync = all(not p.changes and not p.problems for p in plan.environments) and len(plan.environments) == 1
+    return (
+        ok and in_sync and read[variable] == changed and read[secret] == rotated and written["Type"] == "SecureString"
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mwaa_control_plane.dags.validation import SourceFile, ValidationContext, validate_files
-from mwaa_cp_cli.demo import BROKEN_DAG, run_demo
+from mwaa_cp_cli.demo import BROKEN_DAG, DEMO_SECRET, run_demo
 from mwaa_cp_cli.output import make_console
 from mwaa_cp_local.runtime import LocalAws
 from mwaa_cp_local.seed import create_environment
@@ -153,6 +153,8 @@ def test_the_demo_shows_every_flow_working() -> None:
     assert "Quarantined" in text
     assert "Environment updated" in text
     assert "demo passed" in text
+    assert "partner_api_token" in text and "(masked)" in text
+    assert not [secret for secret in DEMO_SECRET[1:] if secret in text], "the demo printed a secret's value"
     rejected = validate_files(
         [SourceFile(path="nightly_export.py", content=BROKEN_DAG.read_bytes())], ValidationContext()
     )
