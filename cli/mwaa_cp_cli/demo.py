@@ -57,7 +57,7 @@ def run_demo(console: Console) -> bool:
             ("Off-hours: hibernate and resume one environment, scale another down and up", _off_hours),
             ("Off-hours: what each environment costs a month, and what its window saves", _cost),
             ("Worker analysis: an alarm fires, the flow names the cause", _worker_analysis),
-            ("Variables: SSM Parameter Store under /mwaa-cp/ propagated to an environment, secrets masked", _variables),
+            ("Variables: /mwaa-cp/ in SSM propagated to an environment, secrets masked", _variables),
         ]
         results = []
         for title, section in sections:
