@@ -13,7 +13,15 @@ from tests.flows.iam import IamRecorder
 
 @pytest.fixture
 def aws() -> Iterator[LocalAws]:
+    """A fresh local runtime whose seeded environments are created in 60 virtual seconds, not MWAA's 25 minutes.
+
+    Flows under test still see every status MWAA goes through; only the seed's wait is short. A test about
+    creation itself (off-hours resume, the emulator's own timings) sets ``mwaa.configure(create_seconds=...)``.
+    """
+    from mwaa_cp_local import mwaa
+
     with LocalAws() as runtime:
+        mwaa.configure(create_seconds=60)
         yield runtime
 
 

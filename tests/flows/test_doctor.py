@@ -471,6 +471,8 @@ def test_a_source_bucket_outside_the_stacks_pattern_fails_staging_wired(runtime:
 
 def _hibernate_dev_sleeping(runtime: LocalAws) -> None:
     repository = StateRepository(runtime.client("dynamodb"), runtime.stack.ref("StateTable"), get_clock())
+    if repository.off_hours_record("dev-sleeping") is not None:
+        return  # the module's runtime already has it (tests share it)
     since = datetime(2026, 1, 14, 20, tzinfo=UTC)
     repository.put_off_hours_record(OffHoursRecord(environment_name="dev-sleeping", state="hibernated", since=since))
 

@@ -263,19 +263,26 @@ class Connections:
     write_rate: float
 
 
-def _targets(environment: ManagedEnvironment, connections: Connections, pacer: Pacer) -> dict[Kind, Target]:
+def _targets(
+    environment: ManagedEnvironment, connections: Connections, pacer: Pacer, reads: Pacer | None = None
+) -> dict[Kind, Target]:
     kinds, _ = kinds_for(environment)
     targets: dict[Kind, Target] = {}
     for kind in kinds:
         if environment.target == "rest":
-            targets[kind] = RestTarget(connections.airflow(environment.name), pacer)
+            targets[kind] = RestTarget(connections.airflow(environment.name), pacer, reads=reads)
         else:
             prefix = environment.prefix(kind)
             assert prefix is not None
             targets[kind] = SsmTarget(
-                connections.ssm, pacer, kind=kind, prefix=prefix, kms_key_id=connections.kms_key_id
+                connections.ssm, pacer, kind=kind, prefix=prefix, kms_key_id=connections.kms_key_id, reads=reads
             )
     return targets
+
+
+def _read_pacer(connections: Connections) -> Pacer:
+    """Reads go at ten times the write rate (at least 10/s): Parameter Store's read quota is far above its write one."""
+    return Pacer(connections.clock, rate_per_second=max(connections.write_rate * 10, 10.0))
 
 
 def _read_tree(connections: Connections, request: PropagationRequest, names: list[str]) -> SourceTree:
@@ -329,7 +336,7 @@ def plan_environment(
 def plan_propagation(connections: Connections, request: PropagationRequest) -> PropagationPlan:
     """Plan every managed environment the request covers; reads only."""
     inventory = managed_environments(connections.mwaa, request.environment)
-    pacer = Pacer(connections.clock, rate_per_second=max(connections.write_rate * 10, 10.0))
+    pacer = _read_pacer(connections)
     skipped = list(inventory.skipped)
     reachable = []
     for environment in inventory.managed:
@@ -438,7 +445,8 @@ def apply_environment(
         raise InvalidInputError(f"{environment_name}: {reason}")
     environment = inventory.managed[0]
     pacer = Pacer(connections.clock, rate_per_second=connections.write_rate)
-    targets = _targets(environment, connections, pacer)
+    reads = _read_pacer(connections)
+    targets = _targets(environment, connections, pacer, reads)
     tree = _read_tree(connections, request, [environment.name])
     plan = plan_environment(environment, tree, targets, prune=request.prune, scope=_scope_keys(request))
     # Other environments may read the same prefixes: leave their parameters to their owners, refuse conflicts.
@@ -466,6 +474,9 @@ def apply_environment(
         counts[change.action] += 1
         progress = True
     advanced = sum(1 for c in plan.writes if c.tier == "Advanced" and c.action != "delete")
+    calls = dict(reads.calls)
+    for operation, count in pacer.calls.items():
+        calls[operation] = calls.get(operation, 0) + count
     return result.model_copy(
         update={
             "done": done,
@@ -475,10 +486,10 @@ def apply_environment(
             "shared": sum(1 for c in plan.changes if c.shared_with is not None),
             "failed": failed[:MAX_LISTED],
             "failed_count": len(failed),
-            "calls": dict(pacer.calls),
-            "paced_seconds": round(pacer.paced_seconds, 3),
-            "throttled_seconds": round(pacer.throttled_seconds, 3),
-            "throttles": pacer.throttles,
+            "calls": calls,
+            "paced_seconds": round(pacer.paced_seconds + reads.paced_seconds, 3),
+            "throttled_seconds": round(pacer.throttled_seconds + reads.throttled_seconds, 3),
+            "throttles": pacer.throttles + reads.throttles,
             "advanced_parameters": advanced,
             "advanced_usd_month": round(advanced * ADVANCED_PARAMETER_USD_MONTH, 2),
         }
@@ -500,7 +511,7 @@ def _without_shared(
     ]
     if not others:
         return plan
-    pacer = Pacer(connections.clock, rate_per_second=10.0)
+    pacer = _read_pacer(connections)
     tree = _read_tree(connections, request, [environment.name, *(o.name for o in others)])
     scope = _scope_keys(request)
     other_plans = [

@@ -153,9 +153,13 @@ def _chunks[T](items: list[T], size: int) -> Iterator[list[T]]:
 class SsmTarget:
     """Parameters ``<prefix>/<key>``, SecureString with ``kms_key_id`` where the value is secret."""
 
-    def __init__(self, ssm: SSMClient, pacer: Pacer, *, kind: Kind, prefix: str, kms_key_id: str) -> None:
+    def __init__(
+        self, ssm: SSMClient, pacer: Pacer, *, kind: Kind, prefix: str, kms_key_id: str, reads: Pacer | None = None
+    ) -> None:
         self._ssm = ssm
-        self._pacer = pacer
+        self._writes = pacer
+        # Reads have their own, higher quota: pacing them at the write rate would spend a write budget on them.
+        self._pacer = reads or pacer
         self.kind = kind
         self.prefix = "/" + prefix.strip("/")
         self.label = f"ssm:{self.prefix}"
@@ -247,12 +251,12 @@ class SsmTarget:
         }
         if parameter_type == "SecureString":
             args["KeyId"] = self._kms_key_id
-        self._pacer.call("PutParameter", lambda: self._ssm.put_parameter(**args))
+        self._writes.call("PutParameter", lambda: self._ssm.put_parameter(**args))
 
     def delete(self, key: str) -> None:
         name = self.name_of(key)
         try:
-            self._pacer.call("DeleteParameter", lambda: self._ssm.delete_parameter(Name=name))
+            self._writes.call("DeleteParameter", lambda: self._ssm.delete_parameter(Name=name))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ParameterNotFound":
                 raise
@@ -264,9 +268,10 @@ class RestTarget:
     kind: Kind = "variables"
     label = "rest"
 
-    def __init__(self, airflow: AirflowClient, pacer: Pacer) -> None:
+    def __init__(self, airflow: AirflowClient, pacer: Pacer, *, reads: Pacer | None = None) -> None:
         self._airflow = airflow
-        self._pacer = pacer
+        self._writes = pacer
+        self._pacer = reads or pacer
 
     def name_of(self, key: str) -> str:
         return key
@@ -303,7 +308,7 @@ class RestTarget:
         )
 
     def put(self, key: str, value: str, *, parameter_type: ParameterType, tier: Tier, description: str) -> None:  # noqa: ARG002
-        self._pacer.call("InvokeRestApi", lambda: self._airflow.set_variable(key, value, description))
+        self._writes.call("InvokeRestApi", lambda: self._airflow.set_variable(key, value, description))
 
     def delete(self, key: str) -> None:
-        self._pacer.call("InvokeRestApi", lambda: self._airflow.delete_variable(key))
+        self._writes.call("InvokeRestApi", lambda: self._airflow.delete_variable(key))
