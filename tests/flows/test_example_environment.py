@@ -342,3 +342,37 @@ def test_an_existing_vpc_and_its_two_private_subnets_are_used_as_given(runtime: 
     tags = environment["Tags"]
     assert not {"mwaa-cp:off-hours", "mwaa-cp:protected"} & set(tags)
     assert tags["stage"] == "staging"
+
+
+# ------------------------------------------------------------------ the control plane manages it
+
+
+def test_the_control_plane_manages_the_example_environment(runtime: LocalAws, dev: ProvisionedStack) -> None:
+    """The environment the stack creates passes every doctor check and receives the control plane's variables."""
+    from mwaa_control_plane.airflow import AirflowClient
+    from mwaa_control_plane.clock import get_clock
+    from mwaa_control_plane.environments.doctor import ControlPlaneWiring, DoctorClients, run_doctor
+    from mwaa_control_plane.state import StateRepository
+    from mwaa_cp_local.mwaa import airflow_of, read_variable
+
+    name = dev.outputs["EnvironmentName"]
+    report = run_doctor(
+        DoctorClients(
+            mwaa=runtime.client("mwaa"),
+            s3=runtime.client("s3"),
+            iam=runtime.client("iam"),
+            ec2=runtime.client("ec2"),
+            logs=runtime.client("logs"),
+        ),
+        name,
+        now=datetime(2026, 11, 30, tzinfo=UTC),
+        wiring=ControlPlaneWiring(staging_bucket=runtime.stack.ref("StagingBucket"), source_bucket_pattern="airflow-*"),
+        airflow=AirflowClient(runtime.client("mwaa"), name, clock=get_clock()),
+        repository=StateRepository(runtime.client("dynamodb"), runtime.stack.ref("StateTable"), get_clock()),
+    )
+    assert [c.id for c in report.checks if c.status != "pass"] == []
+
+    runtime.client("ssm").put_parameter(Name="/mwaa-cp/variables/global/example_bucket", Value="data", Type="String")
+    runtime.events.drain(timeout=30)
+    runtime.wait_for_executions("variable-propagation", 1)
+    assert read_variable(airflow_of(name), "example_bucket", on="worker") == "data"
