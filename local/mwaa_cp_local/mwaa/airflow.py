@@ -44,6 +44,7 @@ from typing import Any, Literal, cast
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mwaa_control_plane.variables.names import MASKER_NAMES, MASKER_NAMES_AIRFLOW_3
 from mwaa_cp_local.mwaa import secrets
 from mwaa_cp_local.mwaa.airflowignore import AirflowIgnore, Syntax
 from mwaa_cp_local.mwaa.s3 import ObjectVersion
@@ -2101,37 +2102,10 @@ class RestApi:
 
 MASK = "***"
 _CONNECTION_ID = re.compile(r"[\w.-]+")
-# airflow.utils.log.secrets_masker.DEFAULT_SENSITIVE_FIELDS (Airflow 2.10; Airflow 3 adds the second line).
-SENSITIVE_FIELDS = frozenset(
-    {
-        "access_token",
-        "api_key",
-        "apikey",
-        "authorization",
-        "passphrase",
-        "passwd",
-        "password",
-        "private_key",
-        "secret",
-        "token",
-        "keyfile_dict",
-        "service_account",
-    }
-)
-SENSITIVE_FIELDS_3 = frozenset(
-    {
-        "access_key",
-        "auth_header",
-        "bearer",
-        "connection_string",
-        "dsn",
-        "proxy",
-        "proxy_password",
-        "proxies",
-        "service_key",
-        "webhook_url",
-    }
-)
+# airflow.utils.log.secrets_masker.DEFAULT_SENSITIVE_FIELDS (Airflow 2.10; Airflow 3 adds the second set): the same
+# fact the control plane uses to decide what is a secret, kept in one place.
+SENSITIVE_FIELDS = MASKER_NAMES
+SENSITIVE_FIELDS_3 = MASKER_NAMES_AIRFLOW_3
 
 
 def _redact(value: Any, sensitive: frozenset[str], key: str | None = None) -> Any:

@@ -36,8 +36,8 @@ ADVANCED_PARAMETER_USD_MONTH = 0.05
 _KEY = re.compile(r"[A-Za-z0-9_.\-]+\Z")
 _NAME = re.compile(r"/?[A-Za-z0-9_.\-/]+\Z")
 
-# Airflow's secrets masker (every version MWAA runs) and what newer versions add; MWAA's own addition.
-SENSITIVE_NAMES = frozenset(
+# Airflow's secrets masker: the names of every version MWAA runs (Airflow 2.10) and what Airflow 3 adds.
+MASKER_NAMES = frozenset(
     {
         "access_token",
         "api_key",
@@ -51,6 +51,10 @@ SENSITIVE_NAMES = frozenset(
         "token",
         "keyfile_dict",
         "service_account",
+    }
+)
+MASKER_NAMES_AIRFLOW_3 = frozenset(
+    {
         "access_key",
         "auth_header",
         "bearer",
@@ -63,6 +67,8 @@ SENSITIVE_NAMES = frozenset(
         "webhook_url",
     }
 )
+# Whichever version reads the value, a name either list holds is a secret.
+SENSITIVE_NAMES = MASKER_NAMES | MASKER_NAMES_AIRFLOW_3
 SENSITIVE_CONFIG_OPTION = "core.sensitive_var_conn_names"
 
 

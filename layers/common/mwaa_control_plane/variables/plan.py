@@ -256,47 +256,20 @@ def diff_target(
         tier = tier_for(value.value) or "Advanced"
         have = current.get(key)
         after = fingerprint(value.value)
+        ssm = target.label != "rest"
         if have is None:
-            changes.append(
-                Change(
-                    environment=environment.name,
-                    kind=kind,
-                    key=key,
-                    target=target.label,
-                    name=name,
-                    action="create",
-                    reasons=["new"] + (["advanced-tier"] if tier == "Advanced" else []),
-                    after=after,
-                    parameter_type=parameter_type if target.label != "rest" else None,
-                    tier=tier if target.label != "rest" else None,
-                    source=value.name,
-                )
-            )
-            continue
-        if have.tier == "Advanced":
-            tier = "Advanced"  # SSM cannot turn an Advanced parameter back into a Standard one
-        reasons: list[str] = []
-        before = (
-            fingerprint(have.value) if have.value is not None else (have.marked.fingerprint if have.marked else None)
-        )
-        if have.marked is None:
-            reasons.append("adopt")
-        if have.value is not None and have.value != value.value:
-            if have.marked is not None and have.marked.fingerprint == after:
-                reasons.append("drift")
-            elif have.marked is not None and fingerprint(have.value) != have.marked.fingerprint:
-                reasons.extend(["source-changed", "drift"])
-            else:
-                reasons.append("source-changed")
-        elif have.value is None and have.marked is not None and have.marked.fingerprint != after:
-            reasons.append("source-changed")
-        if have.marked is not None and have.marked.source != value.name and have.value == value.value:
-            reasons.append("source-moved")
-        if target.label != "rest" and have.parameter_type != parameter_type:
-            reasons.append("type")
-        if not reasons:
-            unchanged += 1
-            continue
+            action: Action = "create"
+            reasons = ["new"] + (["advanced-tier"] if tier == "Advanced" else [])
+            before = None
+        else:
+            action = "update"
+            if have.tier == "Advanced":
+                tier = "Advanced"  # SSM cannot turn an Advanced parameter back into a Standard one
+            reasons = _update_reasons(have, value, after, parameter_type if ssm else None)
+            before = fingerprint(have.value) if have.value is not None else (have.marked and have.marked.fingerprint)
+            if not reasons:
+                unchanged += 1
+                continue
         changes.append(
             Change(
                 environment=environment.name,
@@ -304,12 +277,12 @@ def diff_target(
                 key=key,
                 target=target.label,
                 name=name,
-                action="update",
+                action=action,
                 reasons=reasons,
                 before=before,
                 after=after,
-                parameter_type=parameter_type if target.label != "rest" else None,
-                tier=tier if target.label != "rest" else None,
+                parameter_type=parameter_type if ssm else None,
+                tier=tier if ssm else None,
                 source=value.name,
             )
         )
@@ -346,6 +319,34 @@ def diff_target(
         orphans=orphans,
         unmanaged=unmanaged,
     )
+
+
+def _update_reasons(
+    have: TargetValue, value: SourceValue, after: str, parameter_type: ParameterType | None
+) -> list[str]:
+    """Why an existing target value must be written again (empty: it is what the source wants).
+
+    The mark holds the fingerprint of what the control plane wrote: a target that no longer matches
+    its mark was changed by hand (drift); a mark that no longer matches the source is a source change.
+    """
+    reasons: list[str] = []
+    marked = have.marked
+    if marked is None:
+        reasons.append("adopt")
+    if have.value is not None and have.value != value.value:
+        if marked is not None and marked.fingerprint == after:
+            reasons.append("drift")
+        elif marked is not None and fingerprint(have.value) != marked.fingerprint:
+            reasons.extend(["source-changed", "drift"])
+        else:
+            reasons.append("source-changed")
+    elif have.value is None and marked is not None and marked.fingerprint != after:
+        reasons.append("source-changed")
+    if marked is not None and marked.source != value.name and have.value == value.value:
+        reasons.append("source-moved")
+    if parameter_type is not None and have.parameter_type != parameter_type:
+        reasons.append("type")
+    return reasons
 
 
 def merge_plans(environment: str, target: str, plans: Iterable[EnvironmentPlan]) -> EnvironmentPlan:

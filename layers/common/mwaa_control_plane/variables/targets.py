@@ -98,8 +98,8 @@ class Pacer:
             self.calls[operation] = self.calls.get(operation, 0) + 1
             try:
                 return do()
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") not in _THROTTLED:
+            except (ClientError, AirflowApiError) as exc:
+                if not _is_throttle(exc):
                     raise
                 attempt += 1
                 self.throttles += 1
@@ -109,20 +109,16 @@ class Pacer:
                 delay = min(self.max_backoff_seconds, 0.5 * 2**attempt) * (0.5 + self.random() / 2)
                 self.clock.sleep(delay)
                 self.throttled_seconds += delay
-            except AirflowApiError as exc:
-                if exc.status != 429:
-                    raise
-                attempt += 1
-                self.throttles += 1
-                if attempt >= self.max_throttled_attempts:
-                    raise ThrottledError(f"{operation} still throttled after {attempt} attempts") from exc
-                delay = min(self.max_backoff_seconds, 0.5 * 2**attempt) * (0.5 + self.random() / 2)
-                self.clock.sleep(delay)
-                self.throttled_seconds += delay
 
     @property
     def total_calls(self) -> int:
         return sum(self.calls.values())
+
+
+def _is_throttle(exc: ClientError | AirflowApiError) -> bool:
+    if isinstance(exc, AirflowApiError):
+        return exc.status == 429
+    return exc.response.get("Error", {}).get("Code") in _THROTTLED
 
 
 class Target(Protocol):
