@@ -48,7 +48,7 @@ demo: $(STAMP)
 	$(BIN)/mwaa-cp local demo
 
 test: $(STAMP)
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 --dist worksteal -q
 
 lint: $(STAMP) $(SAM_STAMP)
 	$(BIN)/ruff check .
