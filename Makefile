@@ -54,7 +54,7 @@ lint: $(STAMP) $(SAM_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict layers/common/mwaa_control_plane cli/mwaa_cp_cli local/mwaa_cp_local functions
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml examples/environment/template.yaml
 	$(SAM) validate --lint --region $(AWS_REGION)
 
 bench: $(STAMP)
