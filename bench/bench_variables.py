@@ -232,8 +232,8 @@ def print_runs(runs: list[Run], prices: dict[str, Any], write_rate: float, budge
     total = "exceed" if first.virtual_seconds > budget else "are within"
     each = first.virtual_seconds / max(1, len(first.applied))
     print(
-        f"Pacing: {write_rate:g} SSM calls a second in an apply step (reads of the target included), {budget:g} s "
-        f"a step: about {per_step:.0f} calls before the flow loops. The first apply's {first.virtual_seconds:.0f} s "
+        f"Pacing: {write_rate:g} SSM writes a second in an apply step (reads go at ten times that), {budget:g} s "
+        f"a step: about {per_step:.0f} writes before the flow loops. The first apply's {first.virtual_seconds:.0f} s "
         f"of writes {total} one step's budget in total; the Map writes one environment at a time (MaxConcurrency "
         f"1: the quota is per account and Region), each with its own loop, and {each:.0f} s each "
         f"{'fit in one step' if each <= budget else 'take several steps'}; the loop check shows a step handing over "
