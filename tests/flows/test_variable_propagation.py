@@ -228,8 +228,12 @@ def test_an_environment_without_the_backend_receives_variables_through_the_rest_
         assert "warehouse" not in airflow_of(name).connections
     assert parameter(aws, "/airflow/variables/data_bucket") is None
 
-    # A no-op run reads through the API and writes nothing.
+    # A no-op run reads through the API and writes nothing; the plan says why the backend would be better.
     run(aws, {"mode": "apply", "environment": None, "prune": False})
+    arn = run(aws, {"mode": "plan", "environment": "dev-rest", "prune": False})["executionArn"]
+    plan_key = json.loads(aws.wait_for_execution(arn)["output"])["plan"]["value"]["plan_key"]
+    stored = aws.client("s3").get_object(Bucket=staging_bucket(aws), Key=plan_key)["Body"].read().decode()
+    assert "no SSM secrets backend" in stored and "connections are not propagated" in stored
     assert airflow_of("dev-rest").variables["data_bucket"].value == "analytics-data"
 
 

@@ -325,6 +325,12 @@ def plan_environment(
         )
     label = ", ".join(sorted({t.label for t in targets.values()})) or environment.target
     merged = merge_plans(environment.name, label, plans)
+    if environment.mode == "on" and not environment.backend.configured:
+        notes.insert(
+            0,
+            "no SSM secrets backend: variables go to the metadata database through the REST API (lost if the "
+            'environment is hibernated or recreated); --fix-backend / "fix_backend": true sets the backend',
+        )
     warnings = [*notes, *(f"{p.code}: {p.message} (fix: {p.fix})" for p in environment.problems), *merged.warnings]
     problems = [*source_problems(tree, environment.name), *merged.problems]
     if scope is not None:
