@@ -384,6 +384,38 @@ def install_faults(patches: Patches, injector: FaultInjector) -> None:
     )
 
 
+def _not_emulated(error: type[Exception], operation: str) -> Callable[[Any], Any]:
+    def answer(self: Any) -> Any:  # noqa: ARG001
+        raise error("NotImplemented", f"{operation} is not emulated by the local runtime")
+
+    return answer
+
+
+def install_unsupported(patches: Patches) -> None:
+    """Operations moto lacks answer as AWS answers an operation it refuses (a ClientError), not with a crash.
+
+    moto raises NotImplementedError in process and an HTML 500 over HTTP; code written for AWS should
+    not have to know either. The callers fall back as they would on any refusal.
+    """
+    from moto.cloudwatch.exceptions import CloudWatchException
+    from moto.cloudwatch.responses import CloudWatchResponse
+    from moto.iam.exceptions import IAMException
+    from moto.iam.responses import IamResponse
+
+    patches.replace(
+        IamResponse,
+        "simulate_principal_policy",
+        _not_emulated(IAMException, "SimulatePrincipalPolicy"),
+        why="moto has no IAM policy simulator: the doctor reads the role's policy documents instead",
+    )
+    patches.replace(
+        CloudWatchResponse,
+        "get_metric_widget_image",
+        _not_emulated(CloudWatchException, "GetMetricWidgetImage"),
+        why="moto renders no metric images: the worker analysis draws its chart itself",
+    )
+
+
 def install(
     *,
     clock: VirtualClock | None,
@@ -399,6 +431,7 @@ def install(
         install_lambda_dispatch(patches, dispatcher)
         install_eventbridge(patches, delivery)
         install_ssm(patches, delivery)
+        install_unsupported(patches)
         install_stepfunctions(patches, delivery.publish)
         if clock is not None:
             install_time(patches, clock)

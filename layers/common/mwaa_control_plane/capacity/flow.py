@@ -364,8 +364,6 @@ def render_chart(cloudwatch: CloudWatchClient, widget: dict[str, Any]) -> tuple[
         image = cloudwatch.get_metric_widget_image(MetricWidget=json.dumps(widget), OutputFormat="png")
     except ClientError as error:
         return None, f"CloudWatch did not render the chart ({translate_client_error(error)})"
-    except NotImplementedError:  # moto has no GetMetricWidgetImage
-        return None, "CloudWatch GetMetricWidgetImage is not available offline"
     return bytes(image["MetricWidgetImage"]), "rendered by CloudWatch GetMetricWidgetImage"
 
 
