@@ -9,12 +9,14 @@ from mwaa_control_plane.observability import MetricUnit, instrumented, metrics
 from mwaa_control_plane.payloads import Payload, parse_input
 from mwaa_control_plane.variables.files import ImportResult
 from mwaa_control_plane.variables.flow import report_step
+from mwaa_control_plane.variables.propagation import ApplyResult
 from mwaa_control_plane.wiring import dependencies
 
 
 class ReportInput(Payload):
     plan_key: str
-    applied: list[Any] = []
+    applied: list[ApplyResult] = []
+    """The Map's results: one per environment written (the last result of its loop, with the totals)."""
     execution: str
     imported: ImportResult | None = None
 

@@ -6,6 +6,7 @@ below, so a malformed event fails in one place with one clear message.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -14,6 +15,8 @@ from mwaa_control_plane.errors import InvalidInputError
 
 # CreateEnvironment's rule for names (botocore model: [a-zA-Z][0-9a-zA-Z-_]*, at most 80).
 EnvironmentName = Annotated[str, Field(pattern=r"^[a-zA-Z][0-9a-zA-Z\-_]*$", min_length=1, max_length=80)]
+# The same rule for text that is not a payload field (an S3 key's first part, a variables file's section).
+ENVIRONMENT_NAME = re.compile(r"[a-zA-Z][0-9a-zA-Z\-_]{0,79}\Z")  # \Z: "$" would accept a trailing newline
 
 
 class Payload(BaseModel):

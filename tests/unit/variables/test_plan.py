@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from mwaa_control_plane.clock import ManualClock
 from mwaa_control_plane.errors import InvalidInputError, ThrottledError
+from mwaa_control_plane.variables.names import fingerprint
 from mwaa_control_plane.variables.plan import EnvironmentPlan, diff_target, managed_environment, share_parameters
 from mwaa_control_plane.variables.propagation import read_request
 from mwaa_control_plane.variables.source import SourceRef, SourceValue
@@ -49,7 +50,8 @@ def source(key: str, value: str, *, secure: bool = False) -> SourceValue:
 
 
 def written(key: str, value: str, *, source_value: str | None = None, tier: str = "Standard") -> TargetValue:
-    marked = read_mark(mark(f"/mwaa-cp/variables/global/{key}", value if source_value is None else source_value))
+    written = fingerprint(value if source_value is None else source_value)
+    marked = read_mark(mark(f"/mwaa-cp/variables/global/{key}", written))
     return TargetValue(key=key, value=value, parameter_type="String", tier=tier, marked=marked)  # type: ignore[arg-type]
 
 

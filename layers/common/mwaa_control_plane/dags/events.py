@@ -29,14 +29,13 @@ from urllib.parse import unquote_plus
 from pydantic import Field, ValidationError
 
 from mwaa_control_plane.errors import InvalidInputError
-from mwaa_control_plane.payloads import EnvironmentName, Payload, validation_problems
+from mwaa_control_plane.payloads import ENVIRONMENT_NAME, EnvironmentName, Payload, validation_problems
 
 REPORTS_PREFIX = "reports/"
 VARIABLES_PREFIX = "variables/"
 VALIDATOR_SETTINGS_FILE = ".mwaa-cp.toml"
 # S3 sequencers are hex of varying length; right-padded to this width they compare as strings.
 SEQUENCER_WIDTH = 40
-_ENVIRONMENT = re.compile(r"[a-zA-Z][0-9a-zA-Z\-_]{0,79}\Z")  # \Z: "$" would accept a trailing newline
 
 
 class ArtifactKind(StrEnum):
@@ -244,9 +243,9 @@ def read_delivery_event(event: Any, *, staging_bucket: str) -> DeliveryDecision:
             decision="reject",
             reason=f"unsafe object key: {unsafe}",
             key=key,
-            environment_name=environment if _ENVIRONMENT.match(environment) else "",
+            environment_name=environment if ENVIRONMENT_NAME.match(environment) else "",
         )
-    if not _ENVIRONMENT.match(environment) or not rest:
+    if not ENVIRONMENT_NAME.match(environment) or not rest:
         return DeliveryDecision(
             decision="reject",
             reason="key must start with a valid MWAA environment name: <environment>/dags/... or "

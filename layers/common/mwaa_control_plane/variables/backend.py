@@ -29,6 +29,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from mwaa_control_plane.versions import InvalidVersion, release
+
 SSM_BACKEND = "airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend"
 BACKEND_OPTION = "secrets.backend"
 KWARGS_OPTION = "secrets.backend_kwargs"
@@ -132,8 +134,11 @@ def _pattern_of(kwargs: Mapping[str, object], name: str) -> str | None:
 
 
 def airflow_major(airflow_version: str) -> int:
-    head = airflow_version.split(".", 1)[0]
-    return int(head) if head.isdigit() else 2
+    """The major version through the project's one version parser (2 when the text is not a version)."""
+    try:
+        return release(airflow_version)[0]
+    except InvalidVersion:
+        return 2
 
 
 def inspect_backend(options: Mapping[str, str], airflow_version: str) -> SecretsBackend:

@@ -30,13 +30,12 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from mwaa_control_plane.errors import InvalidInputError, translate_client_error
-from mwaa_control_plane.payloads import EnvironmentName
-from mwaa_control_plane.variables.names import is_sensitive, key_problem
+from mwaa_control_plane.payloads import ENVIRONMENT_NAME
+from mwaa_control_plane.variables.names import is_sensitive, key_problem, tier_for
 from mwaa_control_plane.variables.source import KINDS, Kind, source_name, value_problem
 
 if TYPE_CHECKING:
@@ -48,7 +47,6 @@ VARIABLES_FILE_PREFIX = "variables/"
 FILE_SUFFIXES = (".json", ".yaml", ".yml")
 MAX_FILE_BYTES = 5 * 1024 * 1024
 _ENTRY_FIELDS = frozenset({"value", "secret", "description"})
-_ENVIRONMENT = EnvironmentName
 
 
 class FileEntry(BaseModel):
@@ -84,6 +82,9 @@ def parse_variables_file(key: str, body: bytes) -> tuple[list[tuple[FileEntry, s
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInputError(f"{key}: not UTF-8 text") from None
+    # Only the file import step parses YAML: the other steps of the flow never pay for importing it.
+    import yaml
+
     try:
         document = json.loads(text) if key.lower().endswith(".json") else yaml.safe_load(text)
     except json.JSONDecodeError as exc:
@@ -113,7 +114,7 @@ def parse_variables_file(key: str, body: bytes) -> tuple[list[tuple[FileEntry, s
         if not isinstance(by_environment, dict):
             raise InvalidInputError(f"{key}: {kind}.env must map environment names to their values")
         for environment, values in by_environment.items():
-            if not isinstance(environment, str) or not _valid_environment(environment):
+            if not isinstance(environment, str) or not ENVIRONMENT_NAME.match(environment):
                 raise InvalidInputError(f"{key}: {kind}.env.{environment} is not a valid MWAA environment name")
             scopes.append((environment, values or {}))
         for environment, values in scopes:
@@ -127,12 +128,6 @@ def parse_variables_file(key: str, body: bytes) -> tuple[list[tuple[FileEntry, s
                 elif entry is not None:
                     entries.append(entry)
     return entries, problems
-
-
-def _valid_environment(name: str) -> bool:
-    import re
-
-    return re.fullmatch(r"[a-zA-Z][0-9a-zA-Z\-_]{0,79}", name) is not None
 
 
 def _entry(
@@ -200,7 +195,7 @@ def import_entries(
             unchanged += 1
             continue
         args: dict[str, Any] = {"Name": entry.name, "Value": value, "Type": wanted_type, "Overwrite": True}
-        args["Tier"] = "Standard" if len(value.encode()) <= 4096 else "Advanced"
+        args["Tier"] = tier_for(value)  # values over 8 KB were refused when the file was read
         if entry.secret:
             args["KeyId"] = kms_key_id
         try:

@@ -7,7 +7,6 @@ ever travels through Step Functions.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -162,7 +161,7 @@ def report_step(
     *,
     bucket: str,
     plan_key: str,
-    applied: list[Any],
+    applied: list[ApplyResult],
     execution: str,
     imported: ImportResult | None = None,
 ) -> ReportOutcome:
@@ -171,8 +170,7 @@ def report_step(
     except ClientError as exc:
         raise translate_client_error(exc, operation="GetObject") from exc
     plan = PropagationPlan.model_validate_json(stored)
-    results = [ApplyResult.model_validate(item) for item in _flatten(applied)]
-    report: PropagationReport = summarize(plan, results, execution=execution)
+    report: PropagationReport = summarize(plan, applied, execution=execution)
     text = report.text
     if imported is not None:
         head = f"Variables file {imported.file}: {imported.entries} entries, {imported.written} written to the source"
@@ -185,16 +183,3 @@ def report_step(
     message = text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + "\n(truncated: see the report)\n"
     message += f"\nReport: s3://{bucket}/{key}\n"
     return ReportOutcome(report_key=key, notify=report.notify, subject=report.subject, message=message)
-
-
-def _flatten(applied: list[Any]) -> list[dict[str, Any]]:
-    """Map results: one list of apply-step outputs per environment (the last one of each loop counts)."""
-    flat: list[dict[str, Any]] = []
-    for item in applied:
-        if isinstance(item, list):
-            flat.extend(x for x in item if isinstance(x, dict))
-        elif isinstance(item, dict):
-            flat.append(item)
-        elif isinstance(item, str):
-            flat.append(json.loads(item))
-    return flat

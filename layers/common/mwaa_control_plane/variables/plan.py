@@ -407,10 +407,6 @@ def share_parameters(plans: list[EnvironmentPlan]) -> list[EnvironmentPlan]:
     return result
 
 
-def desired_for(tree: SourceTree, environment: str, kind: Kind) -> dict[str, SourceValue]:
-    return tree.desired(kind, environment)
-
-
 def source_problems(tree: SourceTree, environment: str) -> list[KeyProblem]:
     return [
         KeyProblem(environment=environment, kind=p.kind, key=p.key, problem=f"{p.name}: {p.problem}")
@@ -441,8 +437,4 @@ def write_description(change: Change) -> str:
     """What the target's description says about a value the control plane writes."""
     assert change.source is not None
     assert change.after is not None
-    return f"{mark_prefix(change.source)} | {change.after}"
-
-
-def mark_prefix(source: str) -> str:
-    return mark(source, "").rsplit(" | ", 1)[0]
+    return mark(change.source, change.after)

@@ -445,18 +445,21 @@ def apply_environment(
     A failing key is reported and the others still go; what was written stays written.
     ``done`` is False only when the budget ran out after some progress: the flow calls again.
     """
-    inventory = managed_environments(connections.mwaa, environment_name)
-    if not inventory.managed:
-        reason = inventory.skipped[0].reason if inventory.skipped else "not managed"
-        raise InvalidInputError(f"{environment_name}: {reason}")
-    environment = inventory.managed[0]
+    # One listing serves both this environment and the others that may share its prefixes.
+    inventory = managed_environments(connections.mwaa)
+    environment = next((m for m in inventory.managed if m.name == environment_name), None)
+    if environment is None:
+        skipped = [s.reason for s in inventory.skipped if s.name == environment_name]
+        if not skipped:
+            skipped = [s.reason for s in managed_environments(connections.mwaa, environment_name).skipped]
+        raise InvalidInputError(f"{environment_name}: {skipped[0] if skipped else 'not managed'}")
     pacer = Pacer(connections.clock, rate_per_second=connections.write_rate)
     reads = _read_pacer(connections)
     targets = _targets(environment, connections, pacer, reads)
     tree = _read_tree(connections, request, [environment.name])
     plan = plan_environment(environment, tree, targets, prune=request.prune, scope=_scope_keys(request))
     # Other environments may read the same prefixes: leave their parameters to their owners, refuse conflicts.
-    plan = _without_shared(connections, request, plan, environment)
+    plan = _without_shared(connections, request, plan, environment, inventory.managed)
     started: datetime = connections.clock.now()
     result = ApplyResult(environment=environment.name)
     counts = {"create": 0, "update": 0, "delete": 0}
@@ -503,14 +506,18 @@ def apply_environment(
 
 
 def _without_shared(
-    connections: Connections, request: PropagationRequest, plan: EnvironmentPlan, environment: ManagedEnvironment
+    connections: Connections,
+    request: PropagationRequest,
+    plan: EnvironmentPlan,
+    environment: ManagedEnvironment,
+    managed: list[ManagedEnvironment],
 ) -> EnvironmentPlan:
     """``plan`` without the writes another managed environment with the same prefixes owns (or conflicts on)."""
     if environment.target != "ssm":
         return plan
     others = [
         m
-        for m in managed_environments(connections.mwaa).managed
+        for m in managed
         if m.name != environment.name
         and m.target == "ssm"
         and {m.variables_prefix, m.connections_prefix} & {environment.variables_prefix, environment.connections_prefix}

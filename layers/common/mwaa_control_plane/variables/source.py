@@ -13,8 +13,9 @@ read them: :class:`SourceValue` never serializes its value.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -196,15 +197,10 @@ def read_source_keys(ssm: SSMClient, kind: Kind, key: str, environments: Iterabl
     """Only what decides ``key`` in these environments: its global parameter and their overrides."""
     names = [source_name(kind, key), *(source_name(kind, key, environment) for environment in environments)]
     tree = SourceTree()
-    for chunk in _chunks([n for n in names if name_problem(n) is None], 10):
+    for chunk in itertools.batched([n for n in names if name_problem(n) is None], 10):
         try:
-            answer = ssm.get_parameters(Names=chunk, WithDecryption=True)
+            answer = ssm.get_parameters(Names=list(chunk), WithDecryption=True)
         except ClientError as exc:
             raise translate_client_error(exc, operation="GetParameters") from exc
         _collect(tree, answer["Parameters"])
     return tree
-
-
-def _chunks[T](items: list[T], size: int) -> Iterator[list[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

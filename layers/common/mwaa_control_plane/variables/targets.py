@@ -20,9 +20,10 @@ resumes the same call; the waits are counted so reports can say what throttling 
 from __future__ import annotations
 
 import functools
+import itertools
 import random as _random
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -30,7 +31,7 @@ from botocore.exceptions import ClientError
 
 from mwaa_control_plane.airflow.ratelimit import RateLimiter
 from mwaa_control_plane.errors import AirflowApiError, ThrottledError, translate_client_error
-from mwaa_control_plane.variables.names import ParameterType, Tier, fingerprint
+from mwaa_control_plane.variables.names import ParameterType, Tier
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
@@ -46,9 +47,9 @@ _MASKED = "***"
 _THROTTLED = frozenset({"ThrottlingException", "TooManyUpdates", "RequestLimitExceeded"})
 
 
-def mark(source: str, value: str) -> str:
-    """The description written with a value: its source parameter and the fingerprint of what was written."""
-    return f"{MARK} from {source} | {fingerprint(value)}"
+def mark(source: str, written: str) -> str:
+    """The description written with a value: its source parameter and ``written``, the value's fingerprint."""
+    return f"{MARK} from {source} | {written}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +111,6 @@ class Pacer:
                 self.clock.sleep(delay)
                 self.throttled_seconds += delay
 
-    @property
-    def total_calls(self) -> int:
-        return sum(self.calls.values())
-
 
 def _is_throttle(exc: ClientError | AirflowApiError) -> bool:
     if isinstance(exc, AirflowApiError):
@@ -139,11 +136,6 @@ class Target(Protocol):
     def put(self, key: str, value: str, *, parameter_type: ParameterType, tier: Tier, description: str) -> None: ...
 
     def delete(self, key: str) -> None: ...
-
-
-def _chunks[T](items: list[T], size: int) -> Iterator[list[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class SsmTarget:
@@ -212,15 +204,15 @@ class SsmTarget:
     def _read_keys(self, keys: list[str]) -> dict[str, TargetValue]:
         names = [self.name_of(key) for key in keys]
         metadata: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks(names, 50):
-            args: dict[str, Any] = {"ParameterFilters": [{"Key": "Name", "Option": "Equals", "Values": chunk}]}
+        for chunk in itertools.batched(names, 50):
+            args: dict[str, Any] = {"ParameterFilters": [{"Key": "Name", "Option": "Equals", "Values": list(chunk)}]}
             page: Any = self._pacer.call("DescribeParameters", functools.partial(self._ssm.describe_parameters, **args))
             for item in page.get("Parameters", []):
                 metadata[item["Name"]] = dict(item)
         values: dict[str, str] = {}
-        for chunk in _chunks([name for name in names if name in metadata], 10):
+        for chunk in itertools.batched([name for name in names if name in metadata], 10):
             answer: Any = self._pacer.call(
-                "GetParameters", functools.partial(self._ssm.get_parameters, Names=chunk, WithDecryption=True)
+                "GetParameters", functools.partial(self._ssm.get_parameters, Names=list(chunk), WithDecryption=True)
             )
             for item in answer.get("Parameters", []):
                 values[item["Name"]] = item.get("Value", "")
