@@ -181,14 +181,10 @@ def fix_backend(
 ) -> BackendFix:
     """Start environment-change with the backend options and wait for it to end (the one door for changes)."""
     from mwaa_control_plane import clients
-    from mwaa_control_plane.environments.change_request import ChangeRequest, ConfigurationChange, RequestedBy
+    from mwaa_control_plane.environments.change_request import RequestedBy
+    from mwaa_control_plane.variables.flow import backend_change_request
 
-    request = ChangeRequest(
-        environment_name=environment,
-        airflow_configuration_options=ConfigurationChange(set=options),
-        reason="mwaa-cp vars: give the environment a consistent SSM secrets backend",
-        requested_by=RequestedBy(flow="mwaa-cp vars"),
-    )
+    request = backend_change_request(environment, options, RequestedBy(flow="mwaa-cp vars"))
     keys = sorted(options)
     sfn = clients.sfn(where.region, where.endpoint_url)
     started = sfn.start_execution(

@@ -110,15 +110,21 @@ def plan_step(
     )
 
 
+def backend_change_request(environment: str, options: dict[str, str], requested_by: RequestedBy) -> ChangeRequest:
+    """What environment-change is asked for to repair a backend (the flow and ``mwaa-cp vars`` ask alike)."""
+    return ChangeRequest(
+        environment_name=environment,
+        airflow_configuration_options=ConfigurationChange(set=options),
+        reason=f"{requested_by.flow}: give the environment a consistent SSM secrets backend",
+        requested_by=requested_by,
+    )
+
+
 def _apply_item(summary: EnvironmentSummary, execution: str) -> ApplyItem:
     if not summary.backend_fix:
         return ApplyItem(environment=summary.environment)
-    request = ChangeRequest(
-        environment_name=summary.environment,
-        airflow_configuration_options=ConfigurationChange(set=summary.backend_fix),
-        reason="variable-propagation: give the environment a consistent SSM secrets backend",
-        requested_by=RequestedBy(flow="variable-propagation", execution=execution),
-    )
+    requester = RequestedBy(flow="variable-propagation", execution=execution)
+    request = backend_change_request(summary.environment, summary.backend_fix, requester)
     return ApplyItem(
         environment=summary.environment,
         fix_backend=True,
