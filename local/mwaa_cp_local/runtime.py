@@ -18,6 +18,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -68,6 +69,7 @@ class LocalAws:
         parameters: Mapping[str, str] | None = None,
         time_scale: float | None = 0.001,
         meter: usage.UsageMeter | None = None,
+        clock_start: datetime | None = None,
     ) -> None:
         self.template = template
         self.stack_name = stack_name
@@ -75,7 +77,8 @@ class LocalAws:
         self.parameters = dict(parameters or {})
         self.time_scale = time_scale
         # Virtual time (None: real time): compressed waits, and it stands still while a Lambda runs.
-        self.clock = timewarp.VirtualClock(time_scale) if time_scale is not None else None
+        # clock_start moves the virtual clock's origin (a test that must not cross midnight); default: now.
+        self.clock = timewarp.VirtualClock(time_scale, clock_start) if time_scale is not None else None
         self.faults = faults.FaultInjector()
         self.lambdas = lambda_dispatch.LambdaDispatcher(
             region=region, base_environment={**_FAKE_CREDENTIALS, **_LAMBDA_RUNTIME_ENVIRONMENT}, clock=self.clock

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +74,16 @@ def final_states(aws: LocalAws, flow: str, count: int) -> list[str]:
     """The end state of each of ``flow``'s first ``count`` executions, in start order (waits for them)."""
     executions = sorted(aws.wait_for_executions(flow, count), key=lambda e: e["startDate"])
     return [last_state(aws, e["executionArn"]) for e in executions]
+
+
+def far_from_midnight() -> datetime:
+    """A virtual-clock origin 23 hours of virtual time (over a minute of real time) before midnight UTC.
+
+    Virtual time runs a thousand times faster than the wall clock, so a test that reads "today" and then
+    plans against a day-of-week window crosses midnight within seconds of 23:00 UTC. The origin is the next
+    01:00 UTC: forward of the wall clock, as virtual time always is, never behind it.
+    """
+    now = datetime.now(UTC)
+    start = now.replace(hour=1, minute=0, second=0, microsecond=0)
+    return start if start >= now else start + timedelta(days=1)
+

@@ -21,7 +21,7 @@ from mwaa_cp_local.runtime import LocalAws
 from mwaa_cp_local.seed import create_environment, source_bucket_name
 from tests.conftest import load_event
 from tests.flows import iam
-from tests.flows.helpers import Notifications, last_state, upload
+from tests.flows.helpers import Notifications, far_from_midnight, last_state, upload
 
 pytestmark = pytest.mark.flow
 ENV = "dev-analytics"  # the environment the sample events name
@@ -55,7 +55,8 @@ CREATE_FIELDS = (
 
 @pytest.fixture
 def aws() -> Iterator[LocalAws]:
-    with LocalAws(parameters=PARAMETERS) as runtime:
+    # Tests here read today's date and weekday, then plan: the day must not turn over in between.
+    with LocalAws(parameters=PARAMETERS, clock_start=far_from_midnight()) as runtime:
         yield runtime
 
 
@@ -260,7 +261,8 @@ def test_scale_down_then_scale_up_returns_the_exact_capacity(aws: LocalAws, inbo
     assert _results(output) == {f"{ENV} scale-down": "done"}
     assert _capacity(_environment(aws)) == ("mw1.medium", 1, 1, 2, 2, 2)
     assert _repository(aws).latest_capacity(ENV) is not None, "the capacity is recorded before the change"
-    assert any("scaled down" in m["subject"] for m in inbox.messages())
+    [told] = [m for m in inbox.messages() if "scaled down" in m["subject"]]
+    assert "Error" not in told["message"], told["message"]
 
     final, output = _run(aws, "scale-up")
 
@@ -269,6 +271,22 @@ def test_scale_down_then_scale_up_returns_the_exact_capacity(aws: LocalAws, inbo
     assert _capacity(_environment(aws)) == before
     record = _repository(aws).off_hours_record(ENV)
     assert record is not None and record.state == "awake"
+
+
+def test_a_capacity_change_mwaa_refuses_fails_the_scale_down_and_says_where_to_look(
+    aws: LocalAws, inbox: Notifications
+) -> None:
+    create_environment(aws, ENV, tags={"mwaa-cp:off-hours": "scale-down"}, MaxWorkers=6)
+    before = _capacity(_environment(aws))
+    aws.faults.inject("mwaa", "UpdateEnvironment", error_code="ValidationException", message="refused", times=1)
+
+    final, output = _run(aws, "scale-down")
+
+    assert final == DONE
+    assert _results(output) == {f"{ENV} scale-down": "failed"}
+    assert "did not apply the capacity" in _acted(output)[0]["message"]
+    assert _capacity(_environment(aws)) == before
+    assert any("scale-down failed" in m["subject"] for m in inbox.messages())
 
 
 def test_a_night_class_scales_down_to_the_smaller_class_and_back(aws: LocalAws) -> None:

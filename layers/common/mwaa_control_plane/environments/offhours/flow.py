@@ -655,7 +655,7 @@ class Steps:
             return "the environment was still CREATING after 90 minutes"
         if item.ending.step == "delete-timeout":
             return "the environment was still being deleted after 120 minutes"
-        if item.ending.step == "environment-change":
+        if item.ending.step == "environment-change" and item.ending.status == "failed":
             return "the environment-change flow did not apply the capacity (its own notification says why)"
         if item.error is not None:
             return f"{item.error.Error}: {item.error.message}".strip(": ")
