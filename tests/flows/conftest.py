@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from mwaa_cp_local.runtime import LocalAws
-from tests.flows.helpers import Notifications
+from tests.flows.helpers import Notifications, far_from_midnight
 from tests.flows.iam import IamRecorder
 
 
@@ -17,10 +17,11 @@ def aws() -> Iterator[LocalAws]:
 
     Flows under test still see every status MWAA goes through; only the seed's wait is short. A test about
     creation itself (off-hours resume, the emulator's own timings) sets ``mwaa.configure(create_seconds=...)``.
+    The virtual day starts at 01:00 UTC, so "today" does not turn over while a test runs.
     """
     from mwaa_cp_local import mwaa
 
-    with LocalAws() as runtime:
+    with LocalAws(clock_start=far_from_midnight()) as runtime:
         mwaa.configure(create_seconds=60)
         yield runtime
 
