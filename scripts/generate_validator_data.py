@@ -60,6 +60,8 @@ PLATFORMS = (
     "linux_x86_64",
 )
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# The providers' version flags (version_compat.py): AIRFLOW_V_3_1_PLUS is Airflow >= 3.1.
+_VERSION_FLAG = re.compile(r"AIRFLOW_V_(\d+)_(\d+)(?:_(\d+))?_PLUS")
 
 
 @dataclass
@@ -267,24 +269,154 @@ def _target_names(target: ast.expr) -> list[str]:
     return []
 
 
-def provider_modules(wheel: Path, key: str) -> dict[str, list[str]]:
-    """Modules of a provider wheel, relative to ``airflow.providers.<key>``, with their public names."""
+@dataclass
+class ProviderModules:
+    """What parsing one provider wheel tells about its modules, for one Airflow version."""
+
+    #: module relative to ``airflow.providers.<key>`` -> its public names
+    names: dict[str, list[str]] = field(default_factory=dict)
+    #: module -> why importing it raises on this Airflow version (a top-level ``raise`` that runs)
+    raises: dict[str, str] = field(default_factory=dict)
+    #: module -> the ``airflow.providers`` modules its top level imports whatever happens
+    imports: dict[str, list[str]] = field(default_factory=dict)
+
+
+def provider_modules(wheel: Path, key: str, airflow: tuple[int, int, int]) -> ProviderModules:
+    """Modules of a provider wheel, relative to ``airflow.providers.<key>``: names, import-time raises, imports."""
     root = "airflow/providers/" + key.replace(".", "/")
-    modules: dict[str, list[str]] = {}
+    found = ProviderModules()
     with zipfile.ZipFile(wheel) as archive:
         for name in archive.namelist():
             if not name.endswith(".py") or not (name == root + "/__init__.py" or name.startswith(root + "/")):
                 continue
             relative = name[len(root) + 1 : -3].split("/")
-            if relative[-1] == "__init__":
+            is_package = relative[-1] == "__init__"
+            if is_package:
                 relative.pop()
             if any(part.startswith("_") or not _IDENTIFIER.fullmatch(part) for part in relative):
                 continue
+            module = ".".join(relative)
             try:
-                modules[".".join(relative)] = public_names(archive.read(name).decode("utf-8"))
+                source = archive.read(name).decode("utf-8")
+                found.names[module] = public_names(source)
             except (SyntaxError, UnicodeDecodeError):
-                modules[".".join(relative)] = ["*"]
-    return dict(sorted(modules.items()))
+                found.names[module] = ["*"]
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SyntaxWarning)
+                tree = ast.parse(source)
+            dotted = f"airflow.providers.{key}" + (f".{module}" if module else "")
+            package = dotted if is_package else dotted.rpartition(".")[0]
+            raised, imported = _import_time(tree.body, airflow, package)
+            if raised is not None:
+                found.raises[module] = raised
+            if imported:
+                found.imports[module] = imported
+    found.names = dict(sorted(found.names.items()))
+    return found
+
+
+def _import_time(body: list[ast.stmt], airflow: tuple[int, int, int], package: str) -> tuple[str | None, list[str]]:
+    """What a module's top level does on import, in order, up to a ``raise`` that runs on this Airflow version.
+
+    Only what surely runs counts: top-level statements and the branches of an ``if`` on a version flag
+    (``try`` blocks and other tests may go either way). Returns the raise's wording, if one runs, and the
+    ``airflow.providers`` modules imported before it.
+    """
+    imported: list[str] = []
+    for node in body:
+        if isinstance(node, ast.Raise):
+            return _raise_text(node, airflow), imported
+        if isinstance(node, ast.Import):
+            imported += [a.name for a in node.names if a.name.startswith("airflow.providers.")]
+        elif isinstance(node, ast.ImportFrom):
+            module = _absolute(node, package)
+            if module is not None and module.startswith("airflow.providers."):
+                imported.append(module)
+        elif isinstance(node, ast.If):
+            taken = _version_test(node.test, airflow)
+            if taken is None:
+                continue
+            raised, more = _import_time(node.body if taken else node.orelse, airflow, package)
+            imported += more
+            if raised is not None:
+                return raised, imported
+    return None, imported
+
+
+def _absolute(node: ast.ImportFrom, package: str) -> str | None:
+    if not node.level:
+        return node.module
+    parts = package.split(".")
+    if node.level - 1 >= len(parts):
+        return None
+    base = ".".join(parts[: len(parts) - (node.level - 1)])
+    return f"{base}.{node.module}" if node.module else base
+
+
+def _version_test(test: ast.expr, airflow: tuple[int, int, int]) -> bool | None:
+    """The value of an ``if`` test on the providers' version flags for ``airflow`` (None: not such a test)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _version_test(test.operand, airflow)
+        return None if inner is None else not inner
+    name = test.id if isinstance(test, ast.Name) else test.attr if isinstance(test, ast.Attribute) else ""
+    if name == "TYPE_CHECKING":
+        return False
+    match = _VERSION_FLAG.fullmatch(name)
+    if match is None:
+        return None
+    return airflow >= tuple(int(group or 0) for group in match.groups())
+
+
+def _raise_text(node: ast.Raise, airflow: tuple[int, int, int]) -> str:
+    """``raises <Exception> at import on Airflow <version>: <message>`` from the raise statement."""
+    exception = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+    kind = ast.unparse(exception) if exception is not None else "the exception being handled"
+    version = ".".join(map(str, airflow))
+    text = f"raises {kind} at import on Airflow {version}"
+    if isinstance(node.exc, ast.Call) and node.exc.args:
+        first = node.exc.args[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            text += f": {first.value.strip()}"
+    return text
+
+
+def unimportable_modules(providers: dict[str, ProviderModules]) -> dict[str, dict[str, str]]:
+    """Per provider, the modules whose import fails: those that raise, and those that import one of them.
+
+    Importing ``a.b.c`` runs ``a`` and ``a.b`` first, so a failing package fails every module under it.
+    """
+
+    def dotted(key: str, module: str) -> str:
+        return f"airflow.providers.{key}" + (f".{module}" if module else "")
+
+    failing = {dotted(key, m): why for key, found in providers.items() for m, why in found.raises.items()}
+    imports = {dotted(key, m): names for key, found in providers.items() for m, names in found.imports.items()}
+    owners = {dotted(key, m): (key, m) for key, found in providers.items() for m in found.names}
+
+    def failure(module: str) -> str | None:
+        parts = module.split(".")
+        for size in range(3, len(parts) + 1):
+            prefix = ".".join(parts[:size])
+            if prefix in failing:
+                return prefix
+        return None
+
+    changed = True
+    while changed:
+        changed = False
+        for module in owners:
+            if module in failing:
+                continue
+            cause = failure(module) or next((f for f in map(failure, imports.get(module, ())) if f), None)
+            if cause is not None:
+                failing[module] = f"imports {cause}, which {failing[cause]}"
+                changed = True
+    result: dict[str, dict[str, str]] = {}
+    for module, why in sorted(failing.items()):
+        key, relative = owners[module]
+        result.setdefault(key, {})[relative] = why
+    return result
 
 
 # -- resolution -------------------------------------------------------------------------------------
@@ -379,17 +511,19 @@ def build_version(
     provider_names = sorted(n for n in plan.pins if n.startswith(PROVIDER_PREFIX))
     print(f"{plan.airflow}: reading {len(provider_names)} providers", file=sys.stderr)
     resolver.fetch_many(dict.fromkeys(provider_names, ""))
-    providers: dict[str, object] = {}
+    major, minor, micro = (int(part) for part in plan.airflow.split("."))
+    airflow = (major, minor, micro)
+    read: dict[str, ProviderModules] = {}
+    providers: dict[str, dict[str, object]] = {}
     for name in provider_names:
         package = resolver.packages[name]
         if package.archive is None:
             continue
         key = name[len(PROVIDER_PREFIX) :].replace("-", ".")
-        providers[key] = {
-            "distribution": name,
-            "version": package.version,
-            "modules": provider_modules(package.archive, key),
-        }
+        read[key] = provider_modules(package.archive, key, airflow)
+        providers[key] = {"distribution": name, "version": package.version, "modules": read[key].names}
+    for key, failing in unimportable_modules(read).items():
+        providers[key]["unimportable"] = failing
     distributions = {
         name: {
             "version": package.version,

@@ -86,4 +86,3 @@ def far_from_midnight() -> datetime:
     now = datetime.now(UTC)
     start = now.replace(hour=1, minute=0, second=0, microsecond=0)
     return start if start >= now else start + timedelta(days=1)
-

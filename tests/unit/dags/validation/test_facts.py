@@ -141,6 +141,24 @@ def test_a_provider_listed_in_requirements_is_not_judged_by_the_pinned_version()
     assert errors(statement, requirements="apache-airflow-providers-amazon==9.1.0\n") == []
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "from airflow.providers.standard.operators.hitl import ApprovalOperator",
+        "import airflow.providers.standard.triggers.hitl",
+    ],
+)
+def test_a_provider_module_that_raises_at_import_on_this_airflow_is_unresolved_with_its_reason(statement: str) -> None:
+    # The standard provider 1.6.0 (MWAA's pin for 3.0.6) ships the human-in-the-loop modules, which raise
+    # AirflowOptionalProviderFeatureException at import unless Airflow is 3.1 or later.
+    found = errors(statement + "\n", "3.0.6")
+
+    assert [f.rule for f in found] == ["import-unresolved"]
+    assert "apache-airflow-providers-standard 1.6.0" in found[0].message
+    assert "raises AirflowOptionalProviderFeatureException at import on Airflow 3.0.6" in found[0].message
+    assert found[0].message.endswith("Human in the loop functionality needs Airflow 3.1+.")
+
+
 def test_a_version_without_facts_keeps_provider_imports_lenient() -> None:
     assert (
         errors("from airflow.providers.amazon.aws.operators.s3_copy_object import S3CopyObjectOperator\n", "2.9.2")

@@ -31,6 +31,8 @@ class Provider:
     version: str
     #: module relative to ``airflow.providers.<key>`` ("" for the package itself) -> public names
     modules: dict[str, frozenset[str]]
+    #: module -> why importing it fails on this Airflow version (it raises, or imports one that does)
+    unimportable: dict[str, str] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -227,6 +229,7 @@ def parse_facts(raw: dict[str, Any]) -> Facts:
             distribution=entry["distribution"],
             version=entry["version"],
             modules={module: frozenset(names) for module, names in entry["modules"].items()},
+            unimportable=dict(entry.get("unimportable", {})),
         )
         for key, entry in raw["providers"].items()
     }

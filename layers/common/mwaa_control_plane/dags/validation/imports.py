@@ -159,7 +159,7 @@ class ImportEnv:
         if owner is None:
             return []
         provider, relative = owner
-        if not provider.module_exists(relative):
+        if not provider.module_exists(relative) or relative in provider.unimportable:
             return []  # resolve() reports the module
         notes: list[tuple[str, str]] = []
         for name in names:
@@ -246,6 +246,13 @@ class ImportEnv:
         if owner is None:
             return Resolution.FOUND, ""
         provider, relative = owner
+        failure = provider.unimportable.get(relative)
+        if failure is not None:
+            return (
+                Resolution.MISSING,
+                f"'{module}' exists in {provider.label}, the version MWAA installs for Airflow "
+                f"{self.target.airflow_text}, but {failure}",
+            )
         if provider.module_exists(relative):
             return Resolution.FOUND, ""
         replacement = provider.replacement_module(relative)
