@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, TypeVar
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
-from mwaa_control_plane.environments.inventory import TERMINAL_STATES, USABLE_STATES
 from mwaa_control_plane.errors import (
     AirflowApiError,
     AwsRequestError,
@@ -30,6 +29,7 @@ from mwaa_control_plane.errors import (
     translate_client_error,
 )
 from mwaa_control_plane.observability import logger
+from mwaa_control_plane.statuses import TERMINAL_STATES, USABLE_STATES
 
 if TYPE_CHECKING:
     from mwaa_control_plane.airflow.ratelimit import RateLimiter

@@ -11,8 +11,9 @@ from pydantic import Field, computed_field, field_validator
 from mwaa_control_plane.config import OffHoursDefaults
 from mwaa_control_plane.environments.description import HIBERNATED, get_environment
 from mwaa_control_plane.environments.doctor import Check, ControlPlaneWiring, DoctorClients, run_doctor
-from mwaa_control_plane.environments.inventory import USABLE_STATES, EnvironmentConfiguration, configuration_of
+from mwaa_control_plane.environments.inventory import EnvironmentConfiguration, configuration_of
 from mwaa_control_plane.errors import NotFoundError, OffHoursTagError
+from mwaa_control_plane.statuses import USABLE_STATES
 
 if TYPE_CHECKING:
     from mypy_boto3_mwaa import MWAAClient

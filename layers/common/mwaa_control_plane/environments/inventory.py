@@ -15,11 +15,6 @@ if TYPE_CHECKING:
 
     from mwaa_control_plane.state import StateRepository
 
-# Environment states the web server answers in.
-USABLE_STATES = frozenset({"AVAILABLE", "UPDATE_FAILED"})
-# States no retry gets out of.
-TERMINAL_STATES = frozenset({"CREATE_FAILED", "DELETING", "DELETED"})
-
 
 class EnvironmentConfiguration(Payload):
     """What GetEnvironment says about an environment's status and size, as every report shows it."""

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
-from mwaa_control_plane.environments.inventory import USABLE_STATES, listed_names
+from mwaa_control_plane.environments.inventory import listed_names
 from mwaa_control_plane.errors import NotFoundError, translate_client_error
+from mwaa_control_plane.statuses import USABLE_STATES
 from mwaa_control_plane.variables.backend import (
     DEFAULT_CONNECTIONS_PREFIX,
     DEFAULT_VARIABLES_PREFIX,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mwaa_control_plane.environments.doctor.models import Check, failed, passed, warned
-from mwaa_control_plane.environments.inventory import USABLE_STATES
+from mwaa_control_plane.statuses import USABLE_STATES
 
 if TYPE_CHECKING:
     from mwaa_control_plane.airflow.models import DagImportError

@@ -23,7 +23,6 @@ from mwaa_control_plane.environments.doctor.storage import (
     public_access_check,
     versioning_check,
 )
-from mwaa_control_plane.environments.inventory import USABLE_STATES
 from mwaa_control_plane.errors import (
     AccessDeniedError,
     ControlPlaneError,
@@ -31,6 +30,7 @@ from mwaa_control_plane.errors import (
     RetryableError,
     translate_client_error,
 )
+from mwaa_control_plane.statuses import USABLE_STATES
 from mwaa_control_plane.variables.backend import inspect_backend
 
 if TYPE_CHECKING:
