@@ -145,6 +145,67 @@ def test_a_secret_named_key_becomes_securestring_and_its_value_is_never_shown(
     assert "partner_api_token" in messages[-1]["message"] or "0 to create" in messages[-1]["message"]
 
 
+KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/0b7c8f4e-5d1a-4e8b-9c3f-2a6d7e9f1b4c"
+
+
+def test_secrets_are_encrypted_with_the_configured_key_which_only_the_roles_that_need_it_may_use() -> None:
+    from mwaa_cp_local import mwaa
+    from mwaa_cp_local.mwaa import airflow_of, read_connection, read_variable
+
+    with LocalAws(parameters={"VariablesKmsKeyArn": KMS_KEY}) as aws:
+        mwaa.configure(create_seconds=60)
+        managed(aws, "dev-analytics", options=backend_options("/airflow/dev/variables", "/airflow/dev/connections"))
+        put_source(aws, "/mwaa-cp/variables/global/partner_api_token", SECRET)
+        put_source(aws, "/mwaa-cp/variables/global/data_bucket", "analytics-data")
+        put_source(aws, "/mwaa-cp/connections/global/warehouse", "postgresql://etl:pw@warehouse.internal:5432/dw")
+        settle(aws)
+
+        described = aws.client("ssm").describe_parameters(
+            ParameterFilters=[{"Key": "Path", "Option": "Recursive", "Values": ["/airflow/dev"]}]
+        )["Parameters"]
+        keys = {p["Name"]: (p["Type"], p.get("KeyId")) for p in described}
+        assert keys == {
+            "/airflow/dev/variables/partner_api_token": ("SecureString", KMS_KEY),
+            "/airflow/dev/connections/warehouse": ("SecureString", KMS_KEY),
+            "/airflow/dev/variables/data_bucket": ("String", None),
+        }
+        instance = airflow_of("dev-analytics")
+        assert read_variable(instance, "partner_api_token") == SECRET
+        warehouse = read_connection(instance, "warehouse")
+        assert warehouse is not None and warehouse.password == "pw"
+
+        # The roles that decrypt or encrypt parameter values may use the key, through SSM only; no other role may
+        # (off-hours' snapshot reads parameters without decrypting them).
+        iam = aws.client("iam")
+        with_key: set[str] = set()
+        for role in iam.list_roles()["Roles"]:
+            name = role["RoleName"]
+            statements = [
+                statement
+                for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]
+                for statement in _statements(iam.get_role_policy(RoleName=name, PolicyName=policy))
+            ]
+            for statement in statements:
+                if "ssm." in json.dumps(statement.get("Condition", {})):
+                    assert _listed(statement["Resource"]) == [KMS_KEY], name
+                    assert statement["Condition"]["StringEquals"]["kms:ViaService"] == "ssm.us-east-1.amazonaws.com"
+                    with_key.add(name)
+        functions = ("ImportVariablesFile", "PlanVariablePropagation", "ApplyVariableChanges")
+        assert with_key == {aws.stack.ref(f"{function}FunctionRole") for function in functions}
+
+
+def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    document = policy["PolicyDocument"]
+    if isinstance(document, str):
+        document = json.loads(document)
+    statements = document["Statement"]
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
 def test_drift_is_reported_by_the_daily_reconcile_and_repaired_by_an_apply(
     two_environments: LocalAws, inbox: Notifications
 ) -> None:
