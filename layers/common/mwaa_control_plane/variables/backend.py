@@ -15,6 +15,10 @@ against the key: a key it does not match is never looked up in SSM. MWAA's image
 ``backend_kwargs`` replaces it. On Airflow 3 the image also sets
 ``workers.secrets_backend_kwargs``, which is what tasks on workers use: set both, the same.
 
+Kwargs that are not the backend's own go to its AWS connection (``region_name``, ``role_arn``,
+...): they are the user's, and a repair keeps them. Another ``secrets.backend`` is the user's
+choice too: it is reported, never replaced.
+
 :func:`inspect_backend` reads all of that into a :class:`SecretsBackend` with the problems an
 operator must know about; :func:`backend_fix` is the configuration change that repairs them
 (applied only through the environment-change flow, and only when asked).
@@ -22,6 +26,7 @@ operator must know about; :func:`backend_fix` is the configuration change that r
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -51,6 +56,33 @@ _BACKEND_KWARGS = frozenset(
         "config_lookup_pattern",
     }
 )
+# What the amazon provider reads from the rest: the backend's SSM client takes api_version and use_ssl, and
+# its AWS connection (AwsConnectionWrapper, SessionFactory) the connection extras below. Other keys are
+# read by nothing, which is what kwargs-unknown reports.
+_CONNECTION_KWARGS = frozenset(
+    {
+        "api_version",
+        "use_ssl",
+        "region_name",
+        "profile_name",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "session_kwargs",
+        "endpoint_url",
+        "verify",
+        "config_kwargs",
+        "service_config",
+        "role_arn",
+        "assume_role_method",
+        "assume_role_kwargs",
+        "assume_role_with_saml",
+        "assume_role_with_web_identity_federation",
+        "assume_role_with_web_identity_token_file",
+        "assume_role_with_web_identity_federation_audience",
+    }
+)
+_KNOWN_KWARGS = _BACKEND_KWARGS | _CONNECTION_KWARGS
 
 Kind = Literal["variables", "connections"]
 
@@ -133,6 +165,26 @@ def _pattern_of(kwargs: Mapping[str, object], name: str) -> str | None:
     return None if value is None else str(value)
 
 
+def _meant(key: str) -> str | None:
+    """The known kwarg an unknown ``key`` looks like a misspelling of (None: it looks like none)."""
+    close = difflib.get_close_matches(key.lower(), sorted(_KNOWN_KWARGS), n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def _unknown(kwargs: Mapping[str, object]) -> str:
+    """The unknown keys of ``kwargs``, each with the known key it may be a misspelling of."""
+    names = []
+    for key in sorted(set(kwargs) - _KNOWN_KWARGS):
+        meant = _meant(key)
+        names.append(key if meant is None else f"{key} (did you mean {meant}?)")
+    return ", ".join(names)
+
+
+def _backend_class(options: Mapping[str, str]) -> str | None:
+    backend = (options.get(BACKEND_OPTION) or "").strip()
+    return backend or None
+
+
 def airflow_major(airflow_version: str) -> int:
     """The major version through the project's one version parser (2 when the text is not a version)."""
     try:
@@ -145,25 +197,34 @@ def inspect_backend(options: Mapping[str, str], airflow_version: str) -> Secrets
     """The SSM secrets backend of an environment with these configuration options, and its problems.
 
     ``options`` are GetEnvironment's ``AirflowConfigurationOptions`` (``section.option`` keys).
-    The problems name what an operator would otherwise find by reading task logs: kwargs that
-    are not JSON, a prefix turned off, a lookup pattern that hides keys, MWAA's default
-    connections pattern lost, and on Airflow 3 worker kwargs missing or different.
+    The problems name what an operator would otherwise find by reading task logs: another
+    secrets backend, kwargs without a backend, kwargs that are not JSON or that nothing reads, a
+    prefix turned off, a lookup pattern that hides keys, MWAA's default connections pattern lost,
+    and on Airflow 3 worker kwargs missing or different.
     """
-    backend = options.get(BACKEND_OPTION)
-    if backend is None or backend.strip() != SSM_BACKEND:
-        kwargs_set = KWARGS_OPTION in options or WORKER_KWARGS_OPTION in options
+    backend = _backend_class(options)
+    if backend is not None and backend != SSM_BACKEND:
+        # The kwargs are that backend's own: nothing here judges them.
+        other = BackendProblem(
+            code="other-backend",
+            message=f"{BACKEND_OPTION} is {backend}, not the SSM Parameter Store backend: Airflow does not read "
+            "variables or connections written to SSM while that backend is configured",
+            fix=f"the control plane never replaces a secrets backend you configured: to have Airflow read SSM, set "
+            f"{BACKEND_OPTION} = {SSM_BACKEND} yourself; otherwise keep mwaa-cp:variables=on or rest, "
+            "which writes variables through the REST API",
+        )
+        return SecretsBackend(configured=False, backend=backend, problems=[other])
+    if backend is None:
         unset: list[BackendProblem] = []
-        if kwargs_set:
+        if KWARGS_OPTION in options or WORKER_KWARGS_OPTION in options:
             unset.append(
                 BackendProblem(
                     code="kwargs-without-backend",
-                    message=f"{KWARGS_OPTION} is set but {BACKEND_OPTION} is "
-                    + (f"{backend!r}" if backend else "not set")
-                    + ", so Airflow never reads SSM",
+                    message=f"{KWARGS_OPTION} is set but {BACKEND_OPTION} is not, so Airflow never reads SSM",
                     fix=f"set {BACKEND_OPTION} = {SSM_BACKEND}",
                 )
             )
-        return SecretsBackend(configured=False, backend=backend, problems=unset)
+        return SecretsBackend(configured=False, problems=unset)
 
     problems: list[BackendProblem] = []
     kwargs, error = _kwargs(options, KWARGS_OPTION)
@@ -177,14 +238,14 @@ def inspect_backend(options: Mapping[str, str], airflow_version: str) -> Secrets
             )
         )
     kwargs = kwargs or {}
-    unknown = sorted(set(kwargs) - _BACKEND_KWARGS)
+    unknown = _unknown(kwargs)
     if unknown:
         problems.append(
             BackendProblem(
                 code="kwargs-unknown",
-                message=f"{KWARGS_OPTION} has {', '.join(unknown)}: not backend settings, they go to the AWS "
-                "connection (a misspelt prefix key leaves the default prefix in use)",
-                fix="remove them or correct their spelling",
+                message=f"{KWARGS_OPTION} has {unknown}: not backend settings, they go to the AWS connection, "
+                "which does not read them either (a misspelt prefix key leaves the default prefix in use)",
+                fix=f"correct their spelling or remove them from {KWARGS_OPTION} (the backend repair keeps them)",
             )
         )
     variables_prefix = _prefix_of(kwargs, "variables_prefix", DEFAULT_VARIABLES_PREFIX)
@@ -270,26 +331,51 @@ def backend_fix(
 ) -> dict[str, str]:
     """The configuration options that give this environment a consistent SSM backend (empty: nothing to fix).
 
-    Prefixes already configured are kept; a missing one gets the given default. Lookup patterns
-    that are valid are kept, MWAA's default connections pattern is put back, and on Airflow 3 the
-    worker kwargs become the same JSON.
+    Every key of the kwargs is kept, unknown ones included (they stay reported). A prefix that is
+    null gets the given default, and so does a missing one unless a misspelt key seems to mean it.
+    Invalid lookup patterns are dropped, MWAA's default connections pattern is put back, and on
+    Airflow 3 the worker kwargs become the same JSON. Another backend is never replaced: empty.
     """
-    current = inspect_backend(options, airflow_version)
-    existing, error = _kwargs(options, KWARGS_OPTION)
-    kwargs: dict[str, object] = {k: v for k, v in (existing or {}).items() if k in _BACKEND_KWARGS}
-    kwargs["variables_prefix"] = current.variables_prefix or normalized_prefix(variables_prefix)
-    kwargs["connections_prefix"] = current.connections_prefix or normalized_prefix(connections_prefix)
-    for kind in ("variables", "connections"):
-        pattern = kwargs.get(f"{kind}_lookup_pattern")
-        if pattern is not None:
-            try:
-                re.compile(str(pattern))
-            except re.error:
-                del kwargs[f"{kind}_lookup_pattern"]
-    kwargs.setdefault("connections_lookup_pattern", DEFAULT_CONNECTIONS_LOOKUP_PATTERN)
-    wanted = {BACKEND_OPTION: SSM_BACKEND, KWARGS_OPTION: json.dumps(kwargs, separators=(", ", ": "))}
-    if airflow_major(airflow_version) >= 3:
-        wanted[WORKER_KWARGS_OPTION] = wanted[KWARGS_OPTION]
-    if current.configured and not current.problems and error is None:
+    backend = _backend_class(options)
+    if backend is not None and backend != SSM_BACKEND:
         return {}
-    return {key: value for key, value in wanted.items() if options.get(key) != value}
+    current = inspect_backend(options, airflow_version)
+    if backend is not None and not any(p.code != "kwargs-unknown" for p in current.problems):
+        return {}
+    kwargs = _repaired_kwargs(options, airflow_version, variables_prefix, connections_prefix)
+    fix: dict[str, str] = {}
+    if backend is None:
+        fix[BACKEND_OPTION] = SSM_BACKEND
+    text = json.dumps(kwargs, separators=(", ", ": "))
+    if _kwargs(options, KWARGS_OPTION)[0] != kwargs:  # compared as JSON: a repair never only reformats
+        fix[KWARGS_OPTION] = text
+    if airflow_major(airflow_version) >= 3 and _kwargs(options, WORKER_KWARGS_OPTION)[0] != kwargs:
+        fix[WORKER_KWARGS_OPTION] = text
+    return fix
+
+
+def _repaired_kwargs(
+    options: Mapping[str, str], airflow_version: str, variables_prefix: str, connections_prefix: str
+) -> dict[str, object]:
+    """The backend kwargs with what the problem codes name repaired, and every other key as it was."""
+    existing, _ = _kwargs(options, KWARGS_OPTION)
+    if existing is None and airflow_major(airflow_version) >= 3:
+        existing, _ = _kwargs(options, WORKER_KWARGS_OPTION)  # the user's keys, when only workers have them
+    kwargs = dict(existing or {})
+    meant = {_meant(key) for key in set(kwargs) - _KNOWN_KWARGS}
+    for name, default in (("variables_prefix", variables_prefix), ("connections_prefix", connections_prefix)):
+        if name in kwargs and _prefix_of(kwargs, name, default) is not None:
+            continue
+        if name not in kwargs and name in meant:
+            continue  # the default stays in effect; writing it would contradict the misspelt key's value
+        kwargs[name] = normalized_prefix(default)
+    for name in ("variables_lookup_pattern", "connections_lookup_pattern"):
+        pattern = kwargs.get(name)
+        if pattern is None:
+            continue
+        try:
+            re.compile(str(pattern))
+        except re.error:
+            del kwargs[name]
+    kwargs.setdefault("connections_lookup_pattern", DEFAULT_CONNECTIONS_LOOKUP_PATTERN)  # an explicit null is kept
+    return kwargs
