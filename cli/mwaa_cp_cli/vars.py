@@ -31,7 +31,7 @@ from mwaa_control_plane.variables.propagation import (
     PropagationRequest,
     plan_propagation,
 )
-from mwaa_control_plane.variables.report import PropagationReport, render_plan, summarize
+from mwaa_control_plane.variables.report import PropagationReport, plan_problem_count, render_plan, summarize
 from mwaa_cp_cli.output import make_console
 
 if TYPE_CHECKING:
@@ -157,10 +157,6 @@ def _changes(plan: PropagationPlan) -> int:
     return sum(len(p.writes) for p in plan.environments)
 
 
-def _plan_problems(plan: PropagationPlan) -> int:
-    return sum(len(p.problems) for p in plan.environments) + len(plan.source_problems)
-
-
 def applied_lines(report: PropagationReport) -> str:
     """The report's lines about what was written (its text starts with the plan, printed already)."""
     return report.text.removeprefix(render_plan(report.plan).rstrip()).strip("\n")
@@ -268,7 +264,7 @@ def run_vars(
     plan = plan_propagation(connections, request)
 
     if mode == "plan":
-        problems = _plan_problems(plan) + sum(1 for m in plan.managed if m.problems)
+        problems = plan_problem_count(plan) + sum(1 for m in plan.managed if m.problems)
         if output == "json":
             typer.echo(plan.model_dump_json(indent=2))
         else:
@@ -297,7 +293,7 @@ def run_vars(
     failures = (
         sum(r.failed_count for r in results)
         + sum(1 for r in results if r.error)
-        + _plan_problems(plan)
+        + plan_problem_count(plan)
         + sum(1 for f in fixes if f.status != "SUCCEEDED")
     )
     if output == "json":
@@ -306,7 +302,7 @@ def run_vars(
         lines = applied_lines(report)
         if lines:
             console.print("\n" + styled(lines), highlight=False)
-        else:
+        elif not failures:
             console.print("\nNo changes: every managed environment's target matches the source.", highlight=False)
         for name, codes in remaining.items():
             console.print(

@@ -16,6 +16,7 @@ from mwaa_control_plane.variables.names import (
 )
 from mwaa_control_plane.variables.source import (
     SourceNameError,
+    SourceProblem,
     SourceRef,
     SourceTree,
     SourceValue,
@@ -78,7 +79,13 @@ def test_source_names_follow_the_layout(name: str, ref: SourceRef) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["/mwaa-cp/variables/x", "/mwaa-cp/pools/global/x", "/mwaa-cp/variables/env/dev", "/mwaa-cp/variables/global/a/b"],
+    [
+        "/mwaa-cp/variables/x",
+        "/mwaa-cp/pools/global/x",
+        "/mwaa-cp/variables/env/dev",
+        "/mwaa-cp/variables/global/a/b",
+        "/mwaa-cp/variables/env/1bad/x",  # not an MWAA environment name
+    ],
 )
 def test_source_names_outside_the_layout_are_refused(name: str) -> None:
     with pytest.raises(SourceNameError):
@@ -95,6 +102,27 @@ def test_an_environment_value_overrides_the_global_one() -> None:
     assert tree.desired("connections", "dev") == {}
 
 
+def test_a_broken_override_blocks_its_key_instead_of_falling_back_to_the_global_value() -> None:
+    name = "/mwaa-cp/connections/global/k"
+    good_global = SourceValue(SourceRef("connections", None, "k"), name, "x://g", secure=True)
+    broken_dev = SourceProblem("/mwaa-cp/connections/env/dev/k", "not a URI", "connections", "k", environment="dev")
+    tree = SourceTree(values=[good_global], problems=[broken_dev])
+
+    assert tree.desired("connections", "dev") == {}
+    assert tree.blocked("connections", "dev") == {"k"}
+    assert tree.desired("connections", "staging")["k"].value == "x://g"
+    assert tree.blocked("connections", "staging") == set()
+
+
+def test_a_broken_global_value_blocks_only_environments_without_their_own() -> None:
+    broken = SourceProblem("/mwaa-cp/variables/global/k", "too large", "variables", "k")
+    own = SourceValue(SourceRef("variables", "dev", "k"), "/mwaa-cp/variables/env/dev/k", "mine", secure=False)
+    tree = SourceTree(values=[own], problems=[broken])
+
+    assert tree.desired("variables", "dev")["k"].value == "mine"
+    assert tree.blocked("variables", "staging") == {"k"}
+
+
 def test_a_source_value_never_shows_in_its_repr() -> None:
     assert "hunter2" not in repr(SourceValue(SourceRef("variables", None, "k"), "/n", "hunter2", secure=True))
 
@@ -107,6 +135,10 @@ def test_a_source_value_never_shows_in_its_repr() -> None:
         ('{"host": "h"}', False),
         ("{not json", False),
         ("just-a-host", False),
+        ("aws://", True),
+        ("postgresql://etl:p%2Fw%23@h:5432/db", True),
+        ("postgresql://etl:ab/cd#1@h:5432/db", False),  # "/" in the password: Airflow reads port "ab"
+        ("postgresql://u:p@h:99999/db", False),
     ],
 )
 def test_connections_are_uris_or_json_with_a_conn_type(value: str, ok: bool) -> None:

@@ -143,6 +143,54 @@ def test_environments_sharing_a_prefix_write_once_and_refuse_conflicts() -> None
     assert all(not p.changes and "per-environment prefixes" in p.problems[0].problem for p in conflict)
 
 
+def _as(name: str, plan: EnvironmentPlan) -> EnvironmentPlan:
+    changes = [c.model_copy(update={"environment": name}) for c in plan.changes]
+    return plan.model_copy(update={"environment": name, "changes": changes})
+
+
+def test_a_value_already_in_place_for_one_environment_conflicts_with_anothers_different_value() -> None:
+    # "a" has its value in the shared parameter already (no change); "b" wants another one.
+    a = _as("a", diff({"k": source("k", "1")}, {"k": written("k", "1")}))
+    b = _as("b", diff({"k": source("k", "2")}, {"k": written("k", "1")}))
+    assert a.changes == [] and len(b.changes) == 1
+
+    shared = share_parameters([a, b])
+
+    assert all(not p.changes for p in shared)
+    assert [len(p.problems) for p in shared] == [1, 1]
+    assert all("per-environment prefixes" in p.problems[0].problem for p in shared)
+
+
+def test_prune_never_deletes_a_shared_parameter_another_environment_still_wants() -> None:
+    only_a = _as("a", diff({}, {"k": written("k", "1")}, prune=True))  # a's source no longer has k
+    b = _as("b", diff({"k": source("k", "1")}, {"k": written("k", "1")}, prune=True))
+    assert [c.action for c in only_a.changes] == ["delete"]
+
+    shared = share_parameters([only_a, b])
+
+    assert [p.changes for p in shared] == [[], []]
+    assert [p.problems for p in shared] == [[], []]
+
+
+def test_a_blocked_key_is_neither_written_nor_pruned_and_keeps_a_shared_parameter_as_it_is() -> None:
+    managed = environment()
+    blocked = diff_target(
+        managed,  # type: ignore[arg-type]
+        "variables",
+        FakeTarget(),  # type: ignore[arg-type]
+        {},
+        {"k": written("k", "1")},
+        prune=True,
+        blocked={"k"},
+    )
+    assert blocked.changes == [] and blocked.orphans == 0
+    other = _as("b", diff({"k": source("k", "2")}, {"k": written("k", "1")}))
+
+    shared = share_parameters([blocked, other])
+
+    assert all(not p.changes for p in shared)  # b may not replace what the blocked environment reads
+
+
 def test_requests_from_each_trigger() -> None:
     console = read_request(load_event("variable-propagation/apply-prune.json"), repair_drift=False)
     assert (console.mode, console.prune, console.origin) == ("apply", True, "console")
@@ -158,6 +206,10 @@ def test_requests_from_each_trigger() -> None:
     label = load_event("variable-propagation/parameter-change.json")
     label["detail"]["operation"] = "LabelParameterVersion"
     assert read_request(label, repair_drift=False).skip
+    bad_environment = load_event("variable-propagation/parameter-change.json")
+    bad_environment["detail"]["name"] = "/mwaa-cp/variables/env/1bad/x"
+    with pytest.raises(InvalidInputError, match="not an MWAA environment name"):
+        read_request(bad_environment, repair_drift=False)
 
 
 def throttled() -> ClientError:

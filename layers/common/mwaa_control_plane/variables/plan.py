@@ -9,12 +9,12 @@ cannot propagate and why, and what is wrong with the environment's backend confi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from mwaa_control_plane.environments.inventory import listed_names
 from mwaa_control_plane.errors import NotFoundError, translate_client_error
@@ -106,6 +106,15 @@ class KeyProblem(Frozen):
     problem: str
 
 
+class Want(Frozen):
+    """What one environment wants in one SSM target parameter: ``value`` is its type and fingerprint, or
+    ``blocked`` (its source parameter cannot be used, so the target must stay as it is)."""
+
+    kind: Kind
+    key: str
+    value: str
+
+
 class EnvironmentPlan(Frozen):
     environment: str
     target: str
@@ -117,6 +126,9 @@ class EnvironmentPlan(Frozen):
     """Managed values the source no longer has; deleted only with prune."""
     unmanaged: int = 0
     """Values in the target the control plane did not write; never touched."""
+    wants: dict[str, Want] = Field(default={}, exclude=True)
+    """SSM target parameter -> what this environment wants in it, changed or not: environments sharing a
+    prefix are compared on it. Kept out of reports and payloads."""
 
     @property
     def writes(self) -> list[Change]:
@@ -235,13 +247,22 @@ def diff_target(
     *,
     prune: bool,
     keys: Iterable[str] | None = None,
+    blocked: Collection[str] = (),
 ) -> EnvironmentPlan:
-    """The changes that make ``target`` hold ``desired`` (only ``keys`` when given)."""
+    """The changes that make ``target`` hold ``desired`` (only ``keys`` when given).
+
+    ``blocked`` keys (a source parameter that cannot be used) are left as the target has them.
+    """
     scope = None if keys is None else set(keys)
     changes: list[Change] = []
     problems: list[KeyProblem] = []
     warnings: list[str] = []
+    wants: dict[str, Want] = {}
     unchanged = orphans = unmanaged = 0
+    ssm = target.label != "rest"
+    for key in blocked:
+        if ssm and (scope is None or key in scope) and name_problem(target.name_of(key)) is None:
+            wants[target.name_of(key)] = Want(kind=kind, key=key, value="blocked")
     for key in sorted(desired):
         if scope is not None and key not in scope:
             continue
@@ -257,7 +278,8 @@ def diff_target(
         tier = tier_for(value.value) or "Advanced"
         have = current.get(key)
         after = fingerprint(value.value)
-        ssm = target.label != "rest"
+        if ssm:
+            wants[name] = Want(kind=kind, key=key, value=f"{parameter_type} {after}")
         if have is None:
             action: Action = "create"
             reasons = ["new"] + (["advanced-tier"] if tier == "Advanced" else [])
@@ -288,7 +310,7 @@ def diff_target(
             )
         )
     for key in sorted(current):
-        if key in desired or (scope is not None and key not in scope):
+        if key in desired or key in blocked or (scope is not None and key not in scope):
             continue
         have = current[key]
         if have.marked is None:
@@ -319,6 +341,7 @@ def diff_target(
         unchanged=unchanged,
         orphans=orphans,
         unmanaged=unmanaged,
+        wants=wants,
     )
 
 
@@ -355,52 +378,58 @@ def merge_plans(environment: str, target: str, plans: Iterable[EnvironmentPlan])
     changes: list[Change] = []
     problems: list[KeyProblem] = []
     warnings: list[str] = []
+    wants: dict[str, Want] = {}
     counts = {"unchanged": 0, "orphans": 0, "unmanaged": 0}
     for plan in plans:
         changes.extend(plan.changes)
         problems.extend(plan.problems)
         warnings.extend(plan.warnings)
+        wants.update(plan.wants)
         for name in counts:
             counts[name] += getattr(plan, name)
-    return merged.model_copy(update={"changes": changes, "problems": problems, "warnings": warnings, **counts})
+    update = {"changes": changes, "problems": problems, "warnings": warnings, "wants": wants, **counts}
+    return merged.model_copy(update=update)
 
 
 def share_parameters(plans: list[EnvironmentPlan]) -> list[EnvironmentPlan]:
     """Environments whose prefixes are the same read the same parameters: write each once, refuse conflicts.
 
-    Two environments that want different values in one parameter would overwrite each other on
-    every run; neither is written, and both plans say why (give them per-environment prefixes).
+    Compared on what each environment wants in a parameter, changed or not: a value already in place
+    for one environment conflicts with another environment's different value just as two pending
+    writes do. Two environments that want different values in one parameter would overwrite each other
+    on every run; neither is written, and both plans say why (give them per-environment prefixes).
+    A parameter another environment still wants is never pruned.
     """
+    wanted: dict[str, dict[str, str]] = {}
+    for plan in plans:
+        for name, want in plan.wants.items():
+            wanted.setdefault(name, {})[plan.environment] = want.value
+    conflicted = {
+        name: f"{name} is read by {', '.join(sorted(by_env))} with different values: give them per-environment prefixes"
+        for name, by_env in wanted.items()
+        if len(by_env) > 1 and len(set(by_env.values())) > 1
+    }
     by_name: dict[str, list[Change]] = {}
     for plan in plans:
         for change in plan.changes:
-            if change.target.startswith("ssm:"):
+            if change.target.startswith("ssm:") and change.action != "delete":
                 by_name.setdefault(change.name, []).append(change)
-    conflicted: dict[str, str] = {}
-    owner: dict[str, str] = {}
-    for name, changes in by_name.items():
-        if len(changes) < 2:
-            continue
-        if len({(c.action, c.after, c.parameter_type) for c in changes}) > 1:
-            envs = ", ".join(sorted(c.environment for c in changes))
-            conflicted[name] = f"{name} is read by {envs} with different values: give them per-environment prefixes"
-        else:
-            owner[name] = min(c.environment for c in changes)
+    owner = {name: min(c.environment for c in changes) for name, changes in by_name.items() if len(changes) > 1}
     result = []
     for plan in plans:
         kept: list[Change] = []
         problems = list(plan.problems)
+        problems += [
+            KeyProblem(environment=plan.environment, kind=want.kind, key=want.key, problem=conflicted[name])
+            for name, want in sorted(plan.wants.items())
+            if name in conflicted
+        ]
         for change in plan.changes:
             if change.name in conflicted:
-                problems.append(
-                    KeyProblem(
-                        environment=plan.environment,
-                        kind=change.kind,
-                        key=change.key,
-                        problem=conflicted[change.name],
-                    )
-                )
-            elif change.name in owner and owner[change.name] != plan.environment:
+                continue
+            if change.action == "delete" and set(wanted.get(change.name, {})) - {plan.environment}:
+                continue  # another environment reads this parameter and still wants it
+            if change.name in owner and owner[change.name] != plan.environment:
                 kept.append(change.model_copy(update={"shared_with": owner[change.name]}))
             else:
                 kept.append(change)

@@ -321,6 +321,7 @@ def plan_environment(
                 targets[kind].read(keys),
                 prune=prune,
                 keys=keys,
+                blocked=tree.blocked(kind, environment.name),
             )
         )
     label = ", ".join(sorted({t.label for t in targets.values()})) or environment.target
@@ -463,7 +464,7 @@ def apply_environment(
     started: datetime = connections.clock.now()
     result = ApplyResult(environment=environment.name)
     counts = {"create": 0, "update": 0, "delete": 0}
-    failed: list[KeyProblem] = list(plan.problems)
+    failed: list[KeyProblem] = []  # writes that failed; the plan's own problems are reported with the plan
     progress = False
     done = True
     for change in plan.writes:

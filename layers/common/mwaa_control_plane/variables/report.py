@@ -82,6 +82,13 @@ class PropagationReport(BaseModel):
     subject: str = ""
 
 
+def plan_problem_count(plan: PropagationPlan) -> int:
+    """The plan's problems, each once: a global source parameter's problem (or a conflict on a shared
+    parameter) is listed in every environment it touches, with the same text."""
+    texts = {p.problem for environment in plan.environments for p in environment.problems}
+    return len(texts | {p.problem for p in plan.source_problems})
+
+
 def summarize(plan: PropagationPlan, applied: Iterable[ApplyResult], *, execution: str = "") -> PropagationReport:
     """The report and whether it is worth a notification (errors, drift, backend problems, or a person asked)."""
     applied = list(applied)
@@ -107,7 +114,7 @@ def summarize(plan: PropagationPlan, applied: Iterable[ApplyResult], *, executio
             line += f"; the step failed: {result.error}"
         lines.append(line)
         lines.extend(f"  ! {p.problem}" for p in result.failed)
-    failures = sum(r.failed_count for r in applied) + sum(len(p.problems) for p in plan.environments)
+    failures = sum(r.failed_count for r in applied) + plan_problem_count(plan)
     drift = sum(len(p.drift) for p in plan.environments)
     backend = any(m.problems for m in plan.managed)
     asked = request.origin in ("console", "variables-file")

@@ -18,10 +18,12 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 
 from mwaa_control_plane.errors import translate_client_error
+from mwaa_control_plane.payloads import ENVIRONMENT_NAME
 from mwaa_control_plane.variables.names import key_problem, name_problem, tier_for, value_size
 
 if TYPE_CHECKING:
@@ -71,6 +73,11 @@ def parse_source_name(name: str) -> SourceRef:
         environment, key_parts = parts[2], parts[3:]
     else:
         raise SourceNameError(f"{name}: expected {SOURCE_ROOT}/{kind}/global/<key> or .../env/<environment>/<key>")
+    if environment is not None and not ENVIRONMENT_NAME.match(environment):
+        raise SourceNameError(
+            f"{name}: {environment!r} is not an MWAA environment name (a letter, then letters, digits, - or _; "
+            "at most 80)"
+        )
     key = "/".join(key_parts)
     problem = key_problem(key, kind=kind)
     if problem is not None:
@@ -97,6 +104,7 @@ class SourceProblem:
     problem: str
     kind: Kind | None = None
     key: str | None = None
+    environment: str | None = None
 
 
 @dataclass(slots=True)
@@ -107,7 +115,10 @@ class SourceTree:
     problems: list[SourceProblem] = field(default_factory=list)
 
     def desired(self, kind: Kind, environment: str) -> dict[str, SourceValue]:
-        """Key -> value for ``environment``: global values, overridden by the environment's own."""
+        """Key -> value for ``environment``: global values, overridden by the environment's own.
+
+        A key :meth:`blocked` for the environment is left out: its target is left as it is.
+        """
         result: dict[str, SourceValue] = {}
         for value in self.values:
             if value.ref.kind == kind and value.ref.environment is None:
@@ -115,7 +126,24 @@ class SourceTree:
         for value in self.values:
             if value.ref.kind == kind and value.ref.environment == environment:
                 result[value.ref.key] = value
+        for key in self.blocked(kind, environment):
+            result.pop(key, None)
         return result
+
+    def blocked(self, kind: Kind, environment: str) -> set[str]:
+        """Keys whose parameter for ``environment`` cannot be used: neither written, pruned nor replaced.
+
+        A broken override must not fall back to the global value (the environment would silently get
+        another one), and a broken value must not make the target look orphaned (prune would delete it).
+        """
+        own = {v.ref.key for v in self.values if v.ref.kind == kind and v.ref.environment == environment}
+        return {
+            p.key
+            for p in self.problems
+            if p.kind == kind
+            and p.key is not None
+            and (p.environment == environment or (p.environment is None and p.key not in own))
+        }
 
     def problems_for(self, environment: str) -> list[SourceProblem]:
         """The problems of global parameters and of ``environment``'s own."""
@@ -139,6 +167,15 @@ def connection_problem(value: str) -> str | None:
     scheme, separator, _ = text.partition("://")
     if not separator or not scheme:
         return "a connection is a URI (<conn_type>://[login[:password]@]host[:port][/schema][?extra]) or a JSON object"
+    # Airflow reads the URI with urllib's urlsplit: a "/", "#" or "?" left unencoded in the password ends the
+    # host part early, and the port is then whatever follows the first ":".
+    try:
+        urlsplit(text).port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
+    except ValueError as exc:
+        return (
+            f"the connection URI does not parse as Airflow reads it ({exc}); percent-encode reserved characters "
+            "in the login and password (/ as %2F, # as %23, ? as %3F, @ as %40, : as %3A)"
+        )
     return None
 
 
@@ -160,7 +197,7 @@ def _to_value(parameter: Mapping[str, object]) -> SourceValue | SourceProblem:
     value = str(parameter.get("Value", ""))
     problem = value_problem(ref.kind, value)
     if problem is not None:
-        return SourceProblem(name=name, problem=problem, kind=ref.kind, key=ref.key)
+        return SourceProblem(name=name, problem=problem, kind=ref.kind, key=ref.key, environment=ref.environment)
     return SourceValue(
         ref=ref,
         name=name,
