@@ -191,6 +191,31 @@ def test_a_blocked_key_is_neither_written_nor_pruned_and_keeps_a_shared_paramete
     assert all(not p.changes for p in shared)  # b may not replace what the blocked environment reads
 
 
+class FakeRestTarget(FakeTarget):
+    label = "rest"
+
+    def name_of(self, key: str) -> str:
+        return key
+
+
+def test_a_secret_source_value_that_airflow_would_show_in_clear_on_a_rest_target_is_warned_about() -> None:
+    managed = environment(options={})
+    desired = {"flag": source("flag", "x", secure=True), "api_token": source("api_token", "y", secure=True)}
+
+    plan = diff_target(managed, "variables", FakeRestTarget(), desired, {}, prune=False)  # type: ignore[arg-type]
+
+    assert [c.key for c in plan.changes] == ["api_token", "flag"]
+    assert len(plan.warnings) == 1 and "key flag is secret in the source" in plan.warnings[0]
+
+
+def test_another_secrets_backend_is_never_offered_the_ssm_repair() -> None:
+    other = {"secrets.backend": "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"}
+    forced = environment(tags={"mwaa-cp:variables": "ssm"}, options=other)
+
+    [problem] = [p for p in forced.problems if p.code == "forced-ssm-without-backend"]  # type: ignore[attr-defined]
+    assert "SecretsManagerBackend" in problem.message and "--fix-backend" not in problem.fix
+
+
 def test_requests_from_each_trigger() -> None:
     console = read_request(load_event("variable-propagation/apply-prune.json"), repair_drift=False)
     assert (console.mode, console.prune, console.origin) == ("apply", True, "console")

@@ -161,7 +161,17 @@ def managed_environment(name: str, environment: Mapping[str, Any]) -> ManagedEnv
         target: TargetKind = "rest"
     elif mode == "ssm":
         target = "ssm"
-        if not backend.configured:
+        if not backend.configured and backend.backend:
+            problems.append(
+                BackendProblem(
+                    code="forced-ssm-without-backend",
+                    message=f"{TAG}=ssm but the environment's secrets backend is {backend.backend}: Airflow does "
+                    "not read the values written to SSM",
+                    fix="the control plane never replaces a backend you configured: switch it to the SSM backend "
+                    "yourself, or tag the environment mwaa-cp:variables=rest",
+                )
+            )
+        elif not backend.configured:
             problems.append(
                 BackendProblem(
                     code="forced-ssm-without-backend",
@@ -275,6 +285,12 @@ def diff_target(
         if environment.target == "ssm" and environment.backend.configured and environment.backend.hides(kind, key):
             warnings.append(f"{kind} key {key} is written but the environment's lookup pattern hides it from Airflow")
         parameter_type: ParameterType = wanted_type(kind, value, environment.sensitive_names)
+        if not ssm and value.secure and not is_sensitive(key, environment.sensitive_names):
+            warnings.append(
+                f"{kind} key {key} is secret in the source (SecureString) but goes to the metadata database, where "
+                "Airflow shows it in clear to anyone who can read variables: its name is not one Airflow masks "
+                "(add it to core.sensitive_var_conn_names, or configure the SSM secrets backend)"
+            )
         tier = tier_for(value.value) or "Advanced"
         have = current.get(key)
         after = fingerprint(value.value)

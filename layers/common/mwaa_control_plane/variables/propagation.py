@@ -326,7 +326,13 @@ def plan_environment(
         )
     label = ", ".join(sorted({t.label for t in targets.values()})) or environment.target
     merged = merge_plans(environment.name, label, plans)
-    if environment.mode == "on" and not environment.backend.configured:
+    if environment.mode == "on" and not environment.backend.configured and environment.backend.backend:
+        notes.insert(
+            0,
+            f"secrets backend {environment.backend.backend}: variables go to the metadata database through the REST "
+            "API, where Airflow looks after that backend (lost if the environment is hibernated or recreated)",
+        )
+    elif environment.mode == "on" and not environment.backend.configured:
         notes.insert(
             0,
             "no SSM secrets backend: variables go to the metadata database through the REST API (lost if the "
