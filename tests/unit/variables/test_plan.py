@@ -37,6 +37,7 @@ def environment(tags: dict[str, str] | None = None, options: dict[str, str] | No
 class FakeTarget:
     kind = "variables"
     label = "ssm:/airflow/dev/variables"
+    kms_key_id: str | None = "alias/aws/ssm"
 
     def name_of(self, key: str) -> str:
         return f"/airflow/dev/variables/{key}"
@@ -193,6 +194,7 @@ def test_a_blocked_key_is_neither_written_nor_pruned_and_keeps_a_shared_paramete
 
 class FakeRestTarget(FakeTarget):
     label = "rest"
+    kms_key_id = None
 
     def name_of(self, key: str) -> str:
         return key
@@ -214,6 +216,41 @@ def test_another_secrets_backend_is_never_offered_the_ssm_repair() -> None:
 
     [problem] = [p for p in forced.problems if p.code == "forced-ssm-without-backend"]  # type: ignore[attr-defined]
     assert "SecretsManagerBackend" in problem.message and "--fix-backend" not in problem.fix
+
+
+KEY_ID = "0b7c8f4e-5d1a-4e8b-9c3f-2a6d7e9f1b4c"
+KEY_ARN = f"arn:aws:kms:us-east-1:123456789012:key/{KEY_ID}"
+
+
+@pytest.mark.parametrize(
+    ("stored", "configured", "rewritten"),
+    [
+        ("alias/aws/ssm", KEY_ARN, True),  # a customer key configured after the AWS managed one
+        (KEY_ARN, "alias/aws/ssm", True),
+        (KEY_ID, KEY_ARN, False),  # the same key, named two ways
+        ("alias/team", "arn:aws:kms:us-east-1:123456789012:alias/team", False),
+        ("alias/team", KEY_ARN, False),  # an alias may point at that key: not known without KMS
+        ("alias/aws/ssm", "alias/aws/ssm", False),
+        ("arn:aws:kms:us-east-1:123456789012:key/other", KEY_ARN, True),
+    ],
+)
+def test_a_secret_written_with_another_kms_key_is_written_again(stored: str, configured: str, rewritten: bool) -> None:
+    have = written("api_token", "v")
+    have = TargetValue(
+        key="api_token", value="v", parameter_type="SecureString", tier="Standard", key_id=stored, marked=have.marked
+    )
+    target = FakeTarget()
+    target.kms_key_id = configured
+    plan = diff_target(
+        environment(),  # type: ignore[arg-type]
+        "variables",
+        target,  # type: ignore[arg-type]
+        {"api_token": source("api_token", "v")},
+        {"api_token": have},
+        prune=False,
+    )
+
+    assert reasons(plan) == ({"api_token": ("update", ["kms-key"])} if rewritten else {})
 
 
 def test_requests_from_each_trigger() -> None:

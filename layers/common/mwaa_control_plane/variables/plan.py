@@ -305,6 +305,8 @@ def diff_target(
             if have.tier == "Advanced":
                 tier = "Advanced"  # SSM cannot turn an Advanced parameter back into a Standard one
             reasons = _update_reasons(have, value, after, parameter_type if ssm else None)
+            if parameter_type == "SecureString" and _other_key(have.key_id, target.kms_key_id):
+                reasons.append("kms-key")
             before = fingerprint(have.value) if have.value is not None else (have.marked and have.marked.fingerprint)
             if not reasons:
                 unchanged += 1
@@ -387,6 +389,31 @@ def _update_reasons(
     if parameter_type is not None and have.parameter_type != parameter_type:
         reasons.append("type")
     return reasons
+
+
+def _kms_key(key: str) -> tuple[str, str] | None:
+    """("alias", name) or ("key", id) from a key id, key ARN, alias name or alias ARN; None if unsure."""
+    if ":alias/" in key or key.startswith("alias/"):
+        return "alias", key.rpartition("alias/")[2]
+    if ":key/" in key or key.startswith("key/"):
+        return "key", key.rpartition("key/")[2]
+    return ("key", key) if key and "/" not in key and ":" not in key else None
+
+
+def _other_key(stored: str | None, configured: str | None) -> bool:
+    """Whether a SecureString was surely written with another key than the one configured now.
+
+    SSM may name the same key by id, ARN or alias: only a difference that holds however it is named
+    counts (two ids, two aliases, or the AWS managed ``aws/ssm`` against a customer key id).
+    """
+    if not stored or not configured:
+        return False
+    a, b = _kms_key(stored), _kms_key(configured)
+    if a is None or b is None or a == b:
+        return False
+    if a[0] == b[0]:
+        return True
+    return ("alias", "aws/ssm") in (a, b)
 
 
 def merge_plans(environment: str, target: str, plans: Iterable[EnvironmentPlan]) -> EnvironmentPlan:

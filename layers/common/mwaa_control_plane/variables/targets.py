@@ -124,6 +124,8 @@ class Target(Protocol):
     kind: Kind
     label: str
     """How reports name it: ``ssm:/airflow/variables`` or ``rest``."""
+    kms_key_id: str | None
+    """The key SecureString values are written with (None: the target does not encrypt)."""
 
     def name_of(self, key: str) -> str:
         """What the key is called in the target (the parameter name, or the key)."""
@@ -151,7 +153,7 @@ class SsmTarget:
         self.kind = kind
         self.prefix = "/" + prefix.strip("/")
         self.label = f"ssm:{self.prefix}"
-        self._kms_key_id = kms_key_id
+        self.kms_key_id: str | None = kms_key_id
 
     def name_of(self, key: str) -> str:
         return f"{self.prefix}/{key}"
@@ -238,7 +240,7 @@ class SsmTarget:
             "Description": description,
         }
         if parameter_type == "SecureString":
-            args["KeyId"] = self._kms_key_id
+            args["KeyId"] = self.kms_key_id
         self._writes.call("PutParameter", lambda: self._ssm.put_parameter(**args))
 
     def delete(self, key: str) -> None:
@@ -255,6 +257,7 @@ class RestTarget:
 
     kind: Kind = "variables"
     label = "rest"
+    kms_key_id: str | None = None
 
     def __init__(self, airflow: AirflowClient, pacer: Pacer, *, reads: Pacer | None = None) -> None:
         self._airflow = airflow
