@@ -72,6 +72,7 @@ CHECK_IDS = [
     "staging-wired",
 ]
 ALL_LOGS = ("DagProcessingLogs", "SchedulerLogs", "TaskLogs", "WebserverLogs", "WorkerLogs")
+ROLE_CHECK_IDS = CHECK_IDS[3:8]
 
 
 def _statements_without(aws: LocalAws, name: str, prefix: str) -> None:
@@ -87,6 +88,29 @@ def _statements_without(aws: LocalAws, name: str, prefix: str) -> None:
     iam.put_role_policy(
         RoleName=role, PolicyName="mwaa-execution", PolicyDocument=json.dumps({**document, "Statement": kept})
     )
+
+
+def _delete_bucket(aws: LocalAws, bucket: str) -> None:
+    """Every object version and delete marker, then the bucket."""
+    s3 = aws.client("s3")
+    listing = s3.list_object_versions(Bucket=bucket)
+    for entry in [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]:
+        s3.delete_object(Bucket=bucket, Key=entry["Key"], VersionId=entry["VersionId"])
+    s3.delete_bucket(Bucket=bucket)
+
+
+def _delete_role(aws: LocalAws, role: str) -> None:
+    iam = aws.client("iam")
+    for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=role, PolicyName=policy)
+    iam.delete_role(RoleName=role)
+
+
+class _WebServerTimesOut:
+    """The CLI endpoint of a web server this machine cannot reach (a PRIVATE_ONLY one, from a laptop)."""
+
+    def post(self, url: str, headers: Any, body: bytes, timeout: float) -> tuple[int, bytes]:
+        raise TimeoutError(f"no answer from the MWAA CLI endpoint within {timeout} s")
 
 
 def _subnet(aws: LocalAws, cidr: str, zone: str, *, route_to: str) -> str:
@@ -171,6 +195,7 @@ def _build(aws: LocalAws) -> None:
         LoggingConfiguration={t: {"Enabled": t != "WorkerLogs", "LogLevel": "INFO"} for t in ALL_LOGS},
     )
     create("dev-no-retention")
+    create("dev-log-groups")
     create(
         "dev-bad-kwargs",
         AirflowConfigurationOptions={
@@ -179,6 +204,9 @@ def _build(aws: LocalAws) -> None:
         },
     )
     create("dev-old-airflow", airflow_version="2.5.1")
+    create("dev-airflow-2-2-2", airflow_version="2.2.2")
+    create("dev-no-bucket")
+    create("dev-no-role")
     create("dev-update-failed")
     create("dev-import-errors")
     create("team-b")
@@ -195,6 +223,10 @@ def _build(aws: LocalAws) -> None:
     _statements_without(aws, "dev-no-logs-write", "logs:Create")
     _statements_without(aws, "dev-no-ssm-read", "ssm:")
     aws.client("logs").delete_retention_policy(logGroupName="airflow-dev-no-retention-Worker")
+    aws.client("logs").delete_retention_policy(logGroupName="airflow-dev-log-groups-Task")
+    aws.client("logs").delete_log_group(logGroupName="airflow-dev-log-groups-Worker")
+    _delete_bucket(aws, source_bucket_name("dev-no-bucket"))
+    _delete_role(aws, "dev-no-role-execution-role")
     s3.put_object(
         Bucket=source_bucket_name("dev-import-errors"),
         Key="dags/broken.py",
@@ -224,13 +256,15 @@ def _clients(aws: LocalAws) -> DoctorClients:
     )
 
 
-def doctor(aws: LocalAws, name: str, *, now: datetime | None = None) -> DoctorReport:
+def doctor(
+    aws: LocalAws, name: str, *, now: datetime | None = None, airflow: AirflowClient | None = None
+) -> DoctorReport:
     return run_doctor(
         _clients(aws),
         name,
         now=now or AFTER_END_OF_SUPPORT,
         wiring=ControlPlaneWiring(staging_bucket=staging_bucket(aws), source_bucket_pattern=PATTERN),
-        airflow=AirflowClient(aws.client("mwaa"), name, clock=get_clock()),
+        airflow=airflow or AirflowClient(aws.client("mwaa"), name, clock=get_clock()),
         repository=StateRepository(aws.client("dynamodb"), aws.stack.ref("StateTable"), get_clock()),
     )
 
@@ -289,6 +323,23 @@ def test_a_missing_public_access_block_fails_its_check(runtime: LocalAws) -> Non
     )
 
 
+def test_a_deleted_source_bucket_fails_both_bucket_rows_with_a_recreate_fix(runtime: LocalAws) -> None:
+    report = doctor(runtime, "dev-no-bucket")
+
+    assert failing(report) == ["bucket-versioning", "bucket-public-access-block"]
+    for check_id in ("bucket-versioning", "bucket-public-access-block"):
+        row = report.check(check_id)
+        assert row.detail.startswith("s3://airflow-dev-no-bucket does not exist (")
+        assert row.fix == (
+            "aws s3api create-bucket --bucket airflow-dev-no-bucket && "
+            "aws s3api put-bucket-versioning --bucket airflow-dev-no-bucket --versioning-configuration Status=Enabled"
+            " && aws s3api put-public-access-block --bucket airflow-dev-no-bucket --public-access-block-configuration "
+            "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true, then push "
+            "the DAGs again through the staging bucket; or point the environment at an existing versioned bucket "
+            "that blocks public access (aws mwaa update-environment --name dev-no-bucket --source-bucket-arn ITS_ARN)"
+        )
+
+
 def test_a_deleted_requirements_version_fails_artifact_versions(runtime: LocalAws) -> None:
     report = doctor(runtime, "dev-requirements")
 
@@ -338,6 +389,17 @@ def test_a_role_without_ssm_read_fails_role_reads_ssm_prefixes(runtime: LocalAws
         "arn:aws:ssm:us-east-1:123456789012:parameter/airflow/connections/* "
         "(and kms:Decrypt on the key of SecureString parameters when it is a customer managed key)"
     )
+
+
+def test_a_deleted_execution_role_fails_every_role_row(runtime: LocalAws) -> None:
+    report = doctor(runtime, "dev-no-role")
+
+    assert failing(report) == ROLE_CHECK_IDS
+    for check_id in ROLE_CHECK_IDS:
+        row = report.check(check_id)
+        assert "arn:aws:iam::123456789012:role/dev-no-role-execution-role does not exist" in row.detail
+        assert row.fix.startswith("create the role")
+        assert "ExecutionRoleArn" in row.fix
 
 
 # --------------------------------------------------------------------------------------------- the network
@@ -392,7 +454,7 @@ def test_a_disabled_log_type_fails_logging_enabled(runtime: LocalAws) -> None:
     assert failing(report) == ["logging-enabled"]
     assert report.check("logging-enabled").fix == (
         "aws mwaa update-environment --name dev-worker-logs-off --logging-configuration "
-        "WorkerLogs={Enabled=true,LogLevel=INFO}"
+        "'WorkerLogs={Enabled=true,LogLevel=INFO}'"
     )
 
 
@@ -402,6 +464,22 @@ def test_a_log_group_kept_forever_fails_log_retention(runtime: LocalAws) -> None
     assert failing(report) == ["log-retention"]
     assert report.check("log-retention").fix == (
         "aws logs put-retention-policy --log-group-name airflow-dev-no-retention-Worker --retention-in-days 30"
+    )
+
+
+def test_a_missing_log_group_and_one_kept_forever_are_named_in_one_row(runtime: LocalAws) -> None:
+    report = doctor(runtime, "dev-log-groups")
+
+    assert failing(report) == ["log-retention"]
+    row = report.check("log-retention")
+    assert row.detail.startswith(
+        "never expire: airflow-dev-log-groups-Task; CloudWatch Logs bills every GB stored for as long as it is kept; "
+        "not created yet: airflow-dev-log-groups-Worker; retention set: "
+    )
+    assert row.fix == (
+        "aws logs put-retention-policy --log-group-name airflow-dev-log-groups-Task --retention-in-days 30 && "
+        "aws logs create-log-group --log-group-name airflow-dev-log-groups-Worker && "
+        "aws logs put-retention-policy --log-group-name airflow-dev-log-groups-Worker --retention-in-days 30"
     )
 
 
@@ -434,6 +512,20 @@ def test_airflow_2_5_1_warns_before_its_end_of_support_with_the_clock_it_is_give
     assert (row.status, row.detail) == ("warn", "Airflow 2.5.1: MWAA support ends 2025-12-30 (59 days)")
 
 
+def test_airflow_older_than_every_accepted_version_fails_without_an_invented_date(runtime: LocalAws) -> None:
+    report = doctor(runtime, "dev-airflow-2-2-2")
+
+    assert failing(report) == ["airflow-version-supported"]
+    row = report.check("airflow-version-supported")
+    assert row.detail == (
+        "Airflow 2.2.2: no longer supported by MWAA (older than 2.7.2, the oldest version MWAA accepts); "
+        "a recreate (hibernate, disaster recovery) would be refused"
+    )
+    assert row.fix.startswith(
+        "upgrade in place: aws mwaa update-environment --name dev-airflow-2-2-2 --airflow-version 2.11.0"
+    )
+
+
 def test_a_failed_last_update_fails_with_its_error(runtime: LocalAws) -> None:
     report = doctor(runtime, "dev-update-failed")
 
@@ -455,6 +547,24 @@ def test_import_errors_fail_with_the_file(runtime: LocalAws) -> None:
     assert row.detail.startswith("1 DAG file(s) fail to import: ")
     assert "broken.py" in row.detail
     assert row.fix.startswith("fix the files (mwaa-cp validate FILE shows why before upload)")
+
+
+def test_an_airflow_web_server_that_times_out_warns_import_errors_and_every_other_row_is_reported(
+    runtime: LocalAws,
+) -> None:
+    # Airflow 2.2.2 is asked through its web server's CLI endpoint, which does not answer from here.
+    airflow = AirflowClient(
+        runtime.client("mwaa"), "dev-airflow-2-2-2", clock=get_clock(), transport=_WebServerTimesOut()
+    )
+
+    report = doctor(runtime, "dev-airflow-2-2-2", airflow=airflow)
+
+    assert [c.id for c in report.checks] == CHECK_IDS
+    assert failing(report) == ["airflow-version-supported"]
+    row = report.check("import-errors")
+    assert row.status == "warn"
+    assert row.detail == "could not check: Airflow did not answer (CLI dags list-import-errors: TimeoutError)"
+    assert row.fix.startswith("run the doctor where the web server answers")
 
 
 def test_a_source_bucket_outside_the_stacks_pattern_fails_staging_wired(runtime: LocalAws) -> None:
@@ -569,6 +679,19 @@ def test_the_cli_exits_1_with_json_reports_when_a_check_fails(endpoint: list[str
     assert output["wiring"]["source_bucket_pattern"] == PATTERN
 
 
+def test_the_cli_reports_an_unreachable_web_server_as_a_warning_and_keeps_its_json_clean(endpoint: list[str]) -> None:
+    # The CLI asks Airflow 2.2.2's web server at its MWAA host name, which this machine cannot reach.
+    result = _mwaa_cp("dev-airflow-2-2-2", "--format", "json", *endpoint)
+
+    assert result.returncode == 1, result.stderr
+    [report] = json.loads(result.stdout)["environments"]  # nothing but the report on stdout
+    rows = {c["id"]: c for c in report["checks"]}
+    assert list(rows) == CHECK_IDS
+    assert rows["import-errors"]["status"] == "warn"
+    assert rows["import-errors"]["detail"].startswith("could not check: ")
+    assert [c["id"] for c in report["checks"] if c["status"] == "fail"] == ["airflow-version-supported"]
+
+
 def test_the_cli_exits_2_on_a_usage_error_or_an_unknown_environment(endpoint: list[str]) -> None:
     usage = _mwaa_cp("dev-healthy", "--format", "yaml", *endpoint)
     unknown = _mwaa_cp("dev-nobody", *endpoint)
@@ -588,5 +711,7 @@ def test_the_cli_without_an_environment_checks_every_one_and_fails_if_any_fails(
     reports = {r["environment_name"]: r for r in json.loads(result.stdout)["environments"]}
     assert reports["dev-healthy"]["failed"] is False
     assert reports["dev-unversioned"]["failed"] is True
+    # An environment whose web server does not answer is reported too, without stopping the others.
+    assert reports["dev-airflow-2-2-2"]["failed"] is True
     # Hibernated ones come from the state table, as one row each.
     assert [c["id"] for c in reports["dev-sleeping"]["checks"]] == ["environment-hibernated"]

@@ -42,8 +42,18 @@ UNAVAILABLE_CODES = frozenset(
     }
 )
 
+# NoSuchEntity: IAM's (a role, a policy or one of its versions that does not exist).
 NOT_FOUND_CODES = frozenset(
-    {"ResourceNotFoundException", "NoSuchKey", "NoSuchVersion", "NoSuchBucket", "NotFound", "404", "ParameterNotFound"}
+    {
+        "ResourceNotFoundException",
+        "NoSuchKey",
+        "NoSuchVersion",
+        "NoSuchBucket",
+        "NotFound",
+        "404",
+        "ParameterNotFound",
+        "NoSuchEntity",
+    }
 )
 ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 

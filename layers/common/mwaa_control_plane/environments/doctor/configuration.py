@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from mwaa_control_plane.environments.doctor.models import Check, failed, passed, warned
+from mwaa_control_plane.versions import InvalidVersion, release
 
 if TYPE_CHECKING:
     from mwaa_control_plane.environments.doctor.facts import EnvironmentFacts
@@ -32,6 +33,17 @@ def _upgrade_fix(facts: EnvironmentFacts) -> str:
     )
 
 
+def _oldest_accepted() -> str:
+    return min(ACCEPTED_VERSIONS, key=release)
+
+
+def _older_than_every_accepted(version: str) -> bool:
+    try:
+        return release(version) < release(_oldest_accepted())
+    except InvalidVersion:  # not a version number: the row warns that MWAA does not accept it
+        return False
+
+
 def version_check(facts: EnvironmentFacts, now: datetime) -> Check:
     title = "Airflow version is still supported"
     check_id = "airflow-version-supported"
@@ -49,6 +61,16 @@ def version_check(facts: EnvironmentFacts, now: datetime) -> Check:
         )
     if version in ACCEPTED_VERSIONS:
         return passed(check_id, title, f"Airflow {version}: supported, no end of support announced")
+    if ends is None and _older_than_every_accepted(version):
+        # Older than the oldest version MWAA still accepts, and no end date known: its support ended, on a date
+        # this table does not have (worse than a version whose support ended on a known day, which fails too).
+        return failed(
+            check_id,
+            title,
+            f"Airflow {version}: no longer supported by MWAA (older than {_oldest_accepted()}, the oldest version "
+            "MWAA accepts); a recreate (hibernate, disaster recovery) would be refused",
+            _upgrade_fix(facts),
+        )
     return warned(
         check_id,
         title,

@@ -24,13 +24,14 @@ def logging_check(facts: EnvironmentFacts) -> Check:
     off = [t for t, on in facts.logging.items() if not on]
     if not off:
         return passed("logging-enabled", title, ", ".join(LOG_TYPES))
+    # Quoted: unquoted, the shell's brace expansion splits {Enabled=true,LogLevel=INFO} into two words.
     settings = ",".join(f"{t}={{Enabled=true,LogLevel=INFO}}" for t in off)
     return failed(
         "logging-enabled",
         title,
         f"disabled: {', '.join(off)}; without them a DAG that does not show, a task that does not run or an "
         "environment that does not start leaves no trace",
-        f"aws mwaa update-environment --name {facts.name} --logging-configuration {settings}",
+        f"aws mwaa update-environment --name {facts.name} --logging-configuration '{settings}'",
     )
 
 
@@ -50,26 +51,25 @@ def retention_check(logs: CloudWatchLogsClient, facts: EnvironmentFacts) -> Chec
     groups = [facts.log_group(t) for t in enabled]
     absent = [g for g in groups if g not in retention]
     forever = [g for g in groups if g in retention and not retention[g]]
+    kept = ", ".join(f"{g} {retention[g]} d" for g in groups if retention.get(g))
+    if not absent and not forever:
+        return passed(check_id, title, kept)
+    # One row names every group to fix: a group kept forever fails, one not created yet only warns.
+    found: list[str] = []
+    fixes: list[str] = []
     if forever:
-        return failed(
-            check_id,
-            title,
-            f"never expire: {', '.join(forever)}; CloudWatch Logs bills every GB stored for as long as it is kept",
-            " && ".join(
-                f"aws logs put-retention-policy --log-group-name {g} --retention-in-days {SUGGESTED_RETENTION_DAYS}"
-                for g in forever
-            ),
+        found.append(
+            f"never expire: {', '.join(forever)}; CloudWatch Logs bills every GB stored for as long as it is kept"
         )
-    kept = ", ".join(f"{g} {retention[g]} d" for g in groups if g in retention)
+        fixes.extend(_put_retention(g) for g in forever)
     if absent:
-        return warned(
-            check_id,
-            title,
-            f"not created yet: {', '.join(absent)}" + (f"; {kept}" if kept else ""),
-            " && ".join(
-                f"aws logs create-log-group --log-group-name {g} && aws logs put-retention-policy --log-group-name {g} "
-                f"--retention-in-days {SUGGESTED_RETENTION_DAYS}"
-                for g in absent
-            ),
-        )
-    return passed(check_id, title, kept)
+        found.append(f"not created yet: {', '.join(absent)}")
+        fixes.extend(f"aws logs create-log-group --log-group-name {g} && {_put_retention(g)}" for g in absent)
+    if kept:
+        found.append(f"retention set: {kept}")
+    verdict = failed if forever else warned
+    return verdict(check_id, title, "; ".join(found), " && ".join(fixes))
+
+
+def _put_retention(group: str) -> str:
+    return f"aws logs put-retention-policy --log-group-name {group} --retention-in-days {SUGGESTED_RETENTION_DAYS}"

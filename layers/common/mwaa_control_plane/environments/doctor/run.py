@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -86,27 +86,52 @@ _GROUPS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def _guarded(rows: Callable[[], Check | list[Check]], ids: Sequence[tuple[str, str]]) -> list[Check]:
-    """The rows, or one warning per id when AWS refused a read the check needs (retryable errors propagate)."""
+Transient = Literal["raise", "warn"]
+"""What a throttle or an outage that outlasted the clients' retries does: ``raise`` (the health flow: its state
+machine retries the whole step by the error's class name) or ``warn`` (``mwaa-cp doctor``: report every other row
+and environment)."""
+
+
+def _guarded(
+    rows: Callable[[], Check | list[Check]], ids: Sequence[tuple[str, str]], *, transient: Transient = "raise"
+) -> list[Check]:
+    """The rows, or one warning per id when a read the check needs failed (a missing resource a check can tell
+    about is the check's own row: it catches it before this does)."""
     try:
         result = rows()
     except ClientError as exc:
         error: ControlPlaneError = translate_client_error(exc)
-        if isinstance(error, RetryableError):
+        if isinstance(error, RetryableError) and transient == "raise":
             raise error from exc
-    except RetryableError:
-        raise
+    except RetryableError as exc:
+        if transient == "raise":
+            raise
+        error = exc
     except ControlPlaneError as exc:
         error = exc
     else:
         return result if isinstance(result, list) else [result]
-    fix = (
-        "give the caller read access to it (mwaa-cp doctor: your credentials; the health flow: "
-        "CheckEnvironmentHealthFunction's role)"
-        if isinstance(error, AccessDeniedError)
-        else "check the resource named in the detail"
-    )
+    if isinstance(error, AccessDeniedError):
+        fix = (
+            "give the caller read access to it (mwaa-cp doctor: your credentials; the health flow: "
+            "CheckEnvironmentHealthFunction's role)"
+        )
+    elif isinstance(error, RetryableError):
+        fix = "run the doctor again: AWS kept refusing the read after retries (throttled or unavailable)"
+    else:
+        fix = "check the resource named in the detail"
     return [warned(check_id, title, f"could not check: {error}", fix) for check_id, title in ids]
+
+
+def _airflow_unanswered(error: RetryableError) -> Check:
+    """Airflow did not answer (timeout, 5xx, throttled after retries): the row cannot tell, the others still can."""
+    return warned(
+        "import-errors",
+        "No DAG import errors",
+        f"could not check: Airflow did not answer ({error})",
+        "run the doctor where the web server answers (Airflow before 2.4.3 is asked through the web server's CLI "
+        "endpoint, and a PRIVATE_ONLY web server answers only inside its VPC), or again later",
+    )
 
 
 def hibernated_report(name: str, since: datetime | None, detail: str = "") -> DoctorReport:
@@ -135,11 +160,14 @@ def run_doctor(
     import_errors: Sequence[DagImportError] | None = None,
     repository: StateRepository | None = None,
     environment: Mapping[str, Any] | None = None,
+    transient: Transient = "raise",
 ) -> DoctorReport:
     """Every check on environment ``name``. Raises NotFoundError when MWAA does not know it and it is not hibernated.
 
     ``import_errors``: already fetched (the health flow asked Airflow once); else ``airflow`` is asked when the
-    environment is usable, and the row warns when neither can answer.
+    environment is usable, and the row warns when neither can answer (nor when Airflow does not answer in time).
+    ``transient``: whether an AWS read still throttled or unavailable after retries raises (the health flow's
+    state machine retries) or is a warning row (``mwaa-cp doctor``).
     """
     try:
         environment = get_environment(clients.mwaa, name)
@@ -154,11 +182,15 @@ def run_doctor(
     def imports() -> Check:
         errors = import_errors
         if errors is None and airflow is not None and facts.status in USABLE_STATES:
-            errors = airflow.list_import_errors()
+            try:
+                errors = airflow.list_import_errors()
+            except RetryableError as exc:
+                # An optional read through the web server: its silence is not AWS's and no retry of the run helps.
+                return _airflow_unanswered(exc)
         return import_errors_check(facts, errors)
 
     def one(check_id: str, title: str, rows: Callable[[], Check | list[Check]]) -> list[Check]:
-        return _guarded(rows, [(check_id, title)])
+        return _guarded(rows, [(check_id, title)], transient=transient)
 
     checks: list[Check] = [
         *one("bucket-versioning", "Source bucket versioning is on", lambda: versioning_check(clients.s3, facts)),
@@ -172,8 +204,8 @@ def run_doctor(
             "Referenced requirements, plugins and startup versions exist",
             lambda: artifact_versions_check(clients.s3, facts),
         ),
-        *_guarded(lambda: role_checks(clients.iam, facts, backend), _GROUPS["role"]),
-        *_guarded(lambda: network_checks(clients.ec2, facts), _GROUPS["network"]),
+        *_guarded(lambda: role_checks(clients.iam, facts, backend), _GROUPS["role"], transient=transient),
+        *_guarded(lambda: network_checks(clients.ec2, facts), _GROUPS["network"], transient=transient),
         *one(
             "security-group-self-reference",
             "Security group references itself",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from mwaa_control_plane.environments.doctor.models import Check, failed, passed
-from mwaa_control_plane.errors import NOT_FOUND_CODES, translate_client_error
+from mwaa_control_plane.errors import NOT_FOUND_CODES, NotFoundError, translate_client_error
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -17,12 +17,44 @@ if TYPE_CHECKING:
 PUBLIC_ACCESS_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 
 
+def _versioning_fix(bucket: str) -> str:
+    return f"aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled"
+
+
+def _public_access_fix(bucket: str) -> str:
+    return (
+        f"aws s3api put-public-access-block --bucket {bucket} --public-access-block-configuration "
+        "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"
+    )
+
+
+def _bucket_missing(check_id: str, title: str, facts: EnvironmentFacts, error: NotFoundError) -> Check:
+    """The source bucket is gone: not a read the doctor could not make, the environment has nothing to read."""
+    # CreateBucket refuses a LocationConstraint of us-east-1 and needs one everywhere else.
+    where = ""
+    if facts.region not in ("", "us-east-1"):
+        where = f" --create-bucket-configuration LocationConstraint={facts.region}"
+    return failed(
+        check_id,
+        title,
+        f"s3://{facts.bucket} does not exist ({error}): MWAA cannot read the DAGs, requirements, plugins or "
+        "startup script, and refuses an update or a recreate",
+        f"aws s3api create-bucket --bucket {facts.bucket}{where} && {_versioning_fix(facts.bucket)} && "
+        f"{_public_access_fix(facts.bucket)}, then push the DAGs again through the staging bucket; or point the "
+        "environment at an existing versioned bucket that blocks public access (aws mwaa update-environment "
+        f"--name {facts.name} --source-bucket-arn ITS_ARN)",
+    )
+
+
 def versioning_check(s3: S3Client, facts: EnvironmentFacts) -> Check:
     title = "Source bucket versioning is on"
     try:
         status = s3.get_bucket_versioning(Bucket=facts.bucket).get("Status")
     except ClientError as exc:
-        raise translate_client_error(exc, operation="GetBucketVersioning") from exc
+        error = translate_client_error(exc, operation="GetBucketVersioning")
+        if isinstance(error, NotFoundError):
+            return _bucket_missing("bucket-versioning", title, facts, error)
+        raise error from exc
     if status == "Enabled":
         return passed("bucket-versioning", title, f"s3://{facts.bucket}: versioning Enabled")
     return failed(
@@ -30,21 +62,21 @@ def versioning_check(s3: S3Client, facts: EnvironmentFacts) -> Check:
         title,
         f"s3://{facts.bucket}: versioning is {status or 'never enabled'}; MWAA reads requirements, plugins and "
         "the startup script by object version, and refuses a bucket without versioning",
-        f"aws s3api put-bucket-versioning --bucket {facts.bucket} --versioning-configuration Status=Enabled",
+        _versioning_fix(facts.bucket),
     )
 
 
 def public_access_check(s3: S3Client, facts: EnvironmentFacts) -> Check:
     title = "Source bucket blocks public access"
-    fix = (
-        f"aws s3api put-public-access-block --bucket {facts.bucket} --public-access-block-configuration "
-        "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"
-    )
+    fix = _public_access_fix(facts.bucket)
     try:
         configuration = s3.get_public_access_block(Bucket=facts.bucket)["PublicAccessBlockConfiguration"]
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "NoSuchPublicAccessBlockConfiguration":
-            raise translate_client_error(exc, operation="GetPublicAccessBlock") from exc
+            error = translate_client_error(exc, operation="GetPublicAccessBlock")
+            if isinstance(error, NotFoundError):
+                return _bucket_missing("bucket-public-access-block", title, facts, error)
+            raise error from exc
         return failed("bucket-public-access-block", title, f"s3://{facts.bucket} has no public access block", fix)
     off = [flag for flag in PUBLIC_ACCESS_FLAGS if not configuration.get(flag)]
     if off:
