@@ -410,7 +410,7 @@ def test_a_public_subnet_fails_subnets_private(runtime: LocalAws) -> None:
 
     assert failing(report) == ["subnets-private"]
     row = report.check("subnets-private")
-    assert "default route to igw-" in row.detail
+    assert "default route" in row.detail and " to igw-" in row.detail
     assert row.fix.startswith("route the subnet's 0.0.0.0/0 to a NAT gateway instead of the internet gateway")
 
 
