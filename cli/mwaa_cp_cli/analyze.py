@@ -20,6 +20,7 @@ from mwaa_control_plane.capacity import load_scenario, render_markdown, render_t
 from mwaa_control_plane.capacity.scenario import Scenario
 from mwaa_control_plane.environments.limits import DEFAULT_MAX_WORKERS_QUOTA
 from mwaa_control_plane.errors import InvalidInputError
+from mwaa_cp_cli.output import log_to_stderr
 
 FORMATS = ("text", "json", "markdown")
 _SINCE = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
@@ -57,8 +58,7 @@ def _live_scenario(
     from mwaa_control_plane.clock import get_clock
     from mwaa_control_plane.observability import logger
 
-    # The report is this command's output: the domain's INFO lines are for Lambda's logs, not for stdout.
-    logger.setLevel("WARNING")
+    log_to_stderr(logger)
     clock = get_clock()
     end = clock.now().replace(second=0, microsecond=0)
     cloudwatch = boto3.session.Session().client("cloudwatch", region_name=region, endpoint_url=endpoint_url)

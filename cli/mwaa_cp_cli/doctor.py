@@ -9,8 +9,6 @@ fail), 2 on a usage or credentials error.
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +25,9 @@ from mwaa_control_plane.environments.doctor import (
 )
 from mwaa_control_plane.environments.inventory import listed_names
 from mwaa_control_plane.payloads import Payload
-from mwaa_cp_cli.output import make_console, print_whole
+from mwaa_cp_cli.output import log_to_stderr, make_console, print_whole
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools import Logger
-
     from mwaa_control_plane.state import StateRepository
 
 _STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
@@ -109,25 +105,6 @@ def _hibernated_names(repository: StateRepository | None) -> list[str]:
         return []
 
 
-class _CurrentStderr:
-    """Whatever ``sys.stderr`` is when a line is written (a test runner swaps it), not the one at setup."""
-
-    def write(self, text: str) -> int:
-        return sys.stderr.write(text)
-
-    def flush(self) -> None:
-        sys.stderr.flush()
-
-
-def _log_to_stderr(logger: Logger) -> None:
-    """The report is this command's stdout (``--format json`` must parse): the domain's log lines go to stderr, and
-    only from WARNING on (its INFO lines are for Lambda's logs)."""
-    logger.setLevel("WARNING")
-    handler = logger.registered_handler
-    if isinstance(handler, logging.StreamHandler):
-        handler.setStream(_CurrentStderr())
-
-
 def register(app: typer.Typer) -> None:
     @app.command("doctor")
     def doctor(
@@ -157,7 +134,7 @@ def register(app: typer.Typer) -> None:
         from mwaa_control_plane.airflow import AirflowClient
         from mwaa_control_plane.observability import logger
 
-        _log_to_stderr(logger)
+        log_to_stderr(logger)
         session = boto3.session.Session()
         stack = _stack(session.client("cloudformation", region_name=region, endpoint_url=endpoint_url), stack_name)
         wiring = wiring_of(stack, staging_bucket, source_bucket_pattern)

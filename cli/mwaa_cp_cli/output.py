@@ -8,10 +8,15 @@ there lines are never wrapped and tables are as wide as their content.
 
 from __future__ import annotations
 
-from typing import IO
+import logging
+import sys
+from typing import IO, TYPE_CHECKING
 
 from rich.console import Console, RenderableType
 from rich.measure import Measurement
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger
 
 # Room to measure a renderable's natural width in; far wider than any table the CLI prints.
 _UNBOUNDED = 100_000
@@ -36,3 +41,22 @@ def print_whole(console: Console, renderable: RenderableType) -> None:
         console.print(renderable)
     finally:
         console.width = width
+
+
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is when a line is written (a test runner swaps it), not the one at setup."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def log_to_stderr(logger: Logger) -> None:
+    """A command's report is its stdout (``--format json`` must parse): the domain's log lines go to stderr, and
+    only from WARNING on (its INFO lines are for Lambda's logs)."""
+    logger.setLevel("WARNING")
+    handler = logger.registered_handler
+    if isinstance(handler, logging.StreamHandler):
+        handler.setStream(_CurrentStderr())

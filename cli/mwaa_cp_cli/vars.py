@@ -32,7 +32,7 @@ from mwaa_control_plane.variables.propagation import (
     plan_propagation,
 )
 from mwaa_control_plane.variables.report import PropagationReport, plan_problem_count, render_plan, summarize
-from mwaa_cp_cli.output import make_console
+from mwaa_cp_cli.output import log_to_stderr, make_console
 
 if TYPE_CHECKING:
     from mypy_boto3_mwaa import MWAAClient
@@ -255,8 +255,7 @@ def run_vars(
     """Plan (and apply); print; the exit code."""
     from mwaa_control_plane.observability import logger
 
-    # The plan is this command's output: the domain's INFO lines are for Lambda's logs, not for stdout.
-    logger.setLevel("WARNING")
+    log_to_stderr(logger)
     console = make_console()
     progress = make_console(stderr=True) if output == "json" else console
     connections = build_connections(where, kms_key_id=kms_key_id, write_rate=write_rate)

@@ -258,10 +258,10 @@ def test_guarded_rows_pass_through() -> None:
 def test_the_cli_sends_the_domains_log_lines_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     from aws_lambda_powertools import Logger
 
-    from mwaa_cp_cli.doctor import _log_to_stderr
+    from mwaa_cp_cli.output import log_to_stderr
 
     logger = Logger(service="doctor-test", logger_handler=logging.StreamHandler(io.StringIO()))
-    _log_to_stderr(logger)
+    log_to_stderr(logger)
 
     logger.info("not shown")
     logger.warning("airflow call gave up")

@@ -22,8 +22,9 @@ END_OF_SUPPORT: dict[str, date] = {
 ACCEPTED_VERSIONS = ("2.7.2", "2.8.1", "2.9.2", "2.10.1", "2.10.3", "2.11.0", "3.0.6")
 # How long before a known end of support the row warns.
 WARN_BEFORE = timedelta(days=90)
-# Backend problems that cost calls or time but lose nothing: a warning, not a failure.
-_WARNING_PROBLEMS = frozenset({"default-connections-pattern-lost"})
+# Backend problems that lose nothing, a warning rather than a failure: MWAA's default pattern lost (costs calls and
+# time), or another secrets backend the user chose (Secrets Manager, Vault: doctor checks only the SSM backend).
+_WARNING_PROBLEMS = frozenset({"default-connections-pattern-lost", "other-backend"})
 
 
 def _upgrade_fix(facts: EnvironmentFacts) -> str:
