@@ -463,6 +463,8 @@ def test_a_variables_file_applies_what_it_can_and_names_each_refused_key(
     assert "broken" in text and "URI" in text
     assert "Advanced" in text and "USD a month" in text
     assert SECRET not in text
+    told = next(m for m in messages if "variables/bulk.yaml" in m["message"])
+    assert "error(s)" in told["subject"], told["subject"]  # refused keys are errors, not an "applied"
 
 
 def test_a_malformed_variables_file_is_refused_and_writes_nothing(

@@ -176,7 +176,8 @@ def report_step(
     except ClientError as exc:
         raise translate_client_error(exc, operation="GetObject") from exc
     plan = PropagationPlan.model_validate_json(stored)
-    report: PropagationReport = summarize(plan, applied, execution=execution)
+    problems = len(imported.problems) if imported is not None else 0
+    report: PropagationReport = summarize(plan, applied, execution=execution, import_problems=problems)
     text = report.text
     if imported is not None:
         head = f"Variables file {imported.file}: {imported.entries} entries, {imported.written} written to the source"

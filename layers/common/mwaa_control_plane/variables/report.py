@@ -89,8 +89,13 @@ def plan_problem_count(plan: PropagationPlan) -> int:
     return len(texts | {p.problem for p in plan.source_problems})
 
 
-def summarize(plan: PropagationPlan, applied: Iterable[ApplyResult], *, execution: str = "") -> PropagationReport:
-    """The report and whether it is worth a notification (errors, drift, backend problems, or a person asked)."""
+def summarize(
+    plan: PropagationPlan, applied: Iterable[ApplyResult], *, execution: str = "", import_problems: int = 0
+) -> PropagationReport:
+    """The report and whether it is worth a notification (errors, drift, backend problems, or a person asked).
+
+    ``import_problems``: keys of a variables file that could not be written to the source tree.
+    """
     applied = list(applied)
     request = plan.request
     lines = [render_plan(plan).rstrip()]
@@ -114,7 +119,7 @@ def summarize(plan: PropagationPlan, applied: Iterable[ApplyResult], *, executio
             line += f"; the step failed: {result.error}"
         lines.append(line)
         lines.extend(f"  ! {p.problem}" for p in result.failed)
-    failures = sum(r.failed_count for r in applied) + plan_problem_count(plan)
+    failures = sum(r.failed_count for r in applied) + plan_problem_count(plan) + import_problems
     drift = sum(len(p.drift) for p in plan.environments)
     backend = any(m.problems for m in plan.managed)
     asked = request.origin in ("console", "variables-file")
