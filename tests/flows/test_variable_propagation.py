@@ -339,11 +339,11 @@ def test_a_missing_or_inconsistent_backend_is_reported_and_fixed_only_with_the_f
 ) -> None:
     from mwaa_cp_local.mwaa import airflow_of, read_variable
 
-    options = backend_options("/airflow/dev3/variables", "/airflow/dev3/connections", pattern=False)
-    managed(aws, "dev3", airflow_version="3.0.6", options=options)  # no worker kwargs, MWAA's pattern lost
+    options = backend_options("/airflow/dev-analytics/variables", "/airflow/dev-analytics/connections", pattern=False)
+    managed(aws, "dev-analytics", airflow_version="3.0.6", options=options)  # no worker kwargs, MWAA's pattern lost
     managed(aws, "dev-forced", mode="ssm")  # forced SSM, no backend at all
     put_source(aws, "/mwaa-cp/variables/global/data_bucket", "analytics-data")
-    put_source(aws, "/mwaa-cp/variables/env/dev3/report_day", "monday")
+    put_source(aws, "/mwaa-cp/variables/env/dev-analytics/report_day", "monday")
     settle(aws)
 
     run(aws, {"mode": "plan", "environment": None, "prune": False})
@@ -351,21 +351,22 @@ def test_a_missing_or_inconsistent_backend_is_reported_and_fixed_only_with_the_f
     for code in ("worker-kwargs-missing", "default-connections-pattern-lost", "forced-ssm-without-backend"):
         assert code in message
     assert aws.executions("environment-change") == []
-    assert read_variable(airflow_of("dev3"), "report_day", on="scheduler") == "monday"
-    assert read_variable(airflow_of("dev3"), "report_day", on="worker") is None  # workers look elsewhere
+    assert read_variable(airflow_of("dev-analytics"), "report_day", on="scheduler") == "monday"
+    assert read_variable(airflow_of("dev-analytics"), "report_day", on="worker") is None  # workers look elsewhere
 
     run(aws, load_event("variable-propagation/apply-fix-backend.json"))
 
     changes = aws.wait_for_executions("environment-change", 1)
     sfn = aws.client("stepfunctions")
     inputs = [json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"]) for e in changes]
-    assert [i["environment_name"] for i in inputs] == ["dev3"]
+    assert [i["environment_name"] for i in inputs] == ["dev-analytics"]
     assert inputs[0]["requested_by"]["flow"] == "variable-propagation"
-    configuration = aws.client("mwaa").get_environment(Name="dev3")["Environment"]["AirflowConfigurationOptions"]
+    environment = aws.client("mwaa").get_environment(Name="dev-analytics")["Environment"]
+    configuration = environment["AirflowConfigurationOptions"]
     assert json.loads(configuration["workers.secrets_backend_kwargs"]) == json.loads(
         configuration["secrets.backend_kwargs"]
     )
-    assert read_variable(airflow_of("dev3"), "report_day", on="worker") == "monday"
+    assert read_variable(airflow_of("dev-analytics"), "report_day", on="worker") == "monday"
 
 
 # ---------------------------------------------------------------------------------------- bad input

@@ -265,6 +265,8 @@ def test_requests_from_each_trigger() -> None:
         read_request(load_event("variable-propagation/malformed.json"), repair_drift=False)
     with pytest.raises(InvalidInputError, match="fix_backend"):
         read_request({"mode": "plan", "fix_backend": True}, repair_drift=False)
+    with pytest.raises(InvalidInputError, match="reconcile never deletes"):
+        read_request({"mode": "reconcile", "prune": True}, repair_drift=False)
     label = load_event("variable-propagation/parameter-change.json")
     label["detail"]["operation"] = "LabelParameterVersion"
     assert read_request(label, repair_drift=False).skip

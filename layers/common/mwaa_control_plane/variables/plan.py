@@ -298,7 +298,7 @@ def diff_target(
             wants[name] = Want(kind=kind, key=key, value=f"{parameter_type} {after}")
         if have is None:
             action: Action = "create"
-            reasons = ["new"] + (["advanced-tier"] if tier == "Advanced" else [])
+            reasons = ["new"] + (["advanced-tier"] if tier == "Advanced" and ssm else [])
             before = None
         else:
             action = "update"

@@ -117,6 +117,8 @@ class ConsoleInput(Strict):
     def _fix_needs_apply(self) -> ConsoleInput:
         if self.fix_backend and self.mode != "apply":
             raise ValueError('fix_backend changes environments: use it with "mode": "apply"')
+        if self.prune and self.mode == "reconcile":
+            raise ValueError('the reconcile never deletes: prune with "mode": "apply"')
         return self
 
 
