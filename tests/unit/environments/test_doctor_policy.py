@@ -9,7 +9,13 @@ from urllib.parse import quote
 import pytest
 from botocore.exceptions import ClientError
 
-from mwaa_control_plane.environments.doctor.policy import Request, evaluate, role_permissions, statements_of
+from mwaa_control_plane.environments.doctor.policy import (
+    Request,
+    Statement,
+    evaluate,
+    role_permissions,
+    statements_of,
+)
 from mwaa_control_plane.errors import ThrottledError
 
 BUCKET = "arn:aws:s3:::airflow-dev"
@@ -72,15 +78,80 @@ def test_mwaas_owned_key_statement_allows_a_key_outside_the_account_through_sqs_
     assert not evaluate(statements, Request("kms:Decrypt", OWNED_KEY, {"kms:ViaService": "s3.amazonaws.com"})).allowed
 
 
-def test_a_condition_it_cannot_decide_is_not_counted_and_is_noted() -> None:
+def test_an_allow_under_a_condition_it_cannot_decide_is_undecided_and_names_the_condition() -> None:
     statements = [allow("s3:GetObject", "*", Sid="OnlyFromVpce", Condition={"StringEquals": {"aws:SourceVpce": "x"}})]
 
     evaluation = evaluate(statements, Request("s3:GetObject", f"{BUCKET}/a"))
 
-    assert evaluation.decision == "implicitDeny"
-    assert evaluation.notes == (
-        "statement OnlyFromVpce with a condition this check cannot evaluate was not counted (StringEquals)",
+    assert evaluation.decision == "undecided"
+    assert evaluation.conditions == ("StringEquals aws:SourceVpce (statement OnlyFromVpce)",)
+
+
+def test_an_operator_it_does_not_implement_is_undecided_too() -> None:
+    statements = [allow("s3:GetObject", "*", Condition={"ForAnyValue:StringLike": {"aws:TagKeys": ["team*"]}})]
+
+    evaluation = evaluate(statements, Request("s3:GetObject", f"{BUCKET}/a"))
+
+    assert (evaluation.decision, evaluation.conditions) == (
+        "undecided",
+        ("ForAnyValue:StringLike aws:TagKeys (statement #1)",),
     )
+
+
+def test_a_deny_under_a_condition_it_cannot_decide_makes_an_allowed_request_undecided() -> None:
+    deny = {
+        "Sid": "OwnAccountOnly",
+        "Effect": "Deny",
+        "Action": "s3:*",
+        "Resource": "*",
+        "Condition": {"StringNotEqualsIfExists": {"aws:ResourceAccount": "123456789012"}},
+    }
+
+    evaluation = evaluate([allow("s3:*", "*"), deny], Request("s3:GetObject", f"{BUCKET}/a"))
+
+    assert evaluation.decision == "undecided"
+    assert evaluation.conditions == ("StringNotEqualsIfExists aws:ResourceAccount (statement OwnAccountOnly)",)
+
+
+def test_an_undecidable_statement_that_cannot_change_the_decision_is_ignored() -> None:
+    conditional = allow("s3:GetObject", "*", Condition={"StringEquals": {"aws:SourceVpce": "x"}})
+    conditional_deny = {**conditional, "Effect": "Deny"}
+    request = Request("s3:GetObject", f"{BUCKET}/a")
+
+    # Granted anyway: a conditional Allow changes nothing.
+    assert evaluate([allow("s3:*", "*"), conditional], request).decision == "allowed"
+    # Not granted anyway: a conditional Deny changes nothing.
+    assert evaluate([conditional_deny], request).decision == "implicitDeny"
+
+
+def test_a_test_that_decidably_fails_decides_the_condition_whatever_the_others() -> None:
+    statements = [
+        allow(
+            "kms:Decrypt",
+            "*",
+            Condition={
+                "StringEquals": {"aws:SourceVpce": "x"},
+                "StringLike": {"kms:ViaService": "s3.*"},
+            },
+        )
+    ]
+
+    assert evaluate(statements, Request("kms:Decrypt", OWNED_KEY, VIA_SQS)).decision == "implicitDeny"
+
+
+def test_if_exists_decides_like_its_operator_when_the_key_is_set_and_keys_ignore_case() -> None:
+    statements = [allow("kms:Decrypt", "*", Condition={"StringLikeIfExists": {"KMS:viaservice": "sqs.*"}})]
+
+    assert evaluate(statements, Request("kms:Decrypt", OWNED_KEY, VIA_SQS)).allowed
+    assert not evaluate(statements, Request("kms:Decrypt", OWNED_KEY, {"kms:ViaService": "s3.x"})).allowed
+
+
+def test_an_explicit_deny_names_its_statement_and_policy() -> None:
+    deny = Statement({"Effect": "Deny", "Action": "s3:List*", "Resource": "*"}, "inline policy guard", 3)
+
+    evaluation = evaluate([allow("s3:*", "*"), deny], Request("s3:ListBucket", BUCKET))
+
+    assert (evaluation.decision, evaluation.denied_by) == ("explicitDeny", "statement #3 of inline policy guard")
 
 
 def test_a_permissions_boundary_must_allow_the_request_too() -> None:
@@ -90,6 +161,16 @@ def test_a_permissions_boundary_must_allow_the_request_too() -> None:
 
     assert evaluation.decision == "implicitDeny"
     assert "the role's permissions boundary does not allow it" in evaluation.notes
+    assert (evaluation.in_boundary, evaluation.denied_by) == (True, "the role's permissions boundary")
+
+
+def test_a_boundary_under_a_condition_it_cannot_decide_is_undecided() -> None:
+    boundary = [allow("s3:*", "*", Condition={"Bool": {"aws:SecureTransport": "true"}})]
+
+    evaluation = evaluate([allow("s3:*", "*")], Request("s3:GetObject", f"{BUCKET}/a"), boundary=boundary)
+
+    assert evaluation.decision == "undecided"
+    assert evaluation.conditions == ("Bool aws:SecureTransport (statement #1 of the role's permissions boundary)",)
 
 
 def test_policy_documents_are_read_as_iam_returns_them() -> None:
@@ -145,6 +226,39 @@ def test_the_simulator_is_used_when_it_answers() -> None:
 
     assert permissions.method == "simulation"
     assert [e.decision for e in permissions.evaluations] == ["explicitDeny"]
+
+
+def test_the_simulators_deny_names_its_policy_and_a_boundary_says_it_denies() -> None:
+    def simulate(arguments: dict[str, Any]) -> Any:
+        if arguments["ResourceArns"] == [QUEUE]:
+            return {
+                "EvaluationResults": [
+                    {
+                        "EvalActionName": "sqs:SendMessage",
+                        "EvalDecision": "explicitDeny",
+                        "MatchedStatements": [{"SourcePolicyId": "guard", "SourcePolicyType": "IAM Policy"}],
+                    }
+                ]
+            }
+        return {
+            "EvaluationResults": [
+                {
+                    "EvalActionName": "s3:GetObject",
+                    "EvalDecision": "implicitDeny",
+                    "PermissionsBoundaryDecisionDetail": {"AllowedByPermissionsBoundary": False},
+                }
+            ]
+        }
+
+    permissions = role_permissions(
+        _Iam(simulate),  # type: ignore[arg-type]
+        "arn:aws:iam::1:role/r",
+        [Request("sqs:SendMessage", QUEUE), Request("s3:GetObject", f"{BUCKET}/a")],
+    )
+
+    deny, bounded = permissions.evaluations
+    assert (deny.decision, deny.denied_by) == ("explicitDeny", "a Deny statement of policy guard")
+    assert (bounded.decision, bounded.in_boundary) == ("implicitDeny", True)
 
 
 def test_a_refused_simulation_falls_back_to_the_documents_and_says_why() -> None:

@@ -6,8 +6,9 @@ endpoint does not implement it: the local runtime's moto does not), :func:`evalu
 inline and attached policy documents and its permissions boundary itself. That evaluator is small on
 purpose and says what it does not do: ``Allow``/``Deny``, ``Action``/``NotAction`` and
 ``Resource``/``NotResource`` with ``*`` and ``?`` wildcards, and the common string and ARN condition
-operators on the context keys the caller supplies. A statement whose condition it cannot decide is
-left out and named in the evaluation's notes; resource policies, SCPs and session policies are not
+operators on the context keys the caller supplies. A statement whose condition it cannot decide makes
+the decision ``undecided`` when it would change it (an Allow nothing else grants, a Deny of what is
+otherwise allowed), with the condition named; resource policies, SCPs and session policies are not
 read. Every row that used it says so.
 """
 
@@ -29,7 +30,8 @@ from mwaa_control_plane.errors import THROTTLING_CODES, UNAVAILABLE_CODES, trans
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
 
-Decision = Literal["allowed", "explicitDeny", "implicitDeny"]
+Decision = Literal["allowed", "explicitDeny", "implicitDeny", "undecided"]
+"""``undecided``: the decision depends on a condition the doctor's own evaluator cannot evaluate."""
 Method = Literal["simulation", "policy-documents"]
 
 # How the rows name the method they used.
@@ -53,10 +55,21 @@ class Evaluation:
     request: Request
     decision: Decision
     notes: tuple[str, ...] = ()
+    denied_by: str = ""
+    """What denies it, when known: the Deny statement (``statement <Sid> of inline policy <name>``), or the
+    permissions boundary that does not allow it."""
+    in_boundary: bool = False
+    """The permissions boundary denies it (the identity policies alone would allow it)."""
+    conditions: tuple[str, ...] = ()
+    """``undecided``: the condition tests it depends on, ``<operator> <key> (<statement>)``."""
 
     @property
     def allowed(self) -> bool:
         return self.decision == "allowed"
+
+    @property
+    def denied(self) -> bool:
+        return self.decision in ("explicitDeny", "implicitDeny")
 
 
 @dataclass(frozen=True)
@@ -69,7 +82,7 @@ class RolePermissions:
 
     @property
     def denied(self) -> list[Evaluation]:
-        return [e for e in self.evaluations if not e.allowed]
+        return [e for e in self.evaluations if e.denied]
 
     @property
     def notes(self) -> list[str]:
@@ -110,86 +123,147 @@ _STRING_OPERATORS = {
     "ArnLike": (False, False, False),
     "ArnNotLike": (True, False, False),
 }
+_IF_EXISTS = "IfExists"
 
 
-def _condition_holds(condition: Mapping[str, Any], context: Mapping[str, str]) -> bool | None:
-    """True or False when every operator and key is one this evaluator decides; None when it cannot tell."""
+@dataclass(frozen=True)
+class Statement:
+    """One policy statement and where it comes from, so that a row can say which statement to change."""
+
+    body: Mapping[str, Any]
+    policy: str = ""
+    """``inline policy <name>``, ``managed policy <arn>``, ``permissions boundary <arn>``; empty when not known."""
+    position: int = 0
+    """1-based position in its policy, to name a statement without a Sid."""
+
+    def describe(self) -> str:
+        sid = self.body.get("Sid")
+        which = f"statement {sid}" if sid else f"statement #{self.position}" if self.position else "a statement"
+        return f"{which} of {self.policy}" if self.policy else which
+
+
+def _condition_holds(condition: Mapping[str, Any], context: Mapping[str, str]) -> tuple[bool | None, list[str]]:
+    """True or False when every test is one this evaluator decides; else None and the ``<operator> <key>`` it cannot.
+
+    The tests of a condition are ANDed: one test that decidably fails makes the condition false, whatever the
+    undecidable ones would say. ``...IfExists`` decides like its base operator when the caller set the key.
+    """
+    keys = {key.lower(): value for key, value in context.items()}
+    undecided: list[str] = []
     for operator, tests in condition.items():
-        spec = _STRING_OPERATORS.get(operator)
-        if spec is None or not isinstance(tests, Mapping):
-            return None
-        negated, exact, ignore_case = spec
+        base = operator[: -len(_IF_EXISTS)] if operator.endswith(_IF_EXISTS) else operator
+        spec = _STRING_OPERATORS.get(base)
+        if not isinstance(tests, Mapping):
+            undecided.append(str(operator))
+            continue
         for key, expected in tests.items():
-            if key not in context:
-                return None  # a key the caller did not set: AWS would decide on the real request
-            value = context[key]
+            if spec is None or str(key).lower() not in keys:
+                # An operator it does not implement, or a key the caller did not set: AWS decides on the real request.
+                undecided.append(f"{operator} {key}")
+                continue
+            negated, exact, ignore_case = spec
+            value = keys[str(key).lower()]
             values = _listed(expected)
             if exact:
                 hit = value.lower() in {v.lower() for v in values} if ignore_case else value in values
             else:
                 hit = _any_matches(values, value, case_sensitive=True)
             if hit == negated:
-                return False
-    return True
+                return False, []
+    return (None, undecided) if undecided else (True, [])
 
 
-def _statement_applies(statement: Mapping[str, Any], request: Request) -> bool | None:
+def _statement_applies(statement: Mapping[str, Any], request: Request) -> tuple[bool | None, list[str]]:
+    """Whether the statement applies to ``request``; None with the undecidable condition tests when it depends."""
     if "Action" in statement:
         if not _any_matches(statement["Action"], request.action, case_sensitive=False):
-            return False
+            return False, []
     elif "NotAction" in statement:
         if _any_matches(statement["NotAction"], request.action, case_sensitive=False):
-            return False
+            return False, []
     else:
-        return False
+        return False, []
     if "Resource" in statement:
         if not _any_matches(statement["Resource"], request.resource, case_sensitive=True):
-            return False
+            return False, []
     elif "NotResource" in statement:
         if _any_matches(statement["NotResource"], request.resource, case_sensitive=True):
-            return False
+            return False, []
     else:
-        return False
+        return False, []
     condition = statement.get("Condition")
-    return True if not condition else _condition_holds(condition, request.context)
+    return (True, []) if not condition else _condition_holds(condition, request.context)
 
 
-def _describe(statement: Mapping[str, Any]) -> str:
-    sid = statement.get("Sid")
-    return f"statement {sid}" if sid else "a statement"
+@dataclass(frozen=True)
+class _Outcome:
+    decision: Decision
+    denied_by: str = ""
+    conditions: tuple[str, ...] = ()
+
+
+def _decide(statements: Sequence[Statement], request: Request) -> _Outcome:
+    """One policy set's decision. A statement whose condition is undecidable makes the outcome undecided only
+    when it would change it: an Allow when nothing else allows, a Deny when something allows."""
+    allowed = False
+    allow_conditions: list[str] = []
+    deny_conditions: list[str] = []
+    for statement in statements:
+        applies, undecided = _statement_applies(statement.body, request)
+        effect = statement.body.get("Effect")
+        if applies is False or effect not in ("Allow", "Deny"):
+            continue
+        if applies is None:
+            named = [f"{test} ({statement.describe()})" for test in undecided]
+            (deny_conditions if effect == "Deny" else allow_conditions).extend(named)
+        elif effect == "Deny":
+            return _Outcome("explicitDeny", denied_by=statement.describe())
+        else:
+            allowed = True
+    if allowed:
+        return _Outcome("undecided", conditions=tuple(deny_conditions)) if deny_conditions else _Outcome("allowed")
+    if allow_conditions:
+        return _Outcome("undecided", conditions=tuple(allow_conditions + deny_conditions))
+    return _Outcome("implicitDeny")
+
+
+def _as_statements(items: Sequence[Mapping[str, Any] | Statement], policy: str = "") -> list[Statement]:
+    return [
+        item if isinstance(item, Statement) else Statement(item, policy, position)
+        for position, item in enumerate(items, start=1)
+    ]
 
 
 def evaluate(
-    statements: Sequence[Mapping[str, Any]], request: Request, *, boundary: Sequence[Mapping[str, Any]] | None = None
+    statements: Sequence[Mapping[str, Any] | Statement],
+    request: Request,
+    *,
+    boundary: Sequence[Mapping[str, Any] | Statement] | None = None,
 ) -> Evaluation:
     """The decision of identity policies ``statements`` (and a permissions boundary, if any) for ``request``.
 
     An explicit Deny wins; otherwise one Allow is enough; otherwise the request is implicitly denied. With a
-    boundary, the boundary must allow the request too. Undecidable conditions are left out and noted.
+    boundary, the boundary must allow the request too. A statement whose condition this evaluator cannot
+    decide, and that would change the decision, makes it ``undecided`` (Allow and Deny alike), with the
+    ``<operator> <key>`` tests named in ``conditions``.
     """
-    notes: list[str] = []
-    allowed = False
-    for statement in statements:
-        applies = _statement_applies(statement, request)
-        if applies is None:
-            notes.append(
-                f"{_describe(statement)} with a condition this check cannot evaluate was not counted "
-                f"({', '.join(sorted(statement.get('Condition', {})))})"
-            )
-            continue
-        if not applies:
-            continue
-        if statement.get("Effect") == "Deny":
-            return Evaluation(request, "explicitDeny", tuple(notes))
-        if statement.get("Effect") == "Allow":
-            allowed = True
-    if allowed and boundary is not None:
-        bounded = evaluate(boundary, request)
-        notes.extend(bounded.notes)
-        if not bounded.allowed:
-            notes.append("the role's permissions boundary does not allow it")
-            return Evaluation(request, bounded.decision, tuple(notes))
-    return Evaluation(request, "allowed" if allowed else "implicitDeny", tuple(notes))
+    identity = _decide(_as_statements(statements), request)
+    if identity.decision in ("explicitDeny", "implicitDeny") or boundary is None:
+        return Evaluation(request, identity.decision, denied_by=identity.denied_by, conditions=identity.conditions)
+    bounded = _decide(_as_statements(boundary, "the role's permissions boundary"), request)
+    if bounded.decision == "explicitDeny":
+        return Evaluation(request, "explicitDeny", denied_by=bounded.denied_by, in_boundary=True)
+    if bounded.decision == "implicitDeny":
+        policy = next((s.policy for s in boundary if isinstance(s, Statement) and s.policy), "")
+        return Evaluation(
+            request,
+            "implicitDeny",
+            ("the role's permissions boundary does not allow it",),
+            denied_by=policy or "the role's permissions boundary",
+            in_boundary=True,
+        )
+    conditions = identity.conditions + bounded.conditions
+    return Evaluation(request, "undecided" if conditions else "allowed", conditions=conditions)
 
 
 def statements_of(document: object) -> list[dict[str, Any]]:
@@ -207,39 +281,60 @@ def statements_of(document: object) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class RolePolicies:
-    statements: list[dict[str, Any]]
-    boundary: list[dict[str, Any]] | None
+    statements: list[Statement]
+    boundary: list[Statement] | None
     sources: list[str]
     """The policies read: ``inline:<name>`` and attached policy ARNs."""
 
 
-def _managed_policy(iam: IAMClient, arn: str) -> list[dict[str, Any]]:
+def _managed_policy(iam: IAMClient, arn: str, policy: str) -> list[Statement]:
     version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
     document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"].get("Document")
-    return statements_of(document)
+    return _as_statements(statements_of(document), policy)
 
 
 def role_policies(iam: IAMClient, role_name: str) -> RolePolicies:
     """The identity policies of ``role_name``: inline ones, attached managed ones, and its permissions boundary."""
     try:
         role = iam.get_role(RoleName=role_name)["Role"]
-        statements: list[dict[str, Any]] = []
+        statements: list[Statement] = []
         sources: list[str] = []
         for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name):
             for name in page["PolicyNames"]:
                 document = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
-                statements.extend(statements_of(document))
+                statements.extend(_as_statements(statements_of(document), f"inline policy {name}"))
                 sources.append(f"inline:{name}")
         for attached_page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name):
             for attached in attached_page["AttachedPolicies"]:
                 arn = attached.get("PolicyArn", "")
-                statements.extend(_managed_policy(iam, arn))
+                statements.extend(_managed_policy(iam, arn, f"managed policy {arn}"))
                 sources.append(arn)
         boundary_arn = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
-        boundary = _managed_policy(iam, boundary_arn) if boundary_arn else None
+        boundary = (
+            _managed_policy(iam, boundary_arn, f"the role's permissions boundary {boundary_arn}")
+            if boundary_arn
+            else None
+        )
     except ClientError as exc:
         raise translate_client_error(exc) from exc
     return RolePolicies(statements=statements, boundary=boundary, sources=sources)
+
+
+def _simulated(request: Request, result: Mapping[str, Any]) -> Evaluation:
+    """One EvaluationResult as an Evaluation: the deny's source policy and the boundary's verdict when given."""
+    answer = str(result.get("EvalDecision", "implicitDeny"))
+    if answer == "allowed":
+        return Evaluation(request, "allowed")
+    if answer == "explicitDeny":
+        policies = sorted(
+            {str(m["SourcePolicyId"]) for m in result.get("MatchedStatements", []) if m.get("SourcePolicyId")}
+        )
+        return Evaluation(
+            request, "explicitDeny", denied_by=f"a Deny statement of policy {', '.join(policies)}" if policies else ""
+        )
+    if result.get("PermissionsBoundaryDecisionDetail", {}).get("AllowedByPermissionsBoundary") is False:
+        return Evaluation(request, "implicitDeny", denied_by="the role's permissions boundary", in_boundary=True)
+    return Evaluation(request, "implicitDeny")
 
 
 def _simulate(iam: IAMClient, role_arn: str, requests: Sequence[Request]) -> list[Evaluation]:
@@ -259,16 +354,12 @@ def _simulate(iam: IAMClient, role_arn: str, requests: Sequence[Request]) -> lis
                 {"ContextKeyName": key, "ContextKeyValues": [value], "ContextKeyType": "string"}
                 for key, value in context
             ]
-        decisions: dict[str, str] = {}
+        results: dict[str, Mapping[str, Any]] = {}
         for page in iam.get_paginator("simulate_principal_policy").paginate(**arguments):
             for result in page["EvaluationResults"]:
-                decisions[result["EvalActionName"].lower()] = result["EvalDecision"]
+                results[result["EvalActionName"].lower()] = result
         for index in indexes:
-            answer = decisions.get(requests[index].action.lower(), "implicitDeny")
-            decision: Decision = (
-                "allowed" if answer == "allowed" else "explicitDeny" if answer == "explicitDeny" else ("implicitDeny")
-            )
-            decided[index] = Evaluation(requests[index], decision)
+            decided[index] = _simulated(requests[index], results.get(requests[index].action.lower(), {}))
     return [decided[i] for i in range(len(requests))]
 
 
