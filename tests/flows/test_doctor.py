@@ -441,7 +441,7 @@ def test_a_security_group_without_self_reference_fails_its_check(runtime: LocalA
     ][0]
     assert report.check("security-group-self-reference").fix == (
         f"aws ec2 authorize-security-group-ingress --group-id {group} --ip-permissions "
-        f"IpProtocol=-1,UserIdGroupPairs=[{{GroupId={group}}}]"
+        f"'IpProtocol=-1,UserIdGroupPairs=[{{GroupId={group}}}]'"
     )
 
 

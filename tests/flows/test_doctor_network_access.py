@@ -353,7 +353,7 @@ def test_a_group_that_lets_nothing_out_fails(runtime: LocalAws) -> None:
     row = report.check("security-group-self-reference")
     assert row.detail.startswith("no outbound rule in sg-")
     assert row.fix.startswith("aws ec2 authorize-security-group-egress --group-id sg-")
-    assert row.fix.endswith("--ip-permissions IpProtocol=-1,IpRanges=[{CidrIp=0.0.0.0/0}]")
+    assert row.fix.endswith("--ip-permissions 'IpProtocol=-1,IpRanges=[{CidrIp=0.0.0.0/0}]'")
 
 
 def test_a_group_of_another_vpc_fails(runtime: LocalAws, made: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_iam import IAMClient
+    from mypy_boto3_kms import KMSClient
     from mypy_boto3_logs import CloudWatchLogsClient
     from mypy_boto3_mwaa import MWAAClient
     from mypy_boto3_s3 import S3Client
@@ -92,3 +93,7 @@ def ec2(region: str | None = None, endpoint_url: str | None = None) -> EC2Client
 
 def logs(region: str | None = None, endpoint_url: str | None = None) -> CloudWatchLogsClient:
     return _client("logs", region, endpoint_url)  # type: ignore[no-any-return]
+
+
+def kms(region: str | None = None, endpoint_url: str | None = None) -> KMSClient:
+    return _client("kms", region, endpoint_url)  # type: ignore[no-any-return]

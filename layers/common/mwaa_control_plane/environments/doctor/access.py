@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import boto3
@@ -28,6 +27,7 @@ from mwaa_control_plane.errors import (
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
+    from mypy_boto3_kms import KMSClient
 
     from mwaa_control_plane.environments.doctor.facts import EnvironmentFacts
     from mwaa_control_plane.variables.backend import SecretsBackend
@@ -107,12 +107,6 @@ def _queue_need(facts: EnvironmentFacts) -> Need:
     )
 
 
-class KmsClient(Protocol):
-    """What the doctor asks KMS (mypy_boto3_kms is not a dependency)."""
-
-    def describe_key(self, *, KeyId: str) -> Mapping[str, Any]: ...
-
-
 @dataclass(frozen=True)
 class KeyResolution:
     """The environment's KmsKey as IAM sees it: the key ARN, or why it could not be found out."""
@@ -123,19 +117,19 @@ class KeyResolution:
     """(detail, fix) when ``arn`` is None."""
 
 
-def kms_client_beside(iam: IAMClient, region: str) -> KmsClient:
+def kms_client_beside(iam: IAMClient, region: str) -> KMSClient:
     """A KMS client of ``region`` for the caller of ``iam``: on its endpoint when that is a custom one (the local
     runtime serves every service on one), else on KMS's own."""
     endpoint = iam.meta.endpoint_url
     host = urlparse(endpoint).hostname or ""
     custom = None if host.endswith((".amazonaws.com", ".amazonaws.com.cn", ".api.aws")) else endpoint
-    client: KmsClient = boto3.session.Session().client(
+    client: KMSClient = boto3.session.Session().client(
         "kms", region_name=region or iam.meta.region_name, endpoint_url=custom, config=iam.meta.config
     )
     return client
 
 
-def resolve_key(facts: EnvironmentFacts, kms: KmsClient | None) -> KeyResolution:
+def resolve_key(facts: EnvironmentFacts, kms: KMSClient | None) -> KeyResolution:
     """The key ARN of the environment's KmsKey (a key id, key ARN, alias name or alias ARN).
 
     IAM evaluates the role's KMS calls against the key ARN, never the alias: a grant on the alias ARN does not
@@ -294,7 +288,7 @@ def _row(need: Need, permissions: RolePermissions, evaluated: list[Request]) -> 
 
 
 def role_checks(
-    iam: IAMClient, facts: EnvironmentFacts, backend: SecretsBackend, kms: KmsClient | None = None
+    iam: IAMClient, facts: EnvironmentFacts, backend: SecretsBackend, kms: KMSClient | None = None
 ) -> list[Check]:
     """One row per need; one simulation (or one read of the role's policies) for all of them.
 

@@ -418,7 +418,7 @@ def security_group_check(ec2: EC2Client, facts: EnvironmentFacts) -> Check:
     if missing_in:
         fixes.append(
             f"aws ec2 authorize-security-group-ingress --group-id {first} --ip-permissions "
-            f"IpProtocol=-1,UserIdGroupPairs=[{{GroupId={first}}}]"
+            f"'IpProtocol=-1,UserIdGroupPairs=[{{GroupId={first}}}]'"  # quoted: [...] is a shell glob
         )
     missing_out = _missing(outbound)
     if missing_out:
@@ -430,7 +430,7 @@ def security_group_check(ec2: EC2Client, facts: EnvironmentFacts) -> Check:
         )
         fixes.append(
             f"aws ec2 authorize-security-group-egress --group-id {first} --ip-permissions "
-            "IpProtocol=-1,IpRanges=[{CidrIp=0.0.0.0/0}]"
+            "'IpProtocol=-1,IpRanges=[{CidrIp=0.0.0.0/0}]'"
         )
     if problems:
         return failed(check_id, title, "; ".join(problems), "; ".join(fixes))

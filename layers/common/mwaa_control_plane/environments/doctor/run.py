@@ -36,6 +36,7 @@ from mwaa_control_plane.variables.backend import inspect_backend
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_iam import IAMClient
+    from mypy_boto3_kms import KMSClient
     from mypy_boto3_logs import CloudWatchLogsClient
     from mypy_boto3_mwaa import MWAAClient
     from mypy_boto3_s3 import S3Client
@@ -54,6 +55,8 @@ class DoctorClients:
     iam: IAMClient
     ec2: EC2Client
     logs: CloudWatchLogsClient
+    kms: KMSClient | None = None
+    """Resolves a KmsKey alias; None: one beside the IAM client, made only when an alias needs it."""
 
 
 def doctor_clients(region: str | None, endpoint_url: str | None = None) -> DoctorClients:
@@ -66,6 +69,7 @@ def doctor_clients(region: str | None, endpoint_url: str | None = None) -> Docto
         iam=clients.iam(region, endpoint_url),
         ec2=clients.ec2(region, endpoint_url),
         logs=clients.logs(region, endpoint_url),
+        kms=clients.kms(region, endpoint_url),
     )
 
 
@@ -204,7 +208,9 @@ def run_doctor(
             "Referenced requirements, plugins and startup versions exist",
             lambda: artifact_versions_check(clients.s3, facts),
         ),
-        *_guarded(lambda: role_checks(clients.iam, facts, backend), _GROUPS["role"], transient=transient),
+        *_guarded(
+            lambda: role_checks(clients.iam, facts, backend, kms=clients.kms), _GROUPS["role"], transient=transient
+        ),
         *_guarded(lambda: network_checks(clients.ec2, facts), _GROUPS["network"], transient=transient),
         *one(
             "security-group-self-reference",
