@@ -21,6 +21,7 @@ from mwaa_control_plane.clock import get_clock
 from mwaa_control_plane.environments.doctor import ControlPlaneWiring, DoctorClients, DoctorReport, run_doctor
 from mwaa_control_plane.environments.doctor.access import role_checks
 from mwaa_control_plane.environments.doctor.facts import EnvironmentFacts
+from mwaa_control_plane.environments.doctor.network import REQUIRED_ENDPOINT_SERVICES
 from mwaa_control_plane.state import StateRepository
 from mwaa_control_plane.variables.backend import inspect_backend
 from mwaa_cp_local.mwaa import models as mwaa_models
@@ -34,17 +35,7 @@ PATTERN = "airflow-dev-*"
 NOW = datetime(2026, 1, 15, tzinfo=UTC)
 ACCOUNT = "123456789012"
 # Every endpoint service the private-routing guide lists but S3, which comes as a gateway endpoint here.
-INTERFACE_SERVICES = (
-    "airflow.api",
-    "airflow.env",
-    "airflow.ops",
-    "sqs",
-    "ecr.api",
-    "ecr.dkr",
-    "kms",
-    "logs",
-    "monitoring",
-)
+INTERFACE_SERVICES = tuple(service for service in REQUIRED_ENDPOINT_SERVICES if service != "s3")
 
 
 # --------------------------------------------------------------------------------------------- building

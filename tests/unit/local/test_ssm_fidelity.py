@@ -13,12 +13,9 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
-from mwaa_cp_local.eventbridge import EventDelivery
 from mwaa_cp_local.faults import FaultInjector
-from mwaa_cp_local.lambda_dispatch import LambdaDispatcher
-from mwaa_cp_local.patches import Patches, install_faults, install_ssm
+from tests.unit.local_ssm import local_ssm
 
 REGION = "us-east-1"
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
@@ -26,15 +23,8 @@ NO_RETRIES = Config(retries={"total_max_attempts": 1})
 
 @pytest.fixture
 def injector() -> Iterator[FaultInjector]:
-    delivery = EventDelivery(
-        account_id="123456789012", region=REGION, dispatcher=LambdaDispatcher(region=REGION, base_environment={})
-    )
-    with mock_aws(), Patches() as patches:
-        injector = FaultInjector()
-        install_faults(patches, injector)
-        install_ssm(patches, delivery)
+    with local_ssm(REGION) as injector:
         yield injector
-    delivery.shutdown()
 
 
 @pytest.fixture

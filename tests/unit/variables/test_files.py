@@ -12,15 +12,12 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from moto import mock_aws
 
 from mwaa_control_plane.clock import ManualClock
 from mwaa_control_plane.variables.files import ImportResult, import_entries, parse_variables_file
 from mwaa_control_plane.variables.targets import Pacer
-from mwaa_cp_local.eventbridge import EventDelivery
 from mwaa_cp_local.faults import FaultInjector
-from mwaa_cp_local.lambda_dispatch import LambdaDispatcher
-from mwaa_cp_local.patches import Patches, install_faults, install_ssm
+from tests.unit.local_ssm import local_ssm
 
 REGION = "us-east-1"
 GLOBAL = "/mwaa-cp/variables/global"
@@ -28,15 +25,8 @@ GLOBAL = "/mwaa-cp/variables/global"
 
 @pytest.fixture
 def injector() -> Iterator[FaultInjector]:
-    delivery = EventDelivery(
-        account_id="123456789012", region=REGION, dispatcher=LambdaDispatcher(region=REGION, base_environment={})
-    )
-    with mock_aws(), Patches() as patches:
-        injector = FaultInjector()
-        install_faults(patches, injector)
-        install_ssm(patches, delivery)
+    with local_ssm(REGION) as injector:
         yield injector
-    delivery.shutdown()
 
 
 @pytest.fixture
