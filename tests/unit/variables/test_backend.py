@@ -44,6 +44,18 @@ def test_prefixes_get_a_leading_slash_and_lose_a_trailing_one() -> None:
     assert backend.parameter_name("variables", "k") == "/airflow/dev/variables/k"
 
 
+def test_an_empty_prefix_is_not_off_airflow_reads_the_root_and_the_repair_sets_the_default() -> None:
+    found = options({"variables_prefix": "", "connections_lookup_pattern": "^(?!aws_default$).*"})
+
+    backend = inspect_backend(found, "2.10.3")
+
+    assert [p.code for p in backend.problems] == ["variables-prefix-empty"]
+    assert "root of Parameter Store" in backend.problems[0].message
+    assert backend.variables_prefix is None  # nothing is written to /<key>
+    fixed = json.loads(backend_fix(found, "2.10.3")["secrets.backend_kwargs"])
+    assert fixed["variables_prefix"] == "/airflow/variables"
+
+
 def test_a_null_prefix_turns_the_lookup_off() -> None:
     backend = inspect_backend(options({"variables_prefix": None, "connections_lookup_pattern": "x"}), "2.10.3")
     assert backend.variables_prefix is None

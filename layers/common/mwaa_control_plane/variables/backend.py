@@ -253,7 +253,20 @@ def inspect_backend(options: Mapping[str, str], airflow_version: str) -> Secrets
     variables_pattern = _pattern_of(kwargs, "variables_lookup_pattern")
     connections_pattern = _pattern_of(kwargs, "connections_lookup_pattern")
     for kind, prefix in (("variables", variables_prefix), ("connections", connections_prefix)):
-        if prefix is None:
+        written = kwargs.get(f"{kind}_prefix")
+        if prefix is None and written is not None:
+            # Only null turns a lookup off: with "" (or "/") Airflow reads /<key> at the root of Parameter Store.
+            problems.append(
+                BackendProblem(
+                    code=f"{kind}-prefix-empty",
+                    message=f"{kind}_prefix is {json.dumps(written)} in {KWARGS_OPTION}: Airflow reads /<key> at the "
+                    f"root of Parameter Store (only null turns the lookup off); the control plane writes no {kind} "
+                    "there",
+                    fix=f'set "{kind}_prefix" to a path such as "airflow/{kind}" in {KWARGS_OPTION}, or null to turn '
+                    "the lookup off",
+                )
+            )
+        elif prefix is None:
             problems.append(
                 BackendProblem(
                     code=f"{kind}-lookup-off",
