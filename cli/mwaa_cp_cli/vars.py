@@ -263,7 +263,11 @@ def run_vars(
     plan = plan_propagation(connections, request)
 
     if mode == "plan":
-        problems = plan_problem_count(plan) + sum(1 for m in plan.managed if m.problems)
+        problems = (
+            plan_problem_count(plan)
+            + sum(1 for m in plan.managed if m.problems)
+            + sum(1 for skipped in plan.skipped if skipped.misconfigured)
+        )
         if output == "json":
             typer.echo(plan.model_dump_json(indent=2))
         else:

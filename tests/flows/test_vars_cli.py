@@ -175,6 +175,17 @@ def test_an_unmanaged_environment_is_one_clear_line_and_exit_2(served: tuple[Loc
     assert "Traceback" not in unmanaged.stderr + missing.stderr
 
 
+def test_a_tag_value_not_understood_is_shown_and_the_plan_exits_1(served: tuple[LocalAws, str]) -> None:
+    aws, endpoint = served
+    arn = aws.client("mwaa").get_environment(Name="prod-unmanaged")["Environment"]["Arn"]
+    aws.client("mwaa").tag_resource(ResourceArn=arn, Tags={"mwaa-cp:variables": "yes"})
+
+    result = _mwaa_cp(endpoint, "plan")
+
+    assert result.returncode == 1, result.stdout
+    assert "prod-unmanaged" in result.stdout and "'yes' is not one of" in result.stdout
+
+
 def test_json_output_is_the_plan_and_the_report(served: tuple[LocalAws, str]) -> None:
     aws, endpoint = served
     put_source(aws, "data_bucket", "analytics-data")

@@ -77,6 +77,8 @@ class ManagedEnvironment(Frozen):
 class SkippedEnvironment(Frozen):
     name: str
     reason: str
+    misconfigured: bool = False
+    """Skipped because of the user's own setting (a tag value not understood), not a passing state."""
 
 
 class Change(Frozen):
@@ -151,7 +153,9 @@ def managed_environment(name: str, environment: Mapping[str, Any]) -> ManagedEnv
     mode = mode.strip().lower()
     if mode not in TAG_VALUES:
         return SkippedEnvironment(
-            name=name, reason=f"tag {TAG}={tags.get(TAG)!r} is not one of {', '.join(TAG_VALUES)}"
+            name=name,
+            reason=f"tag {TAG}={tags.get(TAG)!r} is not one of {', '.join(TAG_VALUES)}",
+            misconfigured=True,
         )
     options = dict(environment.get("AirflowConfigurationOptions") or {})
     version = str(environment.get("AirflowVersion") or "2.10.3")
