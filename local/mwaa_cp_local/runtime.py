@@ -25,6 +25,7 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 import boto3
+from botocore.exceptions import ClientError
 
 from mwaa_control_plane import clients, config
 from mwaa_control_plane import clock as clock_module
@@ -150,12 +151,43 @@ class LocalAws:
 
     def stop(self) -> None:
         self.events.drain(timeout=5)
+        if self._stack is not None:
+            self._end_executions()
+            self.events.drain(timeout=5)
         self._clients.clear()
         while self._undo:
             undo = self._undo.pop()
             undo()
         self.events.shutdown()
         self._stack = None
+
+    def _end_executions(self, timeout: float = 30.0) -> None:
+        """Stop the executions still running and wait for their threads: none may outlive this runtime.
+
+        moto runs each execution in a thread of its own. One left running (a flow a test started and never
+        waited for) would go on after the runtime stops, writing into the next runtime's moto state and
+        counting in its usage meter.
+        """
+        from moto.stepfunctions.parser.utils import TMP_THREADS
+
+        sfn = self.client("stepfunctions")
+        running = [
+            execution["executionArn"]
+            for machine in sfn.list_state_machines()["stateMachines"]
+            for page in sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
+            )
+            for execution in page["executions"]
+        ]
+        for arn in running:
+            try:
+                sfn.stop_execution(executionArn=arn, cause="the local runtime stopped")
+            except ClientError:  # it ended in between
+                continue
+        deadline = time.monotonic() + timeout
+        for thread in list(TMP_THREADS):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
 
     def _forget_patches(self) -> None:
         if self.patches is not None:

@@ -114,6 +114,25 @@ def test_an_mwaa_environment_moves_through_its_statuses(aws: LocalAws) -> None:
     assert updated["LastUpdate"]["Status"] == "SUCCESS"
 
 
+def test_an_execution_left_running_ends_with_its_runtime_and_never_reaches_the_next() -> None:
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    from mwaa_cp_local import mwaa
+    from mwaa_cp_local.usage import UsageMeter
+
+    with LocalAws() as first:
+        mwaa.configure(create_seconds=3600)
+        create_environment(first, "dev-analytics", wait=False)  # CREATING for an hour: the change waits for it
+        arn = first.start_execution("environment-change", load_event("environment-change/capacity-change.json"))
+        assert first.client("stepfunctions").describe_execution(executionArn=arn)["status"] == "RUNNING"
+    assert not [thread for thread in TMP_THREADS if thread.is_alive()]
+
+    meter = UsageMeter()
+    with LocalAws(meter=meter):
+        pass
+    assert meter.reading().executions == {}
+
+
 def test_invoke_rest_api_answers_from_the_emulated_airflow(aws: LocalAws) -> None:
     create_environment(aws, "dev-analytics")
     aws.client("s3").put_object(
