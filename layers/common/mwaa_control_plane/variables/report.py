@@ -126,6 +126,8 @@ def summarize(
     changed = any(r.created or r.updated or r.deleted for r in applied)
     notify = bool(failures or plan.source_problems or (drift and request.origin == "schedule") or (backend and asked))
     notify = notify or (asked and (changed or request.mode == "plan"))
+    # Advanced parameters cost money: whichever run writes one says so (a file's own writes start runs too).
+    notify = notify or any(r.advanced_parameters for r in applied)
     if failures:
         subject = f"MWAA control plane: variable propagation had {failures} error(s)"
     elif drift and not request.writes:
