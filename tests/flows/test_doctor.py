@@ -253,6 +253,7 @@ def _clients(aws: LocalAws) -> DoctorClients:
         iam=aws.client("iam"),
         ec2=aws.client("ec2"),
         logs=aws.client("logs"),
+        kms=aws.client("kms"),
     )
 
 

@@ -252,6 +252,7 @@ def doctor(aws: LocalAws, name: str) -> DoctorReport:
         iam=aws.client("iam"),
         ec2=aws.client("ec2"),
         logs=aws.client("logs"),
+        kms=aws.client("kms"),
     )
     return run_doctor(
         clients,

@@ -363,6 +363,7 @@ def test_the_control_plane_manages_the_example_environment(runtime: LocalAws, de
             iam=runtime.client("iam"),
             ec2=runtime.client("ec2"),
             logs=runtime.client("logs"),
+            kms=runtime.client("kms"),
         ),
         name,
         now=datetime(2026, 11, 30, tzinfo=UTC),

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
-import boto3
 from botocore.exceptions import ClientError
 
 from mwaa_control_plane.environments.doctor.models import Check, failed, passed, warned
@@ -117,19 +115,7 @@ class KeyResolution:
     """(detail, fix) when ``arn`` is None."""
 
 
-def kms_client_beside(iam: IAMClient, region: str) -> KMSClient:
-    """A KMS client of ``region`` for the caller of ``iam``: on its endpoint when that is a custom one (the local
-    runtime serves every service on one), else on KMS's own."""
-    endpoint = iam.meta.endpoint_url
-    host = urlparse(endpoint).hostname or ""
-    custom = None if host.endswith((".amazonaws.com", ".amazonaws.com.cn", ".api.aws")) else endpoint
-    client: KMSClient = boto3.session.Session().client(
-        "kms", region_name=region or iam.meta.region_name, endpoint_url=custom, config=iam.meta.config
-    )
-    return client
-
-
-def resolve_key(facts: EnvironmentFacts, kms: KMSClient | None) -> KeyResolution:
+def resolve_key(facts: EnvironmentFacts, kms: KMSClient) -> KeyResolution:
     """The key ARN of the environment's KmsKey (a key id, key ARN, alias name or alias ARN).
 
     IAM evaluates the role's KMS calls against the key ARN, never the alias: a grant on the alias ARN does not
@@ -143,8 +129,6 @@ def resolve_key(facts: EnvironmentFacts, kms: KMSClient | None) -> KeyResolution
         f"let the doctor's caller call kms:DescribeKey on {key} (IAM evaluates the role's KMS calls against the "
         "key ARN the alias names, not the alias)"
     )
-    if kms is None:
-        return KeyResolution(None, problem=(f"KmsKey {key} is an alias and no KMS client was given", fix))
     try:
         arn = str(kms.describe_key(KeyId=key)["KeyMetadata"]["Arn"])
     except ClientError as exc:
@@ -162,11 +146,10 @@ def resolve_key(facts: EnvironmentFacts, kms: KMSClient | None) -> KeyResolution
     return KeyResolution(arn, evidence=f"KmsKey {key} is key {arn}")
 
 
-def _kms_need(facts: EnvironmentFacts, key: KeyResolution | None = None) -> Need:
+def _kms_need(facts: EnvironmentFacts, key: KeyResolution | None) -> Need:
     via = {"kms:ViaService": f"sqs.{facts.region}.amazonaws.com"}
     grant = "kms:Decrypt, kms:DescribeKey, kms:GenerateDataKey* and kms:Encrypt"
-    if facts.kms_key:
-        key = key or resolve_key(facts, None)
+    if facts.kms_key and key is not None:
         title = "Execution role uses the environment's KMS key"
         if key.arn is None:
             return Need("role-uses-kms-key", title, [], "", cannot_check=key.problem)
@@ -209,7 +192,8 @@ def _ssm_need(facts: EnvironmentFacts, backend: SecretsBackend) -> Need:
     )
 
 
-def role_needs(facts: EnvironmentFacts, backend: SecretsBackend, key: KeyResolution | None = None) -> list[Need]:
+def role_needs(facts: EnvironmentFacts, backend: SecretsBackend, key: KeyResolution | None) -> list[Need]:
+    """What the execution role must be allowed; ``key``: the environment's KmsKey resolved (None: it has none)."""
     return [
         _bucket_need(facts),
         _logs_need(facts),
@@ -287,16 +271,12 @@ def _row(need: Need, permissions: RolePermissions, evaluated: list[Request]) -> 
     return passed(need.check_id, need.title, f"{evidence}allowed by {how}: {allowed}{noted}")
 
 
-def role_checks(
-    iam: IAMClient, facts: EnvironmentFacts, backend: SecretsBackend, kms: KMSClient | None = None
-) -> list[Check]:
+def role_checks(iam: IAMClient, facts: EnvironmentFacts, backend: SecretsBackend, kms: KMSClient) -> list[Check]:
     """One row per need; one simulation (or one read of the role's policies) for all of them.
 
-    ``kms`` resolves a KmsKey alias to its key; without one, a client beside ``iam`` is made when needed.
+    ``kms`` resolves a KmsKey alias to its key.
     """
-    key = None
-    if facts.kms_key and "alias/" in facts.kms_key:
-        key = resolve_key(facts, kms or kms_client_beside(iam, facts.region))
+    key = resolve_key(facts, kms) if facts.kms_key else None
     needs = role_needs(facts, backend, key)
     requests = [r for need in needs for r in need.requests]
     try:

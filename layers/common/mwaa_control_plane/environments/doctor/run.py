@@ -55,8 +55,8 @@ class DoctorClients:
     iam: IAMClient
     ec2: EC2Client
     logs: CloudWatchLogsClient
-    kms: KMSClient | None = None
-    """Resolves a KmsKey alias; None: one beside the IAM client, made only when an alias needs it."""
+    kms: KMSClient
+    """Resolves a KmsKey alias to the key IAM evaluates."""
 
 
 def doctor_clients(region: str | None, endpoint_url: str | None = None) -> DoctorClients:
